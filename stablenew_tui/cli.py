@@ -1,0 +1,59 @@
+"""Entry point `stablenew`: parses the command line and hands over to a subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from stablenew_tui import __version__
+from stablenew_tui.errors import InputError, StableNewError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse prints usage and exits 2 on a bad flag; we keep that, minus the usage dump."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from stablenew_tui.commands import registered_commands
+
+    parser = _Parser(
+        prog="stablenew",
+        description="Batch image pipeline for Stable Diffusion WebUI servers.",
+    )
+    parser.add_argument("--version", action="version", version=f"stablenew {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    for register in registered_commands():
+        register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return EXIT_OK
+    try:
+        return int(func(args) or EXIT_OK)
+    except InputError as error:
+        print(f"stablenew: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except StableNewError as error:
+        print(f"stablenew: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
