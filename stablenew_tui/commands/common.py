@@ -1,0 +1,77 @@
+"""Options and set-up shared by the subcommands that talk to WebUI nodes."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from stablenew_tui.config import AppConfig, NodeConfig, load_config
+from stablenew_tui.errors import InputError
+from stablenew_tui.paths import AppPaths
+
+DEFAULT_NODE_URL = "http://127.0.0.1:7860"
+# The demo simulator draws a 512×512, 20-step image in about a second: slow enough to watch.
+DEMO_SPEED = 1.0
+
+
+def add_node_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, metavar="FILE", help="config file to use")
+    parser.add_argument(
+        "--node",
+        action="append",
+        metavar="URL",
+        default=[],
+        help="WebUI server to use (repeatable); overrides the config's nodes",
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="start the built-in simulator and use it"
+    )
+
+
+@dataclass
+class Session:
+    """What a command needs to reach its nodes: the config and the nodes to talk to."""
+
+    config: AppConfig
+    app_paths: AppPaths
+    nodes: list[NodeConfig]
+
+
+@asynccontextmanager
+async def open_session(
+    args: argparse.Namespace, *, demo_speed: float = DEMO_SPEED
+) -> AsyncIterator[Session]:
+    app_paths = AppPaths.from_environment()
+    config = load_config(args.config, app_paths)
+    if args.demo and args.node:
+        raise InputError("--demo and --node exclude each other")
+    if args.demo:
+        from stablenew_tui.sim import SimServer
+
+        async with SimServer(speed=demo_speed) as sim:
+            yield Session(config, app_paths, [NodeConfig(name="demo", url=sim.url)])
+        return
+    yield Session(config, app_paths, nodes_from(args.node, config))
+
+
+def nodes_from(urls: list[str], config: AppConfig) -> list[NodeConfig]:
+    if urls:
+        nodes = []
+        for url in urls:
+            try:
+                nodes.append(NodeConfig(url=url))
+            except ValueError as error:
+                message = str(error).splitlines()[-1].strip().removeprefix("Value error, ")
+                raise InputError(f"--node {_redacted(url)}: {message}") from None
+        return nodes
+    return config.nodes or [NodeConfig(url=DEFAULT_NODE_URL)]
+
+
+def _redacted(url: str) -> str:
+    if "@" in url and "//" in url:
+        scheme, rest = url.split("//", 1)
+        return f"{scheme}//***@{rest.split('@', 1)[1]}"
+    return url

@@ -1,0 +1,181 @@
+"""`stablenew run`: a whole batch without the TUI, for scripts and tmux panes.
+
+Exit codes: 0 all done, 1 some images failed or were left queued, 2 bad input, 130 stopped
+with Ctrl-C (once: finish the current image and stop; twice: interrupt it too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from stablenew_tui.commands.common import add_node_arguments, open_session
+from stablenew_tui.commands.run_reporters import JsonReporter, PlainReporter, TerminalReporter
+from stablenew_tui.errors import InputError
+from stablenew_tui.pipeline.launch import RunLauncher, RunRequest
+from stablenew_tui.pipeline.settings import STAGE_ORDER
+
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run a batch headless: txt2img → img2img → upscale",
+        description="Run a batch without the TUI. Settings merge in this order, later wins: "
+        "built-in defaults < config [stages] < last run < pack settings < these flags.",
+    )
+    parser.add_argument("pack", nargs="?", metavar="PACK", help="prompt pack (name or file)")
+    parser.add_argument("--prompt", help="prompt or template text")
+    parser.add_argument("--negative", help="negative prompt")
+    add_node_arguments(parser)
+    parser.add_argument("--images-per-prompt", type=int, metavar="N")
+    parser.add_argument("--seed", type=int, metavar="S", help="base seed; -1 for random")
+    parser.add_argument("--stages", metavar="LIST", help="e.g. txt2img,img2img,upscale")
+    parser.add_argument("--model", metavar="M", help="checkpoint title, name or hash")
+    parser.add_argument("--vae", metavar="V")
+    parser.add_argument("--sampler", metavar="S")
+    parser.add_argument("--scheduler", metavar="S")
+    parser.add_argument("--steps", type=int, metavar="N")
+    parser.add_argument("--cfg", type=float, metavar="X", help="CFG scale")
+    parser.add_argument("--size", metavar="WxH", help="image size, e.g. 512x768")
+    parser.add_argument("--denoise", type=float, metavar="X", help="img2img denoising strength")
+    parser.add_argument("--upscaler", metavar="U")
+    parser.add_argument("--scale", type=float, metavar="X", help="upscale factor")
+    parser.add_argument("--mode", choices=("random", "combinatorial", "cyclical"))
+    parser.add_argument(
+        "--lock", action="append", default=[], metavar="INDEX=TEXT", help="lock a segment"
+    )
+    parser.add_argument("--out", type=Path, metavar="DIR", help="output root for this run")
+    parser.add_argument("--resume", action="store_true", help="continue the last unfinished run")
+    parser.add_argument("--json", action="store_true", help="NDJSON events on stdout")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    return asyncio.run(_run(args))
+
+
+async def _run(args: argparse.Namespace) -> int:
+    flags = settings_from_flags(args)
+    reporter = _reporter(args)
+    async with open_session(args) as session:
+        launcher = RunLauncher(session.config, session.app_paths, session.nodes)
+        try:
+            for warning in launcher.warnings:
+                reporter.note(warning)
+            if args.resume:
+                prepared = await launcher.resume()
+            else:
+                request = RunRequest(
+                    pack=args.pack,
+                    prompt=args.prompt,
+                    negative=args.negative,
+                    flags=flags,
+                    mode=args.mode,
+                    locks=args.lock,
+                    output_root=args.out,
+                )
+                prepared = await launcher.prepare(request)
+            return await _execute(prepared, reporter)
+        finally:
+            reporter.close()
+            await launcher.aclose()
+
+
+async def _execute(prepared, reporter) -> int:
+    engine = prepared.engine
+    ctrl_c = 0
+
+    def on_interrupt() -> None:
+        nonlocal ctrl_c
+        ctrl_c += 1
+        if ctrl_c == 1:
+            reporter.note("stopping after the current image (Ctrl-C again to interrupt it)")
+            engine.request_stop()
+        else:
+            reporter.note("interrupting the current image")
+            asyncio.get_running_loop().create_task(engine.interrupt())
+
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, on_interrupt)
+    events = engine.events.subscribe_queue()
+    printer = asyncio.create_task(_print_events(events, reporter))
+    try:
+        summary = await engine.run(prepared.run)
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        engine.events.close()
+        await printer
+    if ctrl_c:
+        return EXIT_INTERRUPTED
+    if summary.failed or summary.unfinished:
+        if summary.unfinished:
+            reporter.note(f"{summary.unfinished} image(s) still queued: `stablenew run --resume`")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+async def _print_events(queue: asyncio.Queue, reporter) -> None:
+    while (event := await queue.get()) is not None:
+        reporter.show(event)
+
+
+def _reporter(args: argparse.Namespace):
+    if args.json:
+        return JsonReporter()
+    return TerminalReporter() if sys.stdout.isatty() else PlainReporter()
+
+
+def settings_from_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The explicit flags as a partial settings table: the last, strongest merge layer."""
+    table: dict[str, Any] = {}
+
+    def put(path: str, value: Any) -> None:
+        if value is None:
+            return
+        *parents, leaf = path.split(".")
+        node = table
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = value
+
+    put("images_per_prompt", args.images_per_prompt)
+    put("txt2img.seed", args.seed)
+    put("txt2img.model", args.model)
+    put("txt2img.vae", args.vae)
+    put("txt2img.sampler", args.sampler)
+    put("txt2img.scheduler", args.scheduler)
+    put("txt2img.steps", args.steps)
+    put("txt2img.cfg_scale", args.cfg)
+    put("img2img.denoising_strength", args.denoise)
+    put("upscale.upscaler", args.upscaler)
+    put("upscale.scale", args.scale)
+    if args.size:
+        width, height = parse_size(args.size)
+        put("txt2img.width", width)
+        put("txt2img.height", height)
+    if args.stages:
+        put("stages", parse_stages(args.stages))
+    return table
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    width, sep, height = text.lower().partition("x")
+    if not sep or not width.strip().isdigit() or not height.strip().isdigit():
+        raise InputError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 512x768")
+    return int(width), int(height)
+
+
+def parse_stages(text: str) -> list[str]:
+    stages = [stage.strip() for stage in text.split(",") if stage.strip()]
+    unknown = [stage for stage in stages if stage not in STAGE_ORDER]
+    if unknown:
+        raise InputError(
+            f"--stages: unknown stage {unknown[0]!r}; choose from {', '.join(STAGE_ORDER)}"
+        )
+    return stages

@@ -1,0 +1,168 @@
+"""How `stablenew run` shows engine events: bars on a terminal, one line per event in a pipe
+(tmux logs, files), NDJSON with `--json`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from typing import TextIO
+
+from stablenew_tui.pipeline.events import (
+    Event,
+    Interrupted,
+    JobDone,
+    JobFailed,
+    JobSkipped,
+    NodeStatus,
+    RunFinished,
+    RunStarted,
+    StageDone,
+    StageProgress,
+    StageStarted,
+)
+
+
+class JsonReporter:
+    def __init__(self, out: TextIO = sys.stdout) -> None:
+        self.out = out
+
+    def show(self, event: Event) -> None:
+        self.out.write(json.dumps(event.as_dict()) + "\n")
+        self.out.flush()
+
+    def note(self, message: str) -> None:
+        self.show_raw({"event": "note", "message": message})
+
+    def show_raw(self, data: dict) -> None:
+        self.out.write(json.dumps(data) + "\n")
+        self.out.flush()
+
+    def close(self) -> None:
+        pass
+
+
+class PlainReporter:
+    """One line per event; progress only at each quarter so logs stay readable."""
+
+    def __init__(self, out: TextIO = sys.stdout) -> None:
+        self.out = out
+        self.total = 0
+        self.finished = 0
+        self._quarters: dict[tuple[str, str], int] = {}
+
+    def line(self, text: str) -> None:
+        self.out.write(f"{time.strftime('%H:%M:%S')} {text}\n")
+        self.out.flush()
+
+    def note(self, message: str) -> None:
+        self.line(message)
+
+    def show(self, event: Event) -> None:
+        text = self.describe(event)
+        if text:
+            self.line(text)
+
+    def describe(self, event: Event) -> str | None:
+        match event:
+            case RunStarted():
+                self.total = event.total
+                self.finished = event.total - event.remaining
+                return (
+                    f"run {event.run_id}: {event.remaining} of {event.total} images to make"
+                    f" → {event.folder}"
+                )
+            case StageStarted():
+                return f"[{event.node}] image {event.index + 1}: {event.stage} started"
+            case StageProgress():
+                quarter = int(event.fraction * 4)
+                key = (event.job_id, event.stage)
+                if quarter <= self._quarters.get(key, 0) or quarter >= 4:
+                    return None
+                self._quarters[key] = quarter
+                return (
+                    f"[{event.node}] image {event.index + 1}: {event.stage} "
+                    f"step {event.step}/{event.steps}{_eta(event.eta_seconds)}"
+                )
+            case StageDone():
+                return (
+                    f"[{event.node}] image {event.index + 1}: {event.stage} done → {event.paths[0]}"
+                )
+            case JobDone():
+                self.finished += 1
+                return f"image {event.index + 1} done ({self.finished}/{self.total})"
+            case JobFailed():
+                again = "; will retry" if event.will_retry else ""
+                if not event.will_retry:
+                    self.finished += 1
+                where = f"[{event.node}] image {event.index + 1}"
+                return f"{where} FAILED in {event.stage}: {event.reason}{again}"
+            case JobSkipped():
+                self.finished += 1
+                return f"[{event.node}] image {event.index + 1} skipped"
+            case Interrupted():
+                return f"[{event.node}] image {event.index + 1} interrupted; it stays queued"
+            case NodeStatus():
+                detail = f": {event.detail}" if event.detail else ""
+                return f"node {event.node} {event.state}{detail}"
+            case RunFinished():
+                counts = ", ".join(
+                    f"{count} {status}" for status, count in sorted(event.counts.items())
+                )
+                return f"run finished: {counts} → {event.folder}"
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+class TerminalReporter(PlainReporter):
+    """Event lines scroll; two bars (whole run, current image) stay on the last line."""
+
+    def __init__(self, out: TextIO = sys.stdout) -> None:
+        super().__init__(out)
+        self._image: StageProgress | None = None
+        self._started = time.monotonic()
+
+    def line(self, text: str) -> None:
+        self.out.write("\r\x1b[2K" + text + "\n")
+        self._draw()
+
+    def show(self, event: Event) -> None:
+        if isinstance(event, StageProgress):
+            self._image = event
+            self._draw()
+            return
+        if isinstance(event, (StageDone, JobFailed, JobSkipped, Interrupted)):
+            self._image = None
+        super().show(event)
+
+    def _draw(self) -> None:
+        width = shutil.get_terminal_size((80, 24)).columns
+        done, total = self.finished, max(self.total, 1)
+        text = f"{_bar(done / total, 20)} {done}/{self.total}"
+        if self._image:
+            image = self._image
+            text += (
+                f"  image {image.index + 1} {image.stage} {_bar(image.fraction, 12)} "
+                f"{image.step}/{image.steps}{_eta(image.eta_seconds)}"
+            )
+        self.out.write("\r\x1b[2K" + text[: width - 1])
+        self.out.flush()
+
+    def close(self) -> None:
+        self.out.write("\r\x1b[2K")
+        self.out.flush()
+
+
+def _bar(fraction: float, width: int) -> str:
+    filled = int(max(0.0, min(1.0, fraction)) * width)
+    return "[" + "█" * filled + "·" * (width - filled) + "]"
+
+
+def _eta(seconds: float | None) -> str:
+    if not seconds or seconds <= 0:
+        return ""
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    return f" ETA {minutes}:{secs:02d}"

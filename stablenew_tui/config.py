@@ -1,0 +1,188 @@
+"""`config.toml`: pydantic models, loading with tomllib, atomic saving with tomli-w.
+
+A bad config raises `InputError` naming the file, the key (and its line when it can be found)
+and what is wrong; the CLI prints it and exits 2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from stablenew_tui.atomic import write_text_atomic
+from stablenew_tui.errors import InputError
+from stablenew_tui.paths import AppPaths
+
+PreviewMethod = Literal["auto", "kitty", "sixel", "halfcell", "unicode", "none"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class NodeConfig(_Strict):
+    """One WebUI server. Credentials never appear in its repr or in error messages."""
+
+    name: str = ""
+    url: str
+    user: str | None = None
+    password: SecretStr | None = None
+    password_env: str | None = None
+    verify_tls: bool = True
+
+    @model_validator(mode="after")
+    def _normalize(self) -> NodeConfig:
+        parts = urlsplit(self.url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"url must look like http://host:port, not {_redact_url(self.url)!r}")
+        # Credentials typed into the URL move into user/password so they never get logged.
+        if parts.username or parts.password:
+            object.__setattr__(self, "user", self.user or parts.username)
+            if parts.password and self.password is None:
+                object.__setattr__(self, "password", SecretStr(parts.password))
+        netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+        clean = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+        object.__setattr__(self, "url", clean)
+        if not self.name:
+            object.__setattr__(self, "name", netloc)
+        return self
+
+    def resolved_password(self) -> str | None:
+        if self.password is not None:
+            return self.password.get_secret_value()
+        if self.password_env:
+            return os.environ.get(self.password_env)
+        return None
+
+    def basic_auth(self) -> tuple[str, str] | None:
+        password = self.resolved_password()
+        if self.user is None and password is None:
+            return None
+        return (self.user or "", password or "")
+
+
+class PathsConfig(_Strict):
+    output_root: Path | None = None
+    pack_folders: list[Path] = Field(default_factory=list)
+    wildcard_folders: list[Path] = Field(default_factory=list)
+    webui_root: Path | None = None
+
+
+class ClientConfig(_Strict):
+    connect_timeout: float = Field(5.0, gt=0)
+    read_timeout: float = Field(600.0, gt=0, description="seconds to wait for one generation")
+    retries: int = Field(3, ge=0, le=10)
+
+
+class UIConfig(_Strict):
+    theme: str = "stablenew-dark"
+    image_preview: PreviewMethod = "auto"
+    keymap: dict[str, str] = Field(default_factory=dict)
+
+
+class StageDefaults(_Strict):
+    """Per-stage setting overrides, as raw tables; the pipeline validates their values."""
+
+    txt2img: dict[str, Any] = Field(default_factory=dict)
+    img2img: dict[str, Any] = Field(default_factory=dict)
+    upscale: dict[str, Any] = Field(default_factory=dict)
+    video: dict[str, Any] = Field(default_factory=dict)
+
+
+class AppConfig(_Strict):
+    nodes: list[NodeConfig] = Field(default_factory=list)
+    paths: PathsConfig = Field(default_factory=PathsConfig)
+    client: ClientConfig = Field(default_factory=ClientConfig)
+    stages: StageDefaults = Field(default_factory=StageDefaults)
+    ui: UIConfig = Field(default_factory=UIConfig)
+
+    def output_root(self, app_paths: AppPaths) -> Path:
+        return (self.paths.output_root or app_paths.default_output_root).expanduser()
+
+
+def load_config(path: Path | None = None, app_paths: AppPaths | None = None) -> AppConfig:
+    """Read and validate a config file. A missing default file means defaults; a missing
+    explicitly named file is an error."""
+    explicit = path is not None
+    path = path or (app_paths or AppPaths.from_environment()).config_file
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if explicit:
+            raise InputError("config file not found", source=str(path)) from None
+        return AppConfig()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"cannot read config: {error}", source=str(path)) from None
+    return parse_config(text, source=str(path))
+
+
+def parse_config(text: str, *, source: str) -> AppConfig:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line, column = _toml_position(str(error))
+        raise InputError(
+            f"not valid TOML: {error}", source=source, line=line, column=column
+        ) from None
+    try:
+        return AppConfig.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = "unknown key"
+        raise InputError(
+            f"{key}: {message}", source=source, line=_line_of_key(text, first["loc"])
+        ) from None
+
+
+def save_config(config: AppConfig, path: Path) -> None:
+    """Write atomically. Secrets are written only when they were in the file to begin with."""
+    data = config.model_dump(mode="python", exclude_none=True, exclude_defaults=True)
+    for node_data, node in zip(data.get("nodes", []), config.nodes, strict=True):
+        if node.password is not None:
+            node_data["password"] = node.password.get_secret_value()
+    write_text_atomic(path, tomli_w.dumps(_paths_to_strings(data)))
+
+
+def _paths_to_strings(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _paths_to_strings(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_paths_to_strings(item) for item in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _redact_url(url: str) -> str:
+    return re.sub(r"//[^@/]*@", "//***@", url)
+
+
+def _toml_position(message: str) -> tuple[int | None, int | None]:
+    match = re.search(r"line (\d+), column (\d+)", message)
+    return (int(match.group(1)), int(match.group(2))) if match else (None, None)
+
+
+def _line_of_key(text: str, loc: tuple[Any, ...]) -> int | None:
+    """Best effort: the line where the innermost named key is assigned."""
+    names = [part for part in loc if isinstance(part, str)]
+    if not names:
+        return None
+    pattern = re.compile(rf"^\s*\"?{re.escape(names[-1])}\"?\s*=")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.match(line):
+            return number
+    header = re.compile(rf"^\s*\[\[?\s*{re.escape('.'.join(names))}\s*\]\]?")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if header.match(line):
+            return number
+    return None

@@ -1,0 +1,261 @@
+"""The pipeline engine: takes a run's jobs from the queue and runs them on the node pool.
+
+One worker per node claims jobs one at a time (the WebUI serializes generation anyway).
+Control, from the TUI or the CLI's Ctrl-C:
+- `request_stop`: finish the images being made, then stop;
+- `interrupt`: stop the images being made now; their jobs go back to the queue;
+- `skip`: drop the images being made and go on with the next jobs;
+- `pause` / `resume`: hold dispatching (the queue records it, so other processes see it);
+- `cancel_all`: cancel every queued job and interrupt the running ones.
+Nothing is lost on the way: a job is done, failed (with its reason and whatever earlier
+stages produced), cancelled, or back in the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stablenew_tui.learning.records import RecordWriter
+from stablenew_tui.pipeline.cluster import NodeHandle, NodePool
+from stablenew_tui.pipeline.events import (
+    EventStream,
+    Interrupted,
+    JobDone,
+    JobFailed,
+    JobSkipped,
+    NodeStatus,
+    RunFinished,
+    RunStarted,
+)
+from stablenew_tui.pipeline.job_runner import JobRunner
+from stablenew_tui.pipeline.jobs import Job, Run
+from stablenew_tui.pipeline.lastrun import save_last_run
+from stablenew_tui.pipeline.outputs import RunOutputs
+from stablenew_tui.pipeline.progress import ProgressPoller
+from stablenew_tui.pipeline.queue import JobQueue
+from stablenew_tui.webui.errors import (
+    WebUIError,
+    WebUITimedOut,
+    WebUIUnauthorized,
+    WebUIUnavailable,
+)
+
+log = logging.getLogger("stablenew.engine")
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    folder: str
+    counts: dict[str, int] = field(default_factory=dict)
+    stopped: bool = False
+
+    @property
+    def failed(self) -> int:
+        return self.counts.get("failed", 0)
+
+    @property
+    def unfinished(self) -> int:
+        return self.counts.get("queued", 0) + self.counts.get("running", 0)
+
+
+@dataclass
+class EngineOptions:
+    max_attempts: int = 3  # for transient failures (node unreachable, timed out)
+    node_down_grace: float = 60.0  # how long a worker waits for its node to come back
+    poll_interval: float = 0.5
+    previews: bool = False
+
+
+class Engine:
+    def __init__(
+        self,
+        queue: JobQueue,
+        pool: NodePool,
+        records: RecordWriter,
+        data_dir: Path,
+        *,
+        events: EventStream | None = None,
+        options: EngineOptions | None = None,
+    ) -> None:
+        self.queue = queue
+        self.pool = pool
+        self.records = records
+        self.data_dir = data_dir
+        self.events = events or EventStream()
+        self.options = options or EngineOptions()
+        preview_dir = data_dir / "previews" if self.options.previews else None
+        self.poller = ProgressPoller(
+            self.events, interval=self.options.poll_interval, preview_dir=preview_dir
+        )
+        self._running: dict[str, Job] = {}  # node name → job in progress there
+        self._stop = False
+        self._interrupted: set[str] = set()  # job ids
+        self._skipped: set[str] = set()
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+        self._run: Run | None = None
+        self._last_run_saved = False
+
+    # -- control -------------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        self._stop = True
+        self._resumed.set()
+
+    async def interrupt(self) -> None:
+        self._stop = True
+        self._resumed.set()
+        await self._signal_running(self._interrupted, "interrupt")
+
+    async def skip(self) -> None:
+        await self._signal_running(self._skipped, "skip")
+
+    def pause(self) -> None:
+        if self._run:
+            self.queue.set_paused(self._run.id, True)
+        self._resumed.clear()
+
+    def resume(self) -> None:
+        if self._run:
+            self.queue.set_paused(self._run.id, False)
+        self._resumed.set()
+
+    async def cancel_all(self) -> int:
+        cancelled = self.queue.cancel(self._run.id) if self._run else 0
+        await self._signal_running(self._skipped, "interrupt")
+        return cancelled
+
+    @property
+    def paused(self) -> bool:
+        return not self._resumed.is_set()
+
+    async def _signal_running(self, marks: set[str], action: str) -> None:
+        for node, job in list(self._running.items()):
+            marks.add(job.id)
+            handle = next(h for h in self.pool.handles if h.name == node)
+            try:
+                await getattr(handle.client, action)()
+            except WebUIError as error:
+                log.warning("%s could not %s: %s", node, action, error)
+
+    # -- running -------------------------------------------------------------------------
+
+    async def run(self, run: Run) -> RunSummary:
+        self._run = run
+        self._stop = False
+        if run.paused:
+            self.queue.set_paused(run.id, False)
+        counts = self.queue.counts(run.id)
+        remaining = counts.get("queued", 0) + counts.get("running", 0)
+        self.events.publish(RunStarted(run.id, run.folder, sum(counts.values()), remaining))
+        outputs = RunOutputs(Path(run.folder))
+        await asyncio.gather(*(self._worker(run, handle, outputs) for handle in self.pool.handles))
+        summary = RunSummary(run.id, run.folder, self.queue.counts(run.id), stopped=self._stop)
+        self.events.publish(RunFinished(run.id, run.folder, summary.counts, summary.stopped))
+        return summary
+
+    async def _worker(self, run: Run, handle: NodeHandle, outputs: RunOutputs) -> None:
+        while not self._stop:
+            if not self._resumed.is_set():
+                await self._resumed.wait()
+                continue
+            job = self.queue.claim(run.id, handle.name)
+            if job is None:
+                return
+            keep_going = await self._execute(run, job, handle, outputs)
+            if not keep_going:
+                return
+
+    async def _execute(self, run: Run, job: Job, handle: NodeHandle, outputs: RunOutputs) -> bool:
+        """Run one job; returns whether this worker should take another."""
+        runner = JobRunner(run, job, handle, outputs, self.events, self.poller)
+        self._running[handle.name] = job
+        try:
+            await runner.execute()
+        except asyncio.CancelledError:
+            self.queue.requeue(job.id, "the app stopped while this job ran")
+            raise
+        except (WebUIUnavailable, WebUITimedOut, WebUIUnauthorized) as error:
+            return await self._node_trouble(run, runner, error)
+        except WebUIError as error:
+            # Out of memory included: the same job on the same node would fail the same way.
+            self._fail(runner, str(error))
+            return True
+        except Exception as error:  # a bug must cost one job, never the run
+            log.exception("job %s failed unexpectedly", job.id)
+            self._fail(runner, f"internal error: {type(error).__name__}: {error}")
+            return True
+        finally:
+            self._running.pop(handle.name, None)
+        return self._finish(runner)
+
+    def _finish(self, runner: JobRunner) -> bool:
+        job, node = runner.job, runner.handle.name
+        if job.id in self._interrupted:
+            self._interrupted.discard(job.id)
+            self.queue.requeue(job.id, "interrupted")
+            self.events.publish(Interrupted(job.id, job.index, node))
+            return False
+        if job.id in self._skipped:
+            self._skipped.discard(job.id)
+            self.queue.finish(job.id, "cancelled", "skipped")
+            self.events.publish(JobSkipped(job.id, job.index, node))
+            return True
+        runner.write_results(self.records)
+        self.queue.finish(job.id, "done")
+        if not self._last_run_saved:
+            spec = job.spec
+            save_last_run(
+                self.data_dir / "last_run.toml",
+                runner.run.settings,
+                spec.template if spec.template is not None else spec.prompt,
+                spec.negative,
+            )
+            self._last_run_saved = True
+        paths = [output.path for output in runner.produced]
+        self.events.publish(JobDone(job.id, job.index, node, paths, job.spec.prompt, job.seed))
+        return True
+
+    def _fail(self, runner: JobRunner, reason: str) -> None:
+        job = runner.job
+        runner.write_results(self.records)  # what earlier stages made is kept and recorded
+        self.queue.finish(job.id, "failed", reason)
+        self.events.publish(
+            JobFailed(job.id, job.index, runner.handle.name, runner.stage, reason, False)
+        )
+
+    async def _node_trouble(self, run: Run, runner: JobRunner, error: WebUIError) -> bool:
+        job, handle = runner.job, runner.handle
+        retry = job.attempts < self.options.max_attempts and not isinstance(
+            error, WebUIUnauthorized
+        )
+        if retry or isinstance(error, WebUIUnauthorized):
+            self.queue.requeue(job.id, str(error))
+        else:
+            self._fail(runner, str(error))
+            return True
+        self.events.publish(
+            JobFailed(job.id, job.index, handle.name, runner.stage, str(error), True)
+        )
+        if isinstance(error, WebUIUnauthorized):
+            self.events.publish(NodeStatus(handle.name, "DISCONNECTED", str(error)))
+            return False
+        return await self._wait_for_node(handle, str(error))
+
+    async def _wait_for_node(self, handle: NodeHandle, reason: str) -> bool:
+        self.events.publish(NodeStatus(handle.name, "DISCONNECTED", reason))
+        deadline = time.monotonic() + self.options.node_down_grace
+        delay = 0.25
+        while not self._stop and time.monotonic() < deadline:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+            if await handle.client.reachable():
+                handle.forget_loaded()
+                self.events.publish(NodeStatus(handle.name, "READY"))
+                return True
+        return False

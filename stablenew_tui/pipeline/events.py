@@ -1,0 +1,158 @@
+"""Typed engine events on an async stream.
+
+Events are small and carry paths, never image bytes. Every subscriber gets every event in
+order; the TUI, the CLI progress printer and `--json` are all just subscribers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: ClassVar[str] = "event"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"event": self.kind, **dataclasses.asdict(self)}
+
+
+@dataclass(frozen=True)
+class RunStarted(Event):
+    kind: ClassVar[str] = "run_started"
+    run_id: str
+    folder: str
+    total: int
+    remaining: int
+
+
+@dataclass(frozen=True)
+class JobQueued(Event):
+    kind: ClassVar[str] = "job_queued"
+    run_id: str
+    job_id: str
+    index: int
+    prompt: str
+
+
+@dataclass(frozen=True)
+class StageStarted(Event):
+    kind: ClassVar[str] = "stage_started"
+    job_id: str
+    index: int
+    stage: str
+    node: str
+
+
+@dataclass(frozen=True)
+class StageProgress(Event):
+    kind: ClassVar[str] = "progress"
+    job_id: str
+    index: int
+    stage: str
+    node: str
+    step: int
+    steps: int
+    fraction: float
+    eta_seconds: float | None
+    preview_path: str | None = None
+
+
+@dataclass(frozen=True)
+class StageDone(Event):
+    kind: ClassVar[str] = "stage_done"
+    job_id: str
+    index: int
+    stage: str
+    node: str
+    paths: list[str]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class JobDone(Event):
+    kind: ClassVar[str] = "job_done"
+    job_id: str
+    index: int
+    node: str
+    paths: list[str]
+    prompt: str
+    seed: int
+
+
+@dataclass(frozen=True)
+class JobFailed(Event):
+    kind: ClassVar[str] = "job_failed"
+    job_id: str
+    index: int
+    node: str
+    stage: str
+    reason: str
+    will_retry: bool = False
+
+
+@dataclass(frozen=True)
+class JobSkipped(Event):
+    kind: ClassVar[str] = "job_skipped"
+    job_id: str
+    index: int
+    node: str
+
+
+@dataclass(frozen=True)
+class Interrupted(Event):
+    kind: ClassVar[str] = "interrupted"
+    job_id: str
+    index: int
+    node: str
+
+
+@dataclass(frozen=True)
+class NodeStatus(Event):
+    kind: ClassVar[str] = "node_status"
+    node: str
+    state: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RunFinished(Event):
+    kind: ClassVar[str] = "run_finished"
+    run_id: str
+    folder: str
+    counts: dict[str, int] = field(default_factory=dict)
+    stopped: bool = False
+
+
+class EventStream:
+    """Fan-out of events to any number of subscribers; publishing never blocks."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[asyncio.Queue[Event | None]] = []
+
+    def publish(self, event: Event) -> None:
+        for queue in self._subscribers:
+            queue.put_nowait(event)
+
+    def close(self) -> None:
+        for queue in self._subscribers:
+            queue.put_nowait(None)
+
+    async def subscribe(self) -> AsyncIterator[Event]:
+        queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._subscribers.append(queue)
+        try:
+            while (event := await queue.get()) is not None:
+                yield event
+        finally:
+            self._subscribers.remove(queue)
+
+    def subscribe_queue(self) -> asyncio.Queue[Event | None]:
+        """A queue that receives every event from now on (None when the stream closes)."""
+        queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._subscribers.append(queue)
+        return queue

@@ -1,0 +1,203 @@
+"""Runs one job's stages on one node and writes what they produce.
+
+txt2img → img2img on its output → upscale on the last output, as enabled. Each stage's image
+is saved the moment it arrives; the manifest lines and learning records for the job are
+written together when it ends, done or failed, so what earlier stages made is never lost and a
+resumed job never leaves duplicate lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stablenew_tui.learning.records import RecordWriter
+from stablenew_tui.pipeline.cluster import NodeHandle
+from stablenew_tui.pipeline.events import EventStream, StageDone, StageStarted
+from stablenew_tui.pipeline.jobs import Job, Run
+from stablenew_tui.pipeline.outputs import RunOutputs
+from stablenew_tui.pipeline.progress import ProgressPoller
+from stablenew_tui.pipeline.stage_requests import (
+    img2img_request,
+    txt2img_request,
+    upscale_request,
+)
+from stablenew_tui.webui.errors import WebUIBadAnswer
+from stablenew_tui.webui.models import GenerationResult
+from stablenew_tui.webui.requests import ExtrasRequest, payload_for
+
+IMAGE_STAGES = ("txt2img", "img2img", "upscale")
+# Keys of the WebUI's `info` worth keeping in a learning record.
+_INFO_KEYS = ("seed", "subseed", "sd_model_name", "sd_model_hash", "sd_vae_name", "version")
+
+
+@dataclass
+class StageOutput:
+    stage: str
+    path: str
+    sha256: str
+    sent: dict[str, Any]
+    info: dict[str, Any]
+    started: float
+    finished: float
+    image_base64: str = field(repr=False, default="")
+
+
+@dataclass
+class JobRunner:
+    run: Run
+    job: Job
+    handle: NodeHandle
+    outputs: RunOutputs
+    events: EventStream
+    poller: ProgressPoller
+    produced: list[StageOutput] = field(default_factory=list)
+    stage: str = "txt2img"
+
+    async def execute(self) -> None:
+        settings = self.run.settings
+        txt2img = settings.txt2img
+        await self.handle.ensure(txt2img.model, txt2img.vae)
+        for stage in (name for name in settings.stages if name in IMAGE_STAGES):
+            self.stage = stage
+            await self._stage(stage)
+
+    async def _stage(self, stage: str) -> None:
+        settings, job, client = self.run.settings, self.job, self.handle.client
+        previous = self.produced[-1].image_base64 if self.produced else ""
+        if stage == "txt2img":
+            request = txt2img_request(settings, job)
+        elif stage == "img2img":
+            if settings.img2img.model:
+                await self.handle.ensure(settings.img2img.model, None)
+            request = img2img_request(settings, job, previous)
+        else:
+            request = upscale_request(settings, job, previous)
+        self.events.publish(StageStarted(job.id, job.index, stage, self.handle.name))
+        started = time.time()
+        async with self.poller.watch(self.handle, job, stage):
+            if isinstance(request, ExtrasRequest):
+                image, info = (await client.extra_single_image(request)).images[0], {}
+            else:
+                call = client.txt2img if stage == "txt2img" else client.img2img
+                result: GenerationResult = await call(request)
+                image, info = result.generated_images()[0], result.raw_info
+        png = _decode_png(image, self.handle.name, stage)
+        path, sha256 = await asyncio.to_thread(self.outputs.save_image, stage, job, png)
+        finished = time.time()
+        sent = _without_images(payload_for(request, await client.server_info()))
+        self.produced.append(
+            StageOutput(stage, str(path), sha256, sent, info, started, finished, image)
+        )
+        self.events.publish(
+            StageDone(job.id, job.index, stage, self.handle.name, [str(path)], finished - started)
+        )
+
+    # -- what gets written when the job ends ---------------------------------------------
+
+    def manifest_entries(self) -> list[dict[str, Any]]:
+        job = self.job
+        return [
+            {
+                "job_id": job.id,
+                "run_id": job.run_id,
+                "index": job.index,
+                "stage": output.stage,
+                **_prompt_fields(job),
+                "settings": output.sent,
+                "seed": output.info.get("seed", job.seed),
+                "model": output.info.get("sd_model_name"),
+                "model_hash": output.info.get("sd_model_hash"),
+                "vae": output.info.get("sd_vae_name"),
+                "node": self.handle.name,
+                "started": output.started,
+                "finished": output.finished,
+                "seconds": round(output.finished - output.started, 3),
+                "path": self.outputs.relative(Path(output.path)),
+                "sha256": output.sha256,
+            }
+            for output in self.produced
+        ]
+
+    def records(self) -> list[dict[str, Any]]:
+        job = self.job
+        return [
+            {
+                "time": output.finished,
+                "run_id": job.run_id,
+                "job_id": job.id,
+                "stage": output.stage,
+                "node": self.handle.name,
+                "inputs": {**_prompt_fields(job), **_record_inputs(output, job)},
+                "outputs": {
+                    "paths": [output.path],
+                    "info": {key: output.info[key] for key in _INFO_KEYS if key in output.info},
+                },
+                "timings": {
+                    "queued": job.created,
+                    "started": output.started,
+                    "finished": output.finished,
+                },
+            }
+            for output in self.produced
+        ]
+
+    def write_results(self, records: RecordWriter) -> None:
+        self.outputs.append_manifest(self.manifest_entries())
+        records.append(self.records())
+
+
+def _prompt_fields(job: Job) -> dict[str, Any]:
+    spec = job.spec
+    fields: dict[str, Any] = {"prompt": spec.prompt, "negative": spec.negative}
+    if spec.template is not None:
+        fields.update(
+            template=spec.template,
+            choices=spec.choices or {},
+            locks=spec.locks or {},
+            mode=spec.mode,
+            prompt_seed=spec.prompt_seed,
+        )
+    return fields
+
+
+def _record_inputs(output: StageOutput, job: Job) -> dict[str, Any]:
+    sent = output.sent
+    overrides = sent.get("override_settings") or {}
+    inputs = {
+        "model": output.info.get("sd_model_name"),
+        "vae": output.info.get("sd_vae_name"),
+        "sampler": sent.get("sampler_name"),
+        "scheduler": sent.get("scheduler"),
+        "steps": sent.get("steps"),
+        "cfg_scale": sent.get("cfg_scale"),
+        "width": sent.get("width"),
+        "height": sent.get("height"),
+        "seed": output.info.get("seed", job.seed),
+        "denoising_strength": sent.get("denoising_strength"),
+        "clip_skip": overrides.get("CLIP_stop_at_last_layers"),
+        "upscaler": sent.get("upscaler_1"),
+        "upscale_factor": sent.get("upscaling_resize"),
+    }
+    return {key: value for key, value in inputs.items() if value is not None}
+
+
+def _without_images(body: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in body.items() if key not in ("image", "init_images")}
+
+
+def _decode_png(image: str, node: str, stage: str) -> bytes:
+    if image.startswith("data:"):
+        image = image.split(",", 1)[-1]
+    try:
+        data = base64.b64decode(image, validate=True)
+    except (binascii.Error, ValueError):
+        raise WebUIBadAnswer(node, f"{stage} sent an image that is not valid base64") from None
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise WebUIBadAnswer(node, f"{stage} sent an image that is not a PNG")
+    return data

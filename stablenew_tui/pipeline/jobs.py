@@ -1,0 +1,113 @@
+"""A run and its jobs: one job per image, its seed fixed when the run is planned.
+
+Fixing seeds at planning time makes every job reproducible on its own: it can run on any
+node, be retried, or be resumed after a crash and produce the same image.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+import unicodedata
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from stablenew_tui.pipeline.settings import PipelineSettings
+
+JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
+MAX_SEED = 2**32 - 1
+
+
+class PromptSpec(BaseModel):
+    """One prompt of a run, with where it came from when it was drawn from a template."""
+
+    prompt: str
+    negative: str = ""
+    template: str | None = None
+    choices: dict[str, str] | None = None
+    locks: dict[str, str] | None = None
+    mode: str | None = None
+    prompt_seed: int | None = None
+
+
+class Job(BaseModel):
+    id: str
+    run_id: str
+    index: int = Field(description="position in the run, 0-based; also names its files")
+    prompt_index: int
+    seed: int
+    spec: PromptSpec
+    status: JobStatus = "queued"
+    priority: int = 0
+    attempts: int = 0
+    node: str | None = None
+    error: str | None = None
+    created: float = Field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+
+
+class Run(BaseModel):
+    id: str
+    name: str
+    created: float
+    folder: str
+    settings: PipelineSettings
+    source: dict[str, Any] = Field(default_factory=dict)
+    paused: bool = False
+
+
+def plan_run(
+    prompts: list[PromptSpec],
+    settings: PipelineSettings,
+    *,
+    name: str,
+    folder: str,
+    source: dict[str, Any] | None = None,
+    rng: random.Random | None = None,
+) -> tuple[Run, list[Job]]:
+    """Expand prompts × images-per-prompt into jobs; seeds are base + index (random base for
+    -1), the same numbering the WebUI uses for a batch."""
+    created = time.time()
+    run_id = time.strftime("%Y%m%d-%H%M%S", time.localtime(created)) + "-" + uuid.uuid4().hex[:6]
+    base_seed = settings.txt2img.seed
+    if base_seed == -1:
+        base_seed = (rng or random.SystemRandom()).randrange(MAX_SEED)
+    run = Run(
+        id=run_id, name=name, created=created, folder=folder, settings=settings,
+        source={**(source or {}), "base_seed": base_seed},
+    )  # fmt: skip
+    jobs = []
+    for prompt_index, spec in enumerate(prompts):
+        for image in range(settings.images_per_prompt):
+            index = prompt_index * settings.images_per_prompt + image
+            jobs.append(
+                Job(
+                    id=f"{run_id}-{index:05d}",
+                    run_id=run_id,
+                    index=index,
+                    prompt_index=prompt_index,
+                    seed=(base_seed + index) % (MAX_SEED + 1),
+                    spec=spec,
+                    created=created,
+                )
+            )
+    return run, jobs
+
+
+def slugify(text: str, max_length: int = 40) -> str:
+    """A file-name-safe short form of a prompt: ASCII words joined by '-', never empty, never
+    a path, never longer than `max_length`."""
+    text = re.sub(r"<[^>]*>|__[^_]+__|[{}()\[\]|:]", " ", text)  # LoRA tags, wildcards, syntax
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > max_length:
+            break
+        slug = candidate
+    return slug or (words[0][:max_length] if words else "image")

@@ -1,0 +1,161 @@
+"""Stage settings, and the one order in which their layers merge.
+
+    built-in defaults < config [stages] < last run < pack overrides < explicit flags
+
+Each layer is a partial table ({"txt2img": {"steps": 30}, ...}); later layers win key by key.
+The merged result is validated once, before anything is sent; an invalid value is reported
+with the layer that set it, so the user knows which file or flag to fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from stablenew_tui.errors import InputError
+
+StageName = Literal["txt2img", "img2img", "upscale", "video"]
+STAGE_ORDER: tuple[StageName, ...] = ("txt2img", "img2img", "upscale", "video")
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Txt2ImgSettings(_Settings):
+    model: str | None = Field(None, description="checkpoint; empty keeps the loaded one")
+    vae: str | None = Field(None, description="VAE name, Automatic or None; empty keeps it")
+    sampler: str = "Euler a"
+    scheduler: str | None = None
+    steps: int = Field(20, ge=1, le=150)
+    cfg_scale: float = Field(7.0, ge=1.0, le=30.0)
+    width: int = Field(512, ge=64, le=4096, multiple_of=8)
+    height: int = Field(512, ge=64, le=4096, multiple_of=8)
+    seed: int = Field(-1, ge=-1, lt=2**32, description="-1 picks a random base seed")
+    subseed: int = Field(-1, ge=-1, lt=2**32)
+    subseed_strength: float = Field(0.0, ge=0.0, le=1.0)
+    clip_skip: int | None = Field(None, ge=1, le=12)
+    hires: bool = False
+    hires_scale: float = Field(2.0, ge=1.0, le=4.0)
+    hires_upscaler: str = "Latent"
+    hires_steps: int = Field(0, ge=0, le=150, description="0 uses the same steps")
+    hires_denoising: float = Field(0.7, ge=0.0, le=1.0)
+    refiner: str | None = None
+    refiner_switch_at: float = Field(0.8, gt=0.0, lt=1.0)
+
+
+class Img2ImgSettings(_Settings):
+    model: str | None = Field(None, description="another checkpoint for this pass")
+    denoising_strength: float = Field(0.4, ge=0.0, le=1.0)
+    resize_mode: int = Field(0, ge=0, le=3)
+    sampler: str | None = Field(None, description="empty uses the txt2img sampler")
+    scheduler: str | None = None
+    steps: int | None = Field(None, ge=1, le=150)
+    cfg_scale: float | None = Field(None, ge=1.0, le=30.0)
+
+
+class UpscaleSettings(_Settings):
+    method: Literal["extras", "img2img"] = "extras"
+    upscaler: str = "R-ESRGAN 4x+"
+    upscaler_2: str = "None"
+    upscaler_2_visibility: float = Field(0.0, ge=0.0, le=1.0)
+    scale: float = Field(2.0, ge=1.0, le=8.0)
+    target_width: int | None = Field(None, ge=64, le=16384)
+    target_height: int | None = Field(None, ge=64, le=16384)
+    face_restoration: Literal["none", "gfpgan", "codeformer"] = "none"
+    face_restoration_strength: float = Field(1.0, ge=0.0, le=1.0)
+    codeformer_weight: float = Field(0.5, ge=0.0, le=1.0)
+    denoising_strength: float = Field(0.2, ge=0.0, le=1.0, description="img2img method only")
+
+    @model_validator(mode="after")
+    def _target_is_both_or_neither(self) -> UpscaleSettings:
+        if (self.target_width is None) != (self.target_height is None):
+            raise ValueError("target_width and target_height go together")
+        return self
+
+
+class VideoStageSettings(_Settings):
+    fps: int = Field(24, ge=1, le=120)
+    seconds_per_image: float = Field(1.0, gt=0.0, le=60.0)
+    crossfade: float = Field(0.0, ge=0.0, le=10.0)
+    format: Literal["mp4", "webm", "gif"] = "mp4"
+
+
+class PipelineSettings(_Settings):
+    """Everything a run needs besides its prompts."""
+
+    stages: list[StageName] = Field(default_factory=lambda: ["txt2img"])
+    images_per_prompt: int = Field(1, ge=1, le=10_000)
+    txt2img: Txt2ImgSettings = Field(default_factory=Txt2ImgSettings)
+    img2img: Img2ImgSettings = Field(default_factory=Img2ImgSettings)
+    upscale: UpscaleSettings = Field(default_factory=UpscaleSettings)
+    video: VideoStageSettings = Field(default_factory=VideoStageSettings)
+
+    @field_validator("stages")
+    @classmethod
+    def _stages_in_order(cls, stages: list[StageName]) -> list[StageName]:
+        if not stages or "txt2img" not in stages:
+            raise ValueError("stages must start with txt2img")
+        if len(set(stages)) != len(stages):
+            raise ValueError("a stage is listed twice")
+        return sorted(stages, key=STAGE_ORDER.index)
+
+    def enabled(self, stage: StageName) -> bool:
+        return stage in self.stages
+
+
+SettingsLayer = tuple[str, dict[str, Any]]  # (where it came from, partial table)
+
+
+def merge_settings(*layers: SettingsLayer) -> PipelineSettings:
+    """Merge partial tables in the given order (lowest first) and validate the result."""
+    merged: dict[str, Any] = {}
+    for _, table in layers:
+        _deep_merge(merged, table)
+    try:
+        return PipelineSettings.model_validate(merged)
+    except ValidationError as error:
+        first = error.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = "unknown setting"
+        raise InputError(
+            f"{key}: {message}", source=_layer_that_set(first["loc"], layers)
+        ) from None
+
+
+def settings_as_table(settings: PipelineSettings) -> dict[str, Any]:
+    """The settings as a plain table (no None), e.g. to save as the last run."""
+    return settings.model_dump(mode="json", exclude_none=True)
+
+
+def _deep_merge(into: dict[str, Any], table: dict[str, Any]) -> None:
+    for key, value in table.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _deep_merge(into[key], value)
+        elif isinstance(value, dict):
+            into[key] = {}
+            _deep_merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def _layer_that_set(loc: tuple[Any, ...], layers: tuple[SettingsLayer, ...]) -> str | None:
+    for name, table in reversed(layers):
+        node: Any = table
+        for part in loc:
+            if not isinstance(node, dict) or part not in node:
+                break
+            node = node[part]
+        else:
+            return name
+    return None

@@ -1,0 +1,125 @@
+"""From stage settings and a job to the WebUI request of each stage.
+
+Names chosen by the user (sampler, scheduler, upscaler, checkpoints) go through verbatim.
+"""
+
+from __future__ import annotations
+
+from stablenew_tui.pipeline.jobs import Job
+from stablenew_tui.pipeline.settings import PipelineSettings
+from stablenew_tui.webui.requests import ExtrasRequest, Img2ImgRequest, Txt2ImgRequest
+
+_FACE_RESTORERS = ("gfpgan", "codeformer")
+
+
+def txt2img_request(settings: PipelineSettings, job: Job) -> Txt2ImgRequest:
+    stage = settings.txt2img
+    request = Txt2ImgRequest(
+        prompt=job.spec.prompt,
+        negative_prompt=job.spec.negative,
+        seed=job.seed,
+        sampler_name=stage.sampler,
+        scheduler=stage.scheduler,
+        steps=stage.steps,
+        cfg_scale=stage.cfg_scale,
+        width=stage.width,
+        height=stage.height,
+        override_settings=_overrides(settings),
+    )
+    if stage.subseed_strength > 0:
+        request.subseed = stage.subseed
+        request.subseed_strength = stage.subseed_strength
+    if stage.hires:
+        request.enable_hr = True
+        request.hr_scale = stage.hires_scale
+        request.hr_upscaler = stage.hires_upscaler
+        request.hr_second_pass_steps = stage.hires_steps
+        request.denoising_strength = stage.hires_denoising
+    if stage.refiner:
+        request.refiner_checkpoint = stage.refiner
+        request.refiner_switch_at = stage.refiner_switch_at
+    return request
+
+
+def img2img_request(settings: PipelineSettings, job: Job, init_image: str) -> Img2ImgRequest:
+    stage, base = settings.img2img, settings.txt2img
+    width, height = _hires_size(settings)
+    return Img2ImgRequest(
+        prompt=job.spec.prompt,
+        negative_prompt=job.spec.negative,
+        seed=job.seed,
+        init_images=[init_image],
+        denoising_strength=stage.denoising_strength,
+        resize_mode=stage.resize_mode,
+        sampler_name=stage.sampler or base.sampler,
+        scheduler=stage.scheduler or base.scheduler,
+        steps=stage.steps or base.steps,
+        cfg_scale=stage.cfg_scale or base.cfg_scale,
+        width=width,
+        height=height,
+        override_settings=_overrides(settings),
+    )
+
+
+def upscale_request(
+    settings: PipelineSettings, job: Job, image: str
+) -> ExtrasRequest | Img2ImgRequest:
+    stage = settings.upscale
+    if stage.method == "img2img":
+        width, height = _upscaled_size(settings)
+        return Img2ImgRequest(
+            prompt=job.spec.prompt,
+            negative_prompt=job.spec.negative,
+            seed=job.seed,
+            init_images=[image],
+            denoising_strength=stage.denoising_strength,
+            sampler_name=settings.img2img.sampler or settings.txt2img.sampler,
+            scheduler=settings.img2img.scheduler or settings.txt2img.scheduler,
+            steps=settings.img2img.steps or settings.txt2img.steps,
+            cfg_scale=settings.img2img.cfg_scale or settings.txt2img.cfg_scale,
+            width=width,
+            height=height,
+            override_settings=_overrides(settings),
+        )
+    request = ExtrasRequest(image=image, upscaler_1=stage.upscaler)
+    if stage.target_width and stage.target_height:
+        request.resize_mode = 1
+        request.upscaling_resize_w = stage.target_width
+        request.upscaling_resize_h = stage.target_height
+        request.upscaling_crop = True
+    else:
+        request.upscaling_resize = stage.scale
+    if stage.upscaler_2 != "None" and stage.upscaler_2_visibility > 0:
+        request.upscaler_2 = stage.upscaler_2
+        request.extras_upscaler_2_visibility = stage.upscaler_2_visibility
+    if stage.face_restoration == "gfpgan":
+        request.gfpgan_visibility = stage.face_restoration_strength
+    elif stage.face_restoration == "codeformer":
+        request.codeformer_visibility = stage.face_restoration_strength
+        request.codeformer_weight = stage.codeformer_weight
+    return request
+
+
+def _overrides(settings: PipelineSettings) -> dict | None:
+    if settings.txt2img.clip_skip is None:
+        return None
+    return {"CLIP_stop_at_last_layers": settings.txt2img.clip_skip}
+
+
+def _hires_size(settings: PipelineSettings) -> tuple[int, int]:
+    """img2img works at the size txt2img produced (larger when hires fix ran)."""
+    stage = settings.txt2img
+    factor = stage.hires_scale if stage.hires else 1.0
+    return _round8(stage.width * factor), _round8(stage.height * factor)
+
+
+def _upscaled_size(settings: PipelineSettings) -> tuple[int, int]:
+    stage = settings.upscale
+    if stage.target_width and stage.target_height:
+        return stage.target_width, stage.target_height
+    width, height = _hires_size(settings)
+    return _round8(width * stage.scale), _round8(height * stage.scale)
+
+
+def _round8(value: float) -> int:
+    return max(64, round(value / 8) * 8)

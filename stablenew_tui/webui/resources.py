@@ -1,0 +1,151 @@
+"""The resource catalog: everything a user can pick from, for one node.
+
+Fetched from the API (all lists at once), cached until refreshed. When the API cannot be
+reached and the config names the WebUI's folder, the same lists come from scanning its model
+folders, so a user can prepare a run while the server is still starting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from stablenew_tui.webui.client import VAE_AUTOMATIC, VAE_NONE, WebUIClient
+from stablenew_tui.webui.errors import WebUIUnavailable
+from stablenew_tui.webui.models import SDModel, ServerInfo
+
+CatalogSource = Literal["api", "filesystem"]
+
+# What the WebUI offers when its API cannot tell us: its built-in sampler list (v1.9+ names).
+_BUILTIN_SAMPLERS = (
+    "DPM++ 2M", "DPM++ SDE", "DPM++ 2M SDE", "DPM++ 2M SDE Heun", "DPM++ 2S a", "DPM++ 3M SDE",
+    "Euler a", "Euler", "LMS", "Heun", "DPM2", "DPM2 a", "DPM fast", "DPM adaptive", "Restart",
+    "DDIM", "DDIM CFG++", "PLMS", "UniPC", "LCM",
+)  # fmt: skip
+_BUILTIN_UPSCALERS = ("None", "Lanczos", "Nearest")
+_MODEL_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
+
+
+class ResourceCatalog(BaseModel):
+    """Names exactly as the server spells them: what is shown is what is sent."""
+
+    source: CatalogSource = "api"
+    server: ServerInfo | None = None
+    fetched_at: float = Field(default_factory=time.time)
+    models: list[str] = Field(default_factory=list)
+    model_details: list[SDModel] = Field(default_factory=list)
+    vaes: list[str] = Field(default_factory=list)
+    samplers: list[str] = Field(default_factory=list)
+    schedulers: list[str] = Field(default_factory=list)
+    schedulers_supported: bool = True
+    upscalers: list[str] = Field(default_factory=list)
+    latent_upscale_modes: list[str] = Field(default_factory=list)
+    embeddings: list[str] = Field(default_factory=list)
+    hypernetworks: list[str] = Field(default_factory=list)
+    loras: list[str] = Field(default_factory=list)
+
+    def sections(self) -> dict[str, list[str]]:
+        """Every pickable list by a human name, in the order they are shown."""
+        return {
+            "models": self.models,
+            "vaes": self.vaes,
+            "samplers": self.samplers,
+            "schedulers": self.schedulers,
+            "upscalers": self.upscalers,
+            "latent upscale modes": self.latent_upscale_modes,
+            "embeddings": self.embeddings,
+            "hypernetworks": self.hypernetworks,
+            "loras": self.loras,
+        }
+
+
+async def fetch_catalog(client: WebUIClient) -> ResourceCatalog:
+    server = await client.server_info(refresh=True)
+    (
+        models, vaes, samplers, schedulers, upscalers, latent, embeddings, hypernets, loras,
+    ) = await asyncio.gather(
+        client.sd_models(), client.sd_vae(), client.samplers(), client.schedulers(),
+        client.upscalers(), client.latent_upscale_modes(), client.embeddings(),
+        client.hypernetworks(), client.loras(),
+    )  # fmt: skip
+    return ResourceCatalog(
+        source="api",
+        server=server,
+        models=[model.title for model in models],
+        model_details=models,
+        vaes=[VAE_AUTOMATIC, VAE_NONE, *(vae.model_name for vae in vaes)],
+        samplers=[sampler.name for sampler in samplers],
+        schedulers=[scheduler.name for scheduler in schedulers],
+        schedulers_supported=server.supports_scheduler,
+        upscalers=[upscaler.name for upscaler in upscalers],
+        latent_upscale_modes=[mode.name for mode in latent],
+        embeddings=sorted(embeddings.loaded),
+        hypernetworks=[hypernetwork.name for hypernetwork in hypernets],
+        loras=[lora.name for lora in loras],
+    )
+
+
+def scan_webui_folders(webui_root: Path) -> ResourceCatalog:
+    """The lists a WebUI would offer, read from its folders (names as the WebUI forms them)."""
+    models_dir = webui_root / "models"
+    models = [f"{relative}" for relative in _model_files(models_dir / "Stable-diffusion")]
+    upscalers = [
+        *_BUILTIN_UPSCALERS,
+        *(Path(name).stem for name in _model_files(models_dir / "ESRGAN")),
+        *(Path(name).stem for name in _model_files(models_dir / "RealESRGAN")),
+    ]
+    return ResourceCatalog(
+        source="filesystem",
+        models=models,
+        vaes=[VAE_AUTOMATIC, VAE_NONE, *(Path(n).name for n in _model_files(models_dir / "VAE"))],
+        samplers=list(_BUILTIN_SAMPLERS),
+        schedulers=[],
+        schedulers_supported=False,
+        upscalers=upscalers,
+        embeddings=[Path(name).stem for name in _model_files(webui_root / "embeddings")],
+        hypernetworks=[Path(name).stem for name in _model_files(models_dir / "hypernetworks")],
+        loras=[Path(name).stem for name in _model_files(models_dir / "Lora")],
+    )
+
+
+def _model_files(folder: Path) -> list[str]:
+    if not folder.is_dir():
+        return []
+    found = [
+        path.relative_to(folder).as_posix()
+        for path in folder.rglob("*")
+        if path.is_file() and path.suffix.lower() in _MODEL_SUFFIXES
+    ]
+    return sorted(found, key=str.lower)
+
+
+class CatalogCache:
+    """The catalog of one node, fetched once and again only when asked to refresh."""
+
+    def __init__(self, client: WebUIClient, webui_root: Path | None = None) -> None:
+        self.client = client
+        self.webui_root = webui_root
+        self._catalog: ResourceCatalog | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def cached(self) -> ResourceCatalog | None:
+        return self._catalog
+
+    async def get(self, *, refresh: bool = False) -> ResourceCatalog:
+        async with self._lock:
+            if self._catalog is None or refresh or self._catalog.source == "filesystem":
+                self._catalog = await self._load()
+            return self._catalog
+
+    async def _load(self) -> ResourceCatalog:
+        try:
+            return await fetch_catalog(self.client)
+        except WebUIUnavailable:
+            if self.webui_root is None:
+                raise
+            return scan_webui_folders(self.webui_root)

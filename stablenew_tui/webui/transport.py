@@ -1,0 +1,180 @@
+"""HTTP for one WebUI node: timeouts, safe retries, and error translation.
+
+Retry rule: a request is repeated only when repeating it cannot do anything twice, i.e. GETs,
+and any request whose connection was refused before the server saw it. An "out of memory"
+answer is never retried: the same job on the same node fails the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from typing import Any
+
+import httpx
+
+from stablenew_tui.config import ClientConfig, NodeConfig
+from stablenew_tui.webui.errors import (
+    WebUIBadAnswer,
+    WebUIError,
+    WebUIOutOfMemory,
+    WebUIRejected,
+    WebUITimedOut,
+    WebUIUnauthorized,
+    WebUIUnavailable,
+    is_out_of_memory,
+    reason_from_body,
+)
+
+log = logging.getLogger("stablenew.webui")
+
+# Quick answers (catalog, options, progress) should not wait like a generation does.
+QUICK_READ_TIMEOUT = 30.0
+_RETRY_STATUSES = frozenset({500, 502, 503, 504})
+
+
+class NodeTransport:
+    def __init__(
+        self,
+        node: NodeConfig,
+        settings: ClientConfig | None = None,
+        *,
+        retry_base_delay: float = 0.25,
+    ) -> None:
+        self.node = node
+        self.settings = settings or ClientConfig()
+        self.retry_base_delay = retry_base_delay
+        self._http = httpx.AsyncClient(
+            base_url=node.url,
+            auth=node.basic_auth(),
+            verify=node.verify_tls,
+            timeout=httpx.Timeout(QUICK_READ_TIMEOUT, connect=self.settings.connect_timeout),
+            limits=httpx.Limits(max_connections=8, max_keepalive_connections=4),
+        )
+
+    def __repr__(self) -> str:
+        return f"NodeTransport({self.node.name!r}, {self.node.url!r})"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def get(self, path: str, *, params: dict[str, Any] | None = None) -> Any:
+        return await self.request("GET", path, params=params, idempotent=True)
+
+    async def post(self, path: str, body: Any = None, *, read_timeout: float | None = None) -> Any:
+        return await self.request("POST", path, json=body, read_timeout=read_timeout)
+
+    async def status_of(self, path: str) -> tuple[int, Any]:
+        """One GET without retries or raising on HTTP errors, for probing what a server has."""
+        response = await self._send("GET", path, None, None, timeout=None)
+        return response.status_code, _json_or_none(response)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        read_timeout: float | None = None,
+        idempotent: bool = False,
+    ) -> Any:
+        attempts = self.settings.retries + 1
+        for attempt in range(attempts):
+            try:
+                response = await self._send(method, path, json, params, read_timeout)
+                return self._answer(response, path)
+            except WebUIError as error:
+                if attempt + 1 >= attempts or not _may_retry(error, idempotent):
+                    raise
+                delay = self.retry_base_delay * (2**attempt)
+                await asyncio.sleep(random.uniform(0, delay) + delay / 2)
+                log.info("%s: retrying %s %s after: %s", self.node.name, method, path, error)
+        raise AssertionError("unreachable")
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        params: dict[str, Any] | None,
+        timeout: float | None,
+    ) -> httpx.Response:
+        endpoint = path.rsplit("/", 1)[-1] or path
+        started = time.perf_counter()
+        extra = {}
+        if timeout is not None:
+            extra["timeout"] = httpx.Timeout(timeout, connect=self.settings.connect_timeout)
+        try:
+            response = await self._http.request(method, path, json=json, params=params, **extra)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            raise _NotSent(
+                self.node.name, f"cannot connect to {self.node.url} ({_why(error)})"
+            ) from None
+        except httpx.TimeoutException:
+            raise WebUITimedOut(self.node.name, f"{endpoint} did not answer in time") from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as error:
+            raise WebUIUnavailable(
+                self.node.name, f"connection dropped during {endpoint} ({_why(error)})"
+            ) from None
+        except httpx.HTTPError as error:
+            raise WebUIUnavailable(self.node.name, f"{endpoint} failed: {_why(error)}") from None
+        log.debug(
+            "%s %s %s -> %s in %.0f ms",
+            self.node.name,
+            method,
+            path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    def _answer(self, response: httpx.Response, path: str) -> Any:
+        endpoint = path.rsplit("/", 1)[-1] or path
+        status = response.status_code
+        if status == 401:
+            what = "were not accepted" if self.node.basic_auth() else "are required"
+            raise WebUIUnauthorized(self.node.name, f"a user and password {what}")
+        if status >= 400:
+            body = _json_or_none(response)
+            reason = reason_from_body(
+                body if body is not None else response.text, response.reason_phrase
+            )
+            error_class = WebUIOutOfMemory if is_out_of_memory(reason) else WebUIRejected
+            raise error_class(self.node.name, status, reason, endpoint)
+        if not response.content:
+            return None
+        body = _json_or_none(response)
+        if body is None and response.content.strip() != b"null":
+            raise WebUIBadAnswer(self.node.name, f"{endpoint} answered with something not JSON")
+        return body
+
+
+class _NotSent(WebUIUnavailable):
+    """The connection failed before the request left: always safe to try again."""
+
+
+def _may_retry(error: WebUIError, idempotent: bool) -> bool:
+    if isinstance(error, _NotSent):
+        return True
+    if not idempotent or isinstance(error, (WebUIOutOfMemory, WebUIUnauthorized)):
+        return False
+    if isinstance(error, WebUIRejected):
+        return error.status in _RETRY_STATUSES
+    return isinstance(error, (WebUIUnavailable, WebUITimedOut))
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _why(error: Exception) -> str:
+    text = str(error).strip()
+    if "refused" in text.lower():
+        return "connection refused"
+    return text.splitlines()[-1][:200] if text else type(error).__name__

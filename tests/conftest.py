@@ -1,0 +1,18 @@
+"""Fixtures shared by every test layer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_REFERENCE = REPO_ROOT.parent / "shared" / "reference"
+
+
+@pytest.fixture(autouse=True)
+def stablenew_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own config, state and output folder; nothing touches $HOME."""
+    home = tmp_path / "stablenew-home"
+    monkeypatch.setenv("STABLENEW_HOME", str(home))
+    return home

@@ -1,0 +1,109 @@
+from pathlib import Path
+
+import pytest
+
+from stablenew_tui.config import AppConfig, NodeConfig, load_config, parse_config, save_config
+from stablenew_tui.errors import InputError
+from stablenew_tui.paths import AppPaths
+
+EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "config.toml"
+
+
+def test_missing_default_config_means_defaults(stablenew_home):
+    config = load_config()
+    assert config == AppConfig()
+
+
+def test_missing_explicit_config_is_an_error(tmp_path):
+    with pytest.raises(InputError, match="config file not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_example_config_documents_and_validates():
+    config = load_config(EXAMPLE_CONFIG)
+    assert config.nodes, "the example config should show at least one node"
+
+
+def test_every_key_is_documented_in_the_example():
+    text = EXAMPLE_CONFIG.read_text()
+    sections = {
+        "nodes": NodeConfig,
+        "paths": AppConfig.model_fields["paths"].annotation,
+        "client": AppConfig.model_fields["client"].annotation,
+        "ui": AppConfig.model_fields["ui"].annotation,
+    }
+    for section, model in sections.items():
+        for key in model.model_fields:
+            documented = f"{key} =" in text or f"[{section}.{key}]" in text
+            assert documented, f"{section}.{key} is not documented in examples/config.toml"
+
+
+def test_unknown_key_names_file_key_and_line():
+    text = '[ui]\ntheme = "x"\ncolour = "red"\n'
+    with pytest.raises(InputError) as caught:
+        parse_config(text, source="my.toml")
+    assert str(caught.value) == "my.toml:3: ui.colour: unknown key"
+
+
+def test_wrong_value_names_key():
+    with pytest.raises(InputError) as caught:
+        parse_config('[client]\nretries = "many"\n', source="c.toml")
+    message = str(caught.value)
+    assert message.startswith("c.toml:2: client.retries:")
+    assert "integer" in message
+
+
+def test_toml_syntax_error_has_line_and_column():
+    with pytest.raises(InputError) as caught:
+        parse_config("[ui\ntheme=1", source="c.toml")
+    assert caught.value.line == 1
+    assert caught.value.column is not None
+
+
+def test_bad_node_url_is_rejected_without_leaking_password():
+    with pytest.raises(InputError) as caught:
+        parse_config('[[nodes]]\nurl = "ftp://me:hunter2@host"\n', source="c.toml")
+    assert "hunter2" not in str(caught.value)
+    assert "nodes" in str(caught.value)
+
+
+def test_credentials_in_url_move_out_of_it_and_never_show():
+    node = NodeConfig(url="http://me:hunter2@gpu-box:7860/")
+    assert node.url == "http://gpu-box:7860"
+    assert node.user == "me"
+    assert node.basic_auth() == ("me", "hunter2")
+    assert "hunter2" not in repr(node)
+    assert "hunter2" not in str(node)
+    assert "hunter2" not in node.model_dump_json()
+
+
+def test_password_from_environment(monkeypatch):
+    monkeypatch.setenv("SD_PASSWORD", "s3cret")
+    node = NodeConfig(url="http://h:1", user="u", password_env="SD_PASSWORD")
+    assert node.basic_auth() == ("u", "s3cret")
+
+
+def test_save_is_atomic_and_round_trips(tmp_path):
+    path = tmp_path / "config.toml"
+    config = parse_config(
+        '[[nodes]]\nname = "a"\nurl = "http://h:1"\nuser = "u"\npassword = "pw"\n'
+        '[paths]\npack_folders = ["/packs"]\n[stages.txt2img]\nsteps = 30\n',
+        source="x",
+    )
+    save_config(config, path)
+    assert load_config(path) == config
+    assert [p.name for p in tmp_path.iterdir()] == ["config.toml"], "no temp files left behind"
+
+
+def test_stablenew_home_puts_everything_under_one_folder(tmp_path):
+    paths = AppPaths.from_environment({"STABLENEW_HOME": str(tmp_path)})
+    assert paths.config_file == tmp_path / "config.toml"
+    for folder in (paths.data_dir, paths.default_output_root, paths.user_themes_dir):
+        assert folder.is_relative_to(tmp_path)
+
+
+def test_xdg_locations(tmp_path):
+    env = {"HOME": "/home/u", "XDG_CONFIG_HOME": str(tmp_path / "c"), "XDG_DATA_HOME": "/d"}
+    paths = AppPaths.from_environment(env)
+    assert paths.config_file == tmp_path / "c" / "stablenew" / "config.toml"
+    assert paths.data_dir == Path("/d/stablenew")
