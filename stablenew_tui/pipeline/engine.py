@@ -173,7 +173,10 @@ class Engine:
 
     async def _execute(self, run: Run, job: Job, handle: NodeHandle, outputs: RunOutputs) -> bool:
         """Run one job; returns whether this worker should take another."""
-        runner = JobRunner(run, job, handle, outputs, self.events, self.poller)
+        runner = JobRunner(
+            run, job, handle, outputs, self.events, self.poller,
+            stopped=lambda: job.id in self._interrupted or job.id in self._skipped,
+        )  # fmt: skip
         self._running[handle.name] = job
         try:
             await runner.execute()
@@ -198,11 +201,13 @@ class Engine:
         job, node = runner.job, runner.handle.name
         if job.id in self._interrupted:
             self._interrupted.discard(job.id)
+            runner.discard()
             self.queue.requeue(job.id, "interrupted")
             self.events.publish(Interrupted(job.id, job.index, node))
             return False
         if job.id in self._skipped:
             self._skipped.discard(job.id)
+            runner.discard()
             self.queue.finish(job.id, "cancelled", "skipped")
             self.events.publish(JobSkipped(job.id, job.index, node))
             return True

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,7 @@ class JobRunner:
     outputs: RunOutputs
     events: EventStream
     poller: ProgressPoller
+    stopped: Callable[[], bool] = lambda: False  # interrupted or skipped: make nothing more
     produced: list[StageOutput] = field(default_factory=list)
     stage: str = "txt2img"
 
@@ -64,8 +67,17 @@ class JobRunner:
         txt2img = settings.txt2img
         await self.handle.ensure(txt2img.model, txt2img.vae)
         for stage in (name for name in settings.stages if name in IMAGE_STAGES):
+            if self.stopped():
+                return
             self.stage = stage
             await self._stage(stage)
+
+    def discard(self) -> None:
+        """Remove what this job wrote: it will be made again, or was not wanted."""
+        for output in self.produced:
+            with contextlib.suppress(FileNotFoundError):
+                Path(output.path).unlink()
+        self.produced.clear()
 
     async def _stage(self, stage: str) -> None:
         settings, job, client = self.run.settings, self.job, self.handle.client
@@ -87,6 +99,8 @@ class JobRunner:
                 call = client.txt2img if stage == "txt2img" else client.img2img
                 result: GenerationResult = await call(request)
                 image, info = result.generated_images()[0], result.raw_info
+        if self.stopped():
+            return  # the image was cut short on purpose: not worth keeping
         png = _decode_png(image, self.handle.name, stage)
         path, sha256 = await asyncio.to_thread(self.outputs.save_image, stage, job, png)
         finished = time.time()
@@ -133,7 +147,11 @@ class JobRunner:
                 "job_id": job.id,
                 "stage": output.stage,
                 "node": self.handle.name,
-                "inputs": {**_prompt_fields(job), **_record_inputs(output, job)},
+                "inputs": {
+                    **_prompt_fields(job),
+                    **_record_inputs(output, job),
+                    **self._chosen_model(output.stage),
+                },
                 "outputs": {
                     "paths": [output.path],
                     "info": {key: output.info[key] for key in _INFO_KEYS if key in output.info},
@@ -146,6 +164,13 @@ class JobRunner:
             }
             for output in self.produced
         ]
+
+    def _chosen_model(self, stage: str) -> dict[str, str]:
+        """The checkpoint as the user chose it, so ratings map back to dropdown entries."""
+        settings = self.run.settings
+        chosen = settings.img2img.model if stage == "img2img" else None
+        chosen = chosen or settings.txt2img.model
+        return {"model": chosen} if chosen else {}
 
     def write_results(self, records: RecordWriter) -> None:
         self.outputs.append_manifest(self.manifest_entries())

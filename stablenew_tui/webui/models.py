@@ -8,6 +8,7 @@ defaults what may be missing, so one odd field never breaks discovery or a finis
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -40,8 +41,15 @@ class SDModel(_Answer):
     config: str | None = None
 
     def matches(self, name: str) -> bool:
-        """A1111 accepts a checkpoint by title, model name or short hash."""
-        return name in (self.title, self.model_name) or (bool(self.hash) and name == self.hash)
+        """A1111 accepts a checkpoint by title, model name or short hash. A title gains its
+        ` [shorthash]` suffix the first time the model loads, so compare without it too."""
+        if name in (self.title, self.model_name) or (bool(self.hash) and name == self.hash):
+            return True
+        return _without_hash(name) == _without_hash(self.title)
+
+
+def _without_hash(title: str) -> str:
+    return re.sub(r" \[[0-9a-fA-F]{8,64}\]$", "", title)
 
 
 class VAE(_Answer):

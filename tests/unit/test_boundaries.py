@@ -32,7 +32,8 @@ def test_services_never_load_textual():
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"
         "    importlib.import_module(name)\n"
-        "leaked = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'textual_image'))\n"
+        "ui = ('textual', 'textual_image')\n"
+        "leaked = sorted(m for m in sys.modules if m.split('.')[0] in ui)\n"
         "print(','.join(leaked))\n"
     )
     result = subprocess.run(

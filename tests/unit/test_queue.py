@@ -63,7 +63,7 @@ def test_cancel_requeue_failed_and_reorder(tmp_path):
 def test_jobs_of_a_dead_process_go_back_to_queued(tmp_path):
     path = tmp_path / "q.sqlite3"
     queue = JobQueue(path)
-    run, jobs = _add_run(queue)
+    run, _ = _add_run(queue)
     # Another process claims a job and dies without finishing it.
     script = (
         "import sys; from pathlib import Path; from stablenew_tui.pipeline.queue import JobQueue;"

@@ -42,7 +42,7 @@ def test_last_run_round_trip(tmp_path):
 
 def test_last_run_unknown_keys_are_ignored_with_a_warning(tmp_path):
     path = tmp_path / "last_run.toml"
-    path.write_text('[settings]\nfuture = 1\n[settings.txt2img]\nsteps = 12\nwarp = 9\n')
+    path.write_text("[settings]\nfuture = 1\n[settings.txt2img]\nsteps = 12\nwarp = 9\n")
     last = load_last_run(path)
     assert last.settings == {"txt2img": {"steps": 12}}
     assert any("settings.future" in warning for warning in last.warnings)

@@ -14,7 +14,12 @@ from stablenew_tui.webui.errors import is_out_of_memory, reason_from_body
         ),
         ({"detail": "Sampler not found"}, "Sampler not found"),  # HTTPException / Forge
         (  # Forge's long form
-            {"error": "OutOfMemoryError", "detail": "", "body": "", "message": "CUDA out of memory"},
+            {
+                "error": "OutOfMemoryError",
+                "detail": "",
+                "body": "",
+                "message": "CUDA out of memory",
+            },
             "OutOfMemoryError: CUDA out of memory",
         ),
         (  # SD.Next
