@@ -73,6 +73,7 @@ class PathsConfig(_Strict):
     pack_folders: list[Path] = Field(default_factory=list)
     wildcard_folders: list[Path] = Field(default_factory=list)
     webui_root: Path | None = None
+    ffmpeg: Path | None = None
 
 
 class ClientConfig(_Strict):

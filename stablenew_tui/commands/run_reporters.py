@@ -21,6 +21,10 @@ from stablenew_tui.pipeline.events import (
     StageDone,
     StageProgress,
     StageStarted,
+    VideoDone,
+    VideoFailed,
+    VideoProgressed,
+    VideoStarted,
 )
 
 
@@ -106,6 +110,19 @@ class PlainReporter:
             case NodeStatus():
                 detail = f": {event.detail}" if event.detail else ""
                 return f"node {event.node} {event.state}{detail}"
+            case VideoStarted():
+                return f"video: joining {event.images} images → {event.out}"
+            case VideoProgressed():
+                quarter = int(event.fraction * 4)
+                key = (event.run_id, "video")
+                if quarter <= self._quarters.get(key, 0) or quarter >= 4:
+                    return None
+                self._quarters[key] = quarter
+                return f"video: {quarter * 25}%"
+            case VideoDone():
+                return f"video done: {event.duration:.1f} s → {event.path}"
+            case VideoFailed():
+                return f"video FAILED: {event.reason}"
             case RunFinished():
                 counts = ", ".join(
                     f"{count} {status}" for status, count in sorted(event.counts.items())

@@ -37,6 +37,7 @@ from stablenew_tui.pipeline.lastrun import save_last_run
 from stablenew_tui.pipeline.outputs import RunOutputs
 from stablenew_tui.pipeline.progress import ProgressPoller
 from stablenew_tui.pipeline.queue import JobQueue
+from stablenew_tui.pipeline.video_stage import make_run_video
 from stablenew_tui.webui.errors import (
     WebUIError,
     WebUITimedOut,
@@ -69,6 +70,7 @@ class EngineOptions:
     node_down_grace: float = 60.0  # how long a worker waits for its node to come back
     poll_interval: float = 0.5
     previews: bool = False
+    ffmpeg: Path | None = None  # None: PATH, then the ffmpeg installed with the package
 
 
 class Engine:
@@ -155,7 +157,11 @@ class Engine:
         self.events.publish(RunStarted(run.id, run.folder, sum(counts.values()), remaining))
         outputs = RunOutputs(Path(run.folder))
         await asyncio.gather(*(self._worker(run, handle, outputs) for handle in self.pool.handles))
-        summary = RunSummary(run.id, run.folder, self.queue.counts(run.id), stopped=self._stop)
+        counts = self.queue.counts(run.id)
+        ended = not self._stop and not counts.get("queued") and not counts.get("running")
+        if ended and counts.get("done") and run.settings.enabled("video"):
+            await make_run_video(run, self.events, self.records, self.options.ffmpeg)
+        summary = RunSummary(run.id, run.folder, counts, stopped=self._stop)
         self.events.publish(RunFinished(run.id, run.folder, summary.counts, summary.stopped))
         return summary
 

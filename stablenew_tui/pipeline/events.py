@@ -120,6 +120,38 @@ class NodeStatus(Event):
 
 
 @dataclass(frozen=True)
+class VideoStarted(Event):
+    kind: ClassVar[str] = "video_started"
+    run_id: str
+    images: int
+    out: str
+
+
+@dataclass(frozen=True)
+class VideoProgressed(Event):
+    kind: ClassVar[str] = "video_progress"
+    run_id: str
+    fraction: float
+    speed: float | None
+
+
+@dataclass(frozen=True)
+class VideoDone(Event):
+    kind: ClassVar[str] = "video_done"
+    run_id: str
+    path: str
+    duration: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class VideoFailed(Event):
+    kind: ClassVar[str] = "video_failed"
+    run_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class RunFinished(Event):
     kind: ClassVar[str] = "run_finished"
     run_id: str

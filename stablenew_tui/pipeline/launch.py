@@ -72,6 +72,9 @@ class RunLauncher:
         self.records = RecordWriter(data_dir / RECORDS_NAME)
         self.last_run = load_last_run(data_dir / LAST_RUN_NAME)
         self.warnings = list(self.last_run.warnings)
+        options = options or EngineOptions()
+        if options.ffmpeg is None and config.paths.ffmpeg is not None:
+            options.ffmpeg = config.paths.ffmpeg.expanduser()
         self.engine = Engine(
             self.queue, self.pool, self.records, data_dir, events=events, options=options
         )

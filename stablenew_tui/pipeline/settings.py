@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from stablenew_tui.errors import InputError
+from stablenew_tui.video.settings import VideoSettings
 
 StageName = Literal["txt2img", "img2img", "upscale", "video"]
 STAGE_ORDER: tuple[StageName, ...] = ("txt2img", "img2img", "upscale", "video")
@@ -82,13 +83,6 @@ class UpscaleSettings(_Settings):
         return self
 
 
-class VideoStageSettings(_Settings):
-    fps: int = Field(24, ge=1, le=120)
-    seconds_per_image: float = Field(1.0, gt=0.0, le=60.0)
-    crossfade: float = Field(0.0, ge=0.0, le=10.0)
-    format: Literal["mp4", "webm", "gif"] = "mp4"
-
-
 class PipelineSettings(_Settings):
     """Everything a run needs besides its prompts."""
 
@@ -97,7 +91,7 @@ class PipelineSettings(_Settings):
     txt2img: Txt2ImgSettings = Field(default_factory=Txt2ImgSettings)
     img2img: Img2ImgSettings = Field(default_factory=Img2ImgSettings)
     upscale: UpscaleSettings = Field(default_factory=UpscaleSettings)
-    video: VideoStageSettings = Field(default_factory=VideoStageSettings)
+    video: VideoSettings = Field(default_factory=VideoSettings)
 
     @field_validator("stages")
     @classmethod

@@ -17,10 +17,8 @@ from stablenew_tui.webui.resources import ResourceCatalog
 
 def check_names(settings: PipelineSettings, catalog: ResourceCatalog, node: str) -> None:
     txt2img, img2img, upscale = settings.txt2img, settings.img2img, settings.upscale
-    models = [name for model in catalog.model_details for name in _model_names(model)]
-    models = models or catalog.models
-    _check("txt2img.model", txt2img.model, models, node)
-    _check("txt2img.refiner", txt2img.refiner, models, node)
+    _check_model("txt2img.model", txt2img.model, catalog, node)
+    _check_model("txt2img.refiner", txt2img.refiner, catalog, node)
     _check("txt2img.vae", txt2img.vae, [VAE_AUTOMATIC, VAE_NONE, *catalog.vaes], node)
     _check("txt2img.sampler", txt2img.sampler, catalog.samplers, node)
     hires_upscalers = [*catalog.upscalers, *catalog.latent_upscale_modes]
@@ -29,7 +27,7 @@ def check_names(settings: PipelineSettings, catalog: ResourceCatalog, node: str)
     if catalog.schedulers_supported:
         _check("txt2img.scheduler", txt2img.scheduler, catalog.schedulers, node)
     if settings.enabled("img2img"):
-        _check("img2img.model", img2img.model, models, node)
+        _check_model("img2img.model", img2img.model, catalog, node)
         _check("img2img.sampler", img2img.sampler, catalog.samplers, node)
         if catalog.schedulers_supported:
             _check("img2img.scheduler", img2img.scheduler, catalog.schedulers, node)
@@ -39,8 +37,11 @@ def check_names(settings: PipelineSettings, catalog: ResourceCatalog, node: str)
             _check("upscale.upscaler_2", upscale.upscaler_2, catalog.upscalers, node)
 
 
-def _model_names(model) -> list[str]:
-    return [name for name in (model.title, model.model_name, model.hash) if name]
+def _check_model(key: str, value: str | None, catalog: ResourceCatalog, node: str) -> None:
+    """Checkpoints go by title, file name, model name or hash, as the WebUI accepts them."""
+    if value is None or any(model.matches(value) for model in catalog.model_details):
+        return
+    _check(key, value, catalog.models, node)
 
 
 def _check(key: str, value: str | None, known: list[str], node: str) -> None:

@@ -174,7 +174,11 @@ def _json_or_none(response: httpx.Response) -> Any:
 
 
 def _why(error: Exception) -> str:
+    """The root cause in a few words (httpx wraps "connection refused" in a generic text)."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError) or "refused" in str(cause).lower():
+            return "connection refused"
+        cause = cause.__cause__ or cause.__context__
     text = str(error).strip()
-    if "refused" in text.lower():
-        return "connection refused"
     return text.splitlines()[-1][:200] if text else type(error).__name__

@@ -41,8 +41,10 @@ def _record(path, model, sampler, choice):
 def test_favourites_rank_by_shrunk_mean(tmp_path):
     store = RatingStore(tmp_path / "ratings.jsonl")
     records = []
-    plan = [("m1", "Euler", "red", 5), ("m1", "Euler", "red", 5), ("m1", "DDIM", "blue", 4),
-            ("m2", "DDIM", "blue", 1), ("m2", "DDIM", "red", 2), ("m3", "Euler", "red", 5)]  # fmt: skip
+    plan = [
+        ("m1", "Euler", "red", 5), ("m1", "Euler", "red", 5), ("m1", "DDIM", "blue", 4),
+        ("m2", "DDIM", "blue", 1), ("m2", "DDIM", "red", 2), ("m3", "Euler", "red", 5),
+    ]  # fmt: skip
     for n, (model, sampler, choice, rating) in enumerate(plan):
         path = f"/out/{n}.png"
         records.append(_record(path, model, sampler, choice))

@@ -1,0 +1,215 @@
+"""Sampler and scheduler lists per flavor, and how each flavor resolves a requested name.
+
+The names, aliases and options are the ones the real servers list, because clients validate
+user choices against `/samplers` and `/schedulers` and must cope with all three naming schemes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from stablenew_tui.sim.errors import SimHTTPError
+from stablenew_tui.sim.flavors import Flavor, SamplerRules
+
+
+@dataclass(frozen=True)
+class Sampler:
+    name: str
+    aliases: tuple[str, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self, *, stringify_options: bool) -> dict[str, Any]:
+        # A1111's response model declares option values as strings, so pydantic turns True
+        # into "True"; Forge sends them untyped.
+        options = (
+            {k: str(v) for k, v in self.options.items()} if stringify_options else self.options
+        )
+        return {"name": self.name, "aliases": list(self.aliases), "options": dict(options)}
+
+
+@dataclass(frozen=True)
+class Scheduler:
+    name: str
+    label: str
+    aliases: tuple[str, ...] | None = None
+    default_rho: float = -1
+    need_inner_model: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "label": self.label,
+            "aliases": list(self.aliases) if self.aliases is not None else None,
+            "default_rho": self.default_rho,
+            "need_inner_model": self.need_inner_model,
+        }
+
+
+def _s(name: str, *aliases: str, **options: Any) -> Sampler:
+    return Sampler(name, aliases, options)
+
+
+_KARRAS = {"scheduler": "karras"}
+_EXPONENTIAL = {"scheduler": "exponential"}
+
+# v1.9 and later (and Forge): plain sampler names, the schedule is a separate field.
+SPLIT_SAMPLERS: tuple[Sampler, ...] = (
+    _s("DPM++ 2M", "k_dpmpp_2m", **_KARRAS),
+    _s("DPM++ SDE", "k_dpmpp_sde", **_KARRAS, second_order=True, brownian_noise=True),
+    _s("DPM++ 2M SDE", "k_dpmpp_2m_sde", **_EXPONENTIAL, brownian_noise=True),
+    _s(
+        "DPM++ 2M SDE Heun",
+        "k_dpmpp_2m_sde_heun",
+        **_EXPONENTIAL,
+        brownian_noise=True,
+        solver_type="heun",
+    ),
+    _s("DPM++ 2S a", "k_dpmpp_2s_a", **_KARRAS, uses_ensd=True, second_order=True),
+    _s(
+        "DPM++ 3M SDE",
+        "k_dpmpp_3m_sde",
+        **_EXPONENTIAL,
+        discard_next_to_last_sigma=True,
+        brownian_noise=True,
+    ),
+    _s("Euler a", "k_euler_a", "k_euler_ancestral", uses_ensd=True),
+    _s("Euler", "k_euler"),
+    _s("LMS", "k_lms"),
+    _s("Heun", "k_heun", second_order=True),
+    _s("DPM2", "k_dpm_2", **_KARRAS, discard_next_to_last_sigma=True, second_order=True),
+    _s(
+        "DPM2 a",
+        "k_dpm_2_a",
+        **_KARRAS,
+        discard_next_to_last_sigma=True,
+        uses_ensd=True,
+        second_order=True,
+    ),
+    _s("DPM fast", "k_dpm_fast", uses_ensd=True),
+    _s("DPM adaptive", "k_dpm_ad", uses_ensd=True),
+    _s("Restart", "restart", **_KARRAS, second_order=True),
+    _s("DDIM", "ddim"),
+    _s("DDIM CFG++", "ddim_cfgpp"),
+    _s("PLMS", "plms"),
+    _s("UniPC", "unipc"),
+    _s("LCM", "k_lcm"),
+)
+
+# v1.8 and earlier: the schedule is baked into the sampler name.
+COMBINED_SAMPLERS: tuple[Sampler, ...] = (
+    _s("DPM++ 2M Karras", "k_dpmpp_2m_ka", **_KARRAS),
+    _s("DPM++ SDE Karras", "k_dpmpp_sde_ka", **_KARRAS, second_order=True, brownian_noise=True),
+    _s("DPM++ 2M SDE Exponential", "k_dpmpp_2m_sde_exp", **_EXPONENTIAL, brownian_noise=True),
+    _s("DPM++ 2M SDE Karras", "k_dpmpp_2m_sde_ka", **_KARRAS, brownian_noise=True),
+    _s("Euler a", "k_euler_a", "k_euler_ancestral", uses_ensd=True),
+    _s("Euler", "k_euler"),
+    _s("LMS", "k_lms"),
+    _s("Heun", "k_heun", second_order=True),
+    _s("DPM2", "k_dpm_2", discard_next_to_last_sigma=True, second_order=True),
+    _s("DPM2 a", "k_dpm_2_a", discard_next_to_last_sigma=True, uses_ensd=True, second_order=True),
+    _s("DPM++ 2S a", "k_dpmpp_2s_a", uses_ensd=True, second_order=True),
+    _s("DPM++ 2M", "k_dpmpp_2m"),
+    _s("DPM++ SDE", "k_dpmpp_sde", second_order=True, brownian_noise=True),
+    _s("DPM++ 2M SDE", "k_dpmpp_2m_sde", brownian_noise=True),
+    _s("DPM++ 2M SDE Heun", "k_dpmpp_2m_sde_heun", brownian_noise=True, solver_type="heun"),
+    _s("DPM++ 3M SDE", "k_dpmpp_3m_sde", discard_next_to_last_sigma=True, brownian_noise=True),
+    _s(
+        "DPM++ 3M SDE Karras",
+        "k_dpmpp_3m_sde_ka",
+        **_KARRAS,
+        discard_next_to_last_sigma=True,
+        brownian_noise=True,
+    ),
+    _s("DPM fast", "k_dpm_fast", uses_ensd=True),
+    _s("DPM adaptive", "k_dpm_ad", uses_ensd=True),
+    _s("LMS Karras", "k_lms_ka", **_KARRAS),
+    _s("DPM2 Karras", "k_dpm_2_ka", **_KARRAS, discard_next_to_last_sigma=True, second_order=True),
+    _s(
+        "DPM2 a Karras",
+        "k_dpm_2_a_ka",
+        **_KARRAS,
+        discard_next_to_last_sigma=True,
+        uses_ensd=True,
+        second_order=True,
+    ),
+    _s("DPM++ 2S a Karras", "k_dpmpp_2s_a_ka", **_KARRAS, uses_ensd=True, second_order=True),
+    _s("Restart", "restart", **_KARRAS, second_order=True),
+    _s("DDIM", "ddim"),
+    _s("PLMS", "plms"),
+    _s("UniPC", "unipc"),
+    _s("LCM", "k_lcm"),
+)
+
+# SD.Next lists diffusers schedulers under their own names.
+# fmt: off
+DIFFUSERS_SAMPLERS: tuple[Sampler, ...] = tuple(
+    _s(name)
+    for name in (
+        "Default", "UniPC", "DDIM", "Euler", "Euler a", "Euler SGM", "Euler EDM", "DPM++ 2M",
+        "DPM++ 1S", "DPM++ 2M SDE", "DPM++ 2M EDM", "DPM++ Cosine", "DPM SDE", "Heun", "DEIS",
+        "SA Solver", "DC Solver", "TCD", "LCM", "PNDM", "IPNDM", "DDPM", "LMSD", "KDPM2",
+        "KDPM2 a", "Flow Match Euler",
+    )
+)
+# fmt: on
+
+SCHEDULERS: tuple[Scheduler, ...] = (
+    Scheduler("automatic", "Automatic"),
+    Scheduler("uniform", "Uniform", need_inner_model=True),
+    Scheduler("karras", "Karras", default_rho=7.0),
+    Scheduler("exponential", "Exponential"),
+    Scheduler("polyexponential", "Polyexponential", default_rho=1.0),
+    Scheduler("sgm_uniform", "SGM Uniform", aliases=("SGMUniform",), need_inner_model=True),
+    Scheduler("kl_optimal", "KL Optimal"),
+    Scheduler("align_your_steps", "Align Your Steps"),
+    Scheduler("simple", "Simple", need_inner_model=True),
+    Scheduler("normal", "Normal", need_inner_model=True),
+    Scheduler("ddim", "DDIM", need_inner_model=True),
+    Scheduler("beta", "Beta", need_inner_model=True),
+)
+
+
+def samplers_for(flavor: Flavor) -> tuple[Sampler, ...]:
+    return {
+        SamplerRules.SPLIT_SCHEDULER: SPLIT_SAMPLERS,
+        SamplerRules.COMBINED_NAMES: COMBINED_SAMPLERS,
+        SamplerRules.DIFFUSERS: DIFFUSERS_SAMPLERS,
+    }[flavor.sampler_rules]
+
+
+def _find_scheduler(name: str | None) -> Scheduler | None:
+    for scheduler in SCHEDULERS:
+        if name in (scheduler.name, scheduler.label, *(scheduler.aliases or ())):
+            return scheduler
+    return None
+
+
+def resolve_sampler(
+    flavor: Flavor, sampler_name: str | None, scheduler_name: str | None
+) -> tuple[str, str | None]:
+    """(sampler, schedule label) the server runs with; `None` schedule where none exists.
+
+    Raises the flavor's "Sampler not found" error for a name it does not list.
+    """
+    by_name = {sampler.name: sampler for sampler in samplers_for(flavor)}
+    name = sampler_name or flavor.default_sampler
+    if flavor.sampler_rules is not SamplerRules.SPLIT_SCHEDULER:
+        if name not in by_name:
+            raise SimHTTPError(flavor.unknown_sampler_status, "Sampler not found")
+        return name, None
+
+    # An unknown scheduler silently becomes Automatic; a suffix on the sampler name wins.
+    scheduler = _find_scheduler(scheduler_name) or SCHEDULERS[0]
+    for candidate in SCHEDULERS[1:]:
+        for label in (candidate.label, candidate.name, *(candidate.aliases or ())):
+            if name.endswith(" " + label) and name not in by_name:
+                scheduler, name = candidate, name[: -len(label) - 1]
+                break
+    sampler = by_name.get(name)
+    if sampler is None:
+        raise SimHTTPError(flavor.unknown_sampler_status, "Sampler not found")
+    if scheduler is SCHEDULERS[0] and "scheduler" in sampler.options:
+        # Automatic means "the sampler's own schedule", and the infotext names that schedule.
+        scheduler = _find_scheduler(sampler.options["scheduler"]) or scheduler
+    return sampler.name, scheduler.label

@@ -1,0 +1,44 @@
+"""Starting runs against a simulator the way the CLI and the TUI do."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from stablenew_tui.config import AppConfig, NodeConfig
+from stablenew_tui.paths import AppPaths
+from stablenew_tui.pipeline.engine import EngineOptions
+from stablenew_tui.pipeline.events import Event
+from stablenew_tui.pipeline.launch import RunLauncher, RunRequest
+
+
+def launcher_for(*urls: str, options: EngineOptions | None = None) -> RunLauncher:
+    nodes = [NodeConfig(name=f"node{n}", url=url) for n, url in enumerate(urls)]
+    return RunLauncher(AppConfig(), AppPaths.from_environment(), nodes, options=options)
+
+
+async def run_to_end(launcher: RunLauncher, request: RunRequest):
+    """Plan and run; returns (prepared run, summary, every event)."""
+    prepared = await launcher.prepare(request)
+    queue = launcher.engine.events.subscribe_queue()
+    summary = await launcher.engine.run(prepared.run)
+    return prepared, summary, drain(queue)
+
+
+def drain(queue: asyncio.Queue) -> list[Event]:
+    events = []
+    while not queue.empty():
+        event = queue.get_nowait()
+        if event is not None:
+            events.append(event)
+    return events
+
+
+def manifest(folder: str | Path) -> list[dict]:
+    path = Path(folder) / "manifest.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def posted(sim, endpoint: str) -> list[dict]:
+    return [r.body for r in sim.requests if r.method == "POST" and r.path.endswith("/" + endpoint)]

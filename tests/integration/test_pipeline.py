@@ -1,0 +1,161 @@
+"""The engine end to end against the simulator: what the server received, what is on disk."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from stablenew_tui.learning.records import read_records
+from stablenew_tui.paths import AppPaths
+from stablenew_tui.pipeline.events import JobDone, JobFailed
+from stablenew_tui.pipeline.launch import RunRequest
+from tests.integration.pipeline_helpers import launcher_for, manifest, posted, run_to_end
+
+STAGE_SETS = [
+    ["txt2img"],
+    ["txt2img", "img2img"],
+    ["txt2img", "upscale"],
+    ["txt2img", "img2img", "upscale"],
+]
+MODEL = "dreamshaper_8.safetensors"
+VAE = "vae-ft-mse-840000-ema-pruned.safetensors"
+
+
+def _choices(stages: list[str]) -> dict:
+    return {
+        "stages": stages,
+        "images_per_prompt": 2,
+        "txt2img": {
+            "seed": 1000, "model": MODEL, "vae": VAE, "sampler": "DPM++ 2M",
+            "scheduler": "karras", "steps": 3, "cfg_scale": 6.0, "width": 256, "height": 192,
+        },
+        "img2img": {"denoising_strength": 0.35, "sampler": "Euler a", "steps": 2},
+        "upscale": {"upscaler": "R-ESRGAN 4x+", "scale": 2.0},
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("stages", STAGE_SETS, ids=lambda s: "+".join(s))
+async def test_every_stage_combination_sends_choices_verbatim(sim, stages):
+    launcher = launcher_for(sim.url)
+    try:
+        request = RunRequest(prompt="a lighthouse at dusk", negative="fog", flags=_choices(stages))
+        prepared, summary, events = await run_to_end(launcher, request)
+    finally:
+        await launcher.aclose()
+    assert summary.counts == {"done": 2}
+    assert [type(e) for e in events].count(JobDone) == 2
+
+    # The switch happened once, with the names as chosen.
+    assert posted(sim, "options") == [{"sd_model_checkpoint": MODEL}, {"sd_vae": VAE}]
+    txt2img = posted(sim, "txt2img")
+    assert [body["seed"] for body in txt2img] == [1000, 1001]
+    for body in txt2img:
+        assert body["prompt"] == "a lighthouse at dusk" and body["negative_prompt"] == "fog"
+        assert (body["sampler_name"], body["scheduler"], body["steps"]) == ("DPM++ 2M", "karras", 3)
+        assert (body["width"], body["height"], body["cfg_scale"]) == (256, 192, 6.0)
+    img2img = posted(sim, "img2img")
+    assert len(img2img) == (2 if "img2img" in stages else 0)
+    for body in img2img:
+        assert body["denoising_strength"] == 0.35 and body["sampler_name"] == "Euler a"
+        assert body["scheduler"] == "karras" and len(body["init_images"]) == 1
+    extras = posted(sim, "extra-single-image")
+    assert len(extras) == (2 if "upscale" in stages else 0)
+    for body in extras:
+        assert body["upscaler_1"] == "R-ESRGAN 4x+" and body["upscaling_resize"] == 2.0
+    assert all(not r.ignored_fields for r in sim.requests), "no field the server does not know"
+
+    folder = Path(prepared.run.folder)
+    lines = manifest(folder)
+    assert len(lines) == 2 * len(stages)
+    for stage in stages:
+        files = sorted((folder / stage).glob("*.png"))
+        assert len(files) == 2
+    for line in lines:
+        data = (folder / line["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == line["sha256"]
+        assert line["node"] == "node0" and line["prompt"] == "a lighthouse at dusk"
+        assert "init_images" not in line["settings"] and "image" not in line["settings"]
+    last = Image.open(folder / lines[-1]["path"])
+    expected_width = 256 * (2 if "upscale" in stages else 1)
+    assert last.size[0] == expected_width
+    if stages == ["txt2img"]:
+        assert "parameters" in last.info, "PNG bytes are kept as sent, infotext included"
+
+    records = read_records(AppPaths.from_environment().data_dir / "records.jsonl")
+    assert len(records.records) == 2 * len(stages) and not records.skipped_lines
+    first = records.records[0]
+    assert first["inputs"]["sampler"] == "DPM++ 2M" and first["inputs"]["seed"] == 1000
+    assert first["outputs"]["paths"][0].endswith(".png")
+    assert set(first["timings"]) == {"queued", "started", "finished"}
+    assert (AppPaths.from_environment().data_dir / "last_run.toml").exists()
+
+
+async def test_upscale_by_img2img_pass(sim):
+    launcher = launcher_for(sim.url)
+    flags = {
+        "stages": ["txt2img", "upscale"],
+        "txt2img": {"steps": 2, "width": 128, "height": 128, "seed": 5},
+        "upscale": {"method": "img2img", "scale": 2.0, "denoising_strength": 0.15},
+    }
+    try:
+        _, summary, _ = await run_to_end(launcher, RunRequest(prompt="x", flags=flags))
+    finally:
+        await launcher.aclose()
+    assert summary.counts == {"done": 1}
+    (body,) = posted(sim, "img2img")
+    assert (body["width"], body["height"], body["denoising_strength"]) == (256, 256, 0.15)
+
+
+async def test_out_of_memory_fails_the_job_once_and_keeps_earlier_stages(sim):
+    sim.faults.oom_next(1, path="img2img")
+    launcher = launcher_for(sim.url)
+    flags = {
+        "stages": ["txt2img", "img2img"],
+        "images_per_prompt": 2,
+        "txt2img": {"steps": 2, "width": 128, "height": 128, "seed": 7},
+    }
+    try:
+        prepared, summary, events = await run_to_end(launcher, RunRequest(prompt="x", flags=flags))
+    finally:
+        await launcher.aclose()
+    assert summary.counts == {"failed": 1, "done": 1}
+    assert len(posted(sim, "img2img")) == 2, "no retry loop on out of memory"
+    failure = next(e for e in events if isinstance(e, JobFailed))
+    assert failure.stage == "img2img" and "out of memory" in failure.reason
+    assert not failure.will_retry
+    lines = manifest(prepared.run.folder)
+    failed_job = [line for line in lines if line["job_id"] == failure.job_id]
+    assert [line["stage"] for line in failed_job] == ["txt2img"], "earlier stage kept"
+
+
+async def test_unknown_names_are_refused_before_anything_is_sent(sim):
+    from stablenew_tui.errors import InputError
+
+    launcher = launcher_for(sim.url)
+    try:
+        with pytest.raises(
+            InputError, match=r"txt2img.sampler: .* has no 'DPM\+\+ 2N'.*'DPM\+\+ 2M'"
+        ):
+            await launcher.prepare(
+                RunRequest(prompt="x", flags={"txt2img": {"sampler": "DPM++ 2N"}})
+            )
+    finally:
+        await launcher.aclose()
+    assert not [r for r in sim.requests if r.method == "POST"]
+
+
+async def test_a_dropped_node_is_waited_for_and_the_job_retried(sim):
+    sim.faults.down_next(0.5, path="txt2img")
+    launcher = launcher_for(sim.url)
+    flags = {"images_per_prompt": 2, "txt2img": {"steps": 2, "width": 128, "height": 128}}
+    try:
+        prepared, summary, events = await run_to_end(launcher, RunRequest(prompt="x", flags=flags))
+    finally:
+        await launcher.aclose()
+    assert summary.counts == {"done": 2}
+    retried = [e for e in events if isinstance(e, JobFailed)]
+    assert len(retried) == 1 and retried[0].will_retry
+    assert len(manifest(prepared.run.folder)) == 2

@@ -1,0 +1,140 @@
+"""`stablenew run` as a user runs it: a real subprocess against a real simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stablenew_tui.learning.records import read_records
+from stablenew_tui.paths import AppPaths
+from stablenew_tui.sim import SimServer
+from tests.integration.pipeline_helpers import manifest
+
+STABLENEW = [sys.executable, "-m", "stablenew_tui"]
+
+
+def stablenew(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*STABLENEW, *args], capture_output=True, text=True, timeout=timeout, env=os.environ
+    )
+
+
+async def stablenew_async(*args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        *STABLENEW, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["no-such-pack"], "pack 'no-such-pack' not found"),
+        (["--prompt", "x", "--size", "big"], "--size 'big': expected WIDTHxHEIGHT"),
+        (["--prompt", "x", "--stages", "txt2img,paint"], "unknown stage 'paint'"),
+        (["--prompt", "x", "--steps", "0"], "txt2img.steps: Input should be greater than"),
+        (["--prompt", "x", "--bogus"], "unrecognized arguments: --bogus"),
+        ([], "nothing to run"),
+        (["--resume"], "nothing to resume"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(args, message):
+    result = stablenew("run", "--node", "http://127.0.0.1:9", *args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_node_exits_1_without_traceback():
+    result = stablenew("run", "--node", "http://127.0.0.1:9", "--prompt", "x")
+    assert result.returncode == 1
+    assert "cannot connect to http://127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_json_events_and_exit_code_for_failures():
+    async with SimServer(speed=0) as sim:
+        sim.faults.oom_next(1, path="txt2img")
+        process = await stablenew_async(
+            "run", "--node", sim.url, "--prompt", "a fox", "--images-per-prompt", "2",
+            "--steps", "2", "--size", "64x64", "--json",
+        )  # fmt: skip
+        stdout, stderr = await process.communicate()
+    assert process.returncode == 1, stderr.decode()
+    events = [json.loads(line) for line in stdout.decode().splitlines()]
+    kinds = [event["event"] for event in events]
+    assert kinds[0] == "run_started" and kinds[-1] == "run_finished"
+    assert kinds.count("job_done") == 1 and kinds.count("job_failed") == 1
+    assert events[-1]["counts"] == {"done": 1, "failed": 1}
+
+
+async def test_kill_9_mid_batch_then_resume_makes_every_image_exactly_once():
+    images = 12
+    async with SimServer(speed=1) as sim:
+        process = await stablenew_async(
+            "run", "--node", sim.url, "--prompt", "a lighthouse at dusk",
+            "--images-per-prompt", str(images), "--stages", "txt2img,upscale",
+            "--steps", "10", "--size", "256x256", "--upscaler", "Lanczos", "--scale", "2",
+        )  # fmt: skip
+        folder = await _wait_for_run_folder_with_lines(minimum=4)
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+        done_before = {line["job_id"] for line in manifest(folder)}
+        assert 0 < len(done_before) < images, "killed mid-batch"
+
+        resumed = await stablenew_async("run", "--node", sim.url, "--resume")
+        _stdout, stderr = await resumed.communicate()
+    assert resumed.returncode == 0, stderr.decode()
+
+    lines = manifest(folder)
+    keys = [(line["job_id"], line["stage"]) for line in lines]
+    assert len(keys) == len(set(keys)) == images * 2, "each image once in the manifest"
+    for stage in ("txt2img", "upscale"):
+        files = sorted((folder / stage).iterdir())
+        assert len(files) == images, f"{stage}: {len(files)} files"
+        assert all(path.suffix == ".png" for path in files)
+    leftovers = [p for p in folder.rglob("*") if p.name.startswith(".") or p.suffix == ".part"]
+    assert leftovers == [], "no temp or partial files"
+    records = read_records(AppPaths.from_environment().data_dir / "records.jsonl").records
+    record_keys = [(r["job_id"], r["stage"]) for r in records]
+    assert sorted(record_keys) == sorted(keys)
+
+
+async def _wait_for_run_folder_with_lines(minimum: int) -> Path:
+    output_root = AppPaths.from_environment().default_output_root
+    for _ in range(600):
+        folders = list(output_root.glob("*")) if output_root.exists() else []
+        if folders and len(manifest(folders[0])) >= minimum:
+            return folders[0]
+        await asyncio.sleep(0.05)
+    raise AssertionError("the run never got going")
+
+
+def test_run_demo_end_to_end():
+    result = stablenew(
+        "run", "--demo", "--prompt", "a lighthouse at dusk", "--images-per-prompt", "2",
+        "--stages", "txt2img,img2img,upscale", "--steps", "6",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (folder,) = AppPaths.from_environment().default_output_root.iterdir()
+    for stage in ("txt2img", "img2img", "upscale"):
+        assert len(list((folder / stage).glob("*.png"))) == 2
+    assert len(manifest(folder)) == 6
+    assert "run finished: 2 done" in result.stdout
+
+
+def test_resources_demo_lists_everything():
+    result = stablenew("resources", "--demo")
+    assert result.returncode == 0, result.stderr
+    for heading in ("models (", "vaes (", "samplers (", "schedulers (", "upscalers (", "loras ("):
+        assert heading in result.stdout
+    as_json = stablenew("resources", "--demo", "--json")
+    (node,) = json.loads(as_json.stdout)
+    assert node["source"] == "api" and node["models"] and node["schedulers_supported"]
