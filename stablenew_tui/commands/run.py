@@ -17,7 +17,10 @@ from stablenew_tui.commands.common import add_node_arguments, open_session
 from stablenew_tui.commands.run_reporters import JsonReporter, PlainReporter, TerminalReporter
 from stablenew_tui.errors import InputError
 from stablenew_tui.pipeline.launch import RunLauncher, RunRequest
+from stablenew_tui.pipeline.prompt_plan import DEFAULT_MAX_PROMPTS
 from stablenew_tui.pipeline.settings import STAGE_ORDER
+from stablenew_tui.prompts import SamplingMode
+from stablenew_tui.prompts.locks import locks_from_flags
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 
@@ -29,8 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run a batch without the TUI. Settings merge in this order, later wins: "
         "built-in defaults < config [stages] < last run < pack settings < these flags.",
     )
-    parser.add_argument("pack", nargs="?", metavar="PACK", help="prompt pack (name or file)")
-    parser.add_argument("--prompt", help="prompt or template text")
+    parser.add_argument(
+        "pack", nargs="?", metavar="PACK", help="prompt pack: a file, or a name in the pack folders"
+    )
+    parser.add_argument("--prompt", help="prompt or template text ({a|b}, __wildcards__, …)")
     parser.add_argument("--negative", help="negative prompt")
     add_node_arguments(parser)
     parser.add_argument("--images-per-prompt", type=int, metavar="N")
@@ -46,10 +51,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--denoise", type=float, metavar="X", help="img2img denoising strength")
     parser.add_argument("--upscaler", metavar="U")
     parser.add_argument("--scale", type=float, metavar="X", help="upscale factor")
-    parser.add_argument("--mode", choices=("random", "combinatorial", "cyclical"))
     parser.add_argument(
-        "--lock", action="append", default=[], metavar="INDEX=TEXT", help="lock a segment"
-    )
+        "--mode", choices=[mode.value for mode in SamplingMode], default="random",
+        help="how templates are sampled (default: random)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--lock", action="append", default=[], metavar="INDEX=TEXT",
+        help="keep template segment INDEX at TEXT (see `stablenew prompts segments`)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--pin", action="append", default=[], metavar="INDEX=OPTION",
+        help="hold template segment INDEX to its option OPTION, counted from 0",
+    )  # fmt: skip
+    parser.add_argument(
+        "--prompt-seed", type=int, metavar="S",
+        help="draw prompts from S, S+1, … instead of each image's own seed",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-prompts", type=int, default=DEFAULT_MAX_PROMPTS, metavar="N",
+        help=f"combinatorial mode: at most N prompts per template (default {DEFAULT_MAX_PROMPTS})",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, metavar="DIR", help="output root for this run")
     parser.add_argument("--resume", action="store_true", help="continue the last unfinished run")
     parser.add_argument("--json", action="store_true", help="NDJSON events on stdout")
@@ -76,8 +97,10 @@ async def _run(args: argparse.Namespace) -> int:
                     prompt=args.prompt,
                     negative=args.negative,
                     flags=flags,
-                    mode=args.mode,
-                    locks=args.lock,
+                    mode=SamplingMode(args.mode),
+                    locks=locks_from_flags(args.lock, args.pin),
+                    prompt_seed=args.prompt_seed,
+                    max_prompts=args.max_prompts,
                     output_root=args.out,
                 )
                 prepared = await launcher.prepare(request)

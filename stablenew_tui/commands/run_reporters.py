@@ -9,22 +9,17 @@ import sys
 import time
 from typing import TextIO
 
+from stablenew_tui.pipeline.event_text import describe
 from stablenew_tui.pipeline.events import (
     Event,
     Interrupted,
     JobDone,
     JobFailed,
     JobSkipped,
-    NodeStatus,
-    RunFinished,
     RunStarted,
     StageDone,
     StageProgress,
-    StageStarted,
-    VideoDone,
-    VideoFailed,
     VideoProgressed,
-    VideoStarted,
 )
 
 
@@ -73,62 +68,31 @@ class PlainReporter:
             case RunStarted():
                 self.total = event.total
                 self.finished = event.total - event.remaining
-                return (
-                    f"run {event.run_id}: {event.remaining} of {event.total} images to make"
-                    f" → {event.folder}"
-                )
-            case StageStarted():
-                return f"[{event.node}] image {event.index + 1}: {event.stage} started"
             case StageProgress():
-                quarter = int(event.fraction * 4)
-                key = (event.job_id, event.stage)
-                if quarter <= self._quarters.get(key, 0) or quarter >= 4:
-                    return None
-                self._quarters[key] = quarter
-                return (
+                return self._quarter(
+                    (event.job_id, event.stage),
+                    event.fraction,
                     f"[{event.node}] image {event.index + 1}: {event.stage} "
-                    f"step {event.step}/{event.steps}{_eta(event.eta_seconds)}"
+                    f"step {event.step}/{event.steps}{_eta(event.eta_seconds)}",
                 )
-            case StageDone():
-                return (
-                    f"[{event.node}] image {event.index + 1}: {event.stage} done → {event.paths[0]}"
-                )
+            case VideoProgressed():
+                return self._quarter((event.run_id, "video"), event.fraction, "video:")
             case JobDone():
                 self.finished += 1
-                return f"image {event.index + 1} done ({self.finished}/{self.total})"
-            case JobFailed():
-                again = "; will retry" if event.will_retry else ""
-                if not event.will_retry:
-                    self.finished += 1
-                where = f"[{event.node}] image {event.index + 1}"
-                return f"{where} FAILED in {event.stage}: {event.reason}{again}"
+                return f"{describe(event)} ({self.finished}/{self.total})"
+            case JobFailed() if not event.will_retry:
+                self.finished += 1
             case JobSkipped():
                 self.finished += 1
-                return f"[{event.node}] image {event.index + 1} skipped"
-            case Interrupted():
-                return f"[{event.node}] image {event.index + 1} interrupted; it stays queued"
-            case NodeStatus():
-                detail = f": {event.detail}" if event.detail else ""
-                return f"node {event.node} {event.state}{detail}"
-            case VideoStarted():
-                return f"video: joining {event.images} images → {event.out}"
-            case VideoProgressed():
-                quarter = int(event.fraction * 4)
-                key = (event.run_id, "video")
-                if quarter <= self._quarters.get(key, 0) or quarter >= 4:
-                    return None
-                self._quarters[key] = quarter
-                return f"video: {quarter * 25}%"
-            case VideoDone():
-                return f"video done: {event.duration:.1f} s → {event.path}"
-            case VideoFailed():
-                return f"video FAILED: {event.reason}"
-            case RunFinished():
-                counts = ", ".join(
-                    f"{count} {status}" for status, count in sorted(event.counts.items())
-                )
-                return f"run finished: {counts} → {event.folder}"
-        return None
+        return describe(event)
+
+    def _quarter(self, key: tuple[str, str], fraction: float, text: str) -> str | None:
+        """Progress only when it passes 25, 50 or 75 %: readable in a log file."""
+        quarter = int(fraction * 4)
+        if quarter <= self._quarters.get(key, 0) or quarter >= 4:
+            return None
+        self._quarters[key] = quarter
+        return f"{text} {quarter * 25}%" if text.endswith(":") else text
 
     def close(self) -> None:
         pass

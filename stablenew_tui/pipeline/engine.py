@@ -229,7 +229,10 @@ class Engine:
             )
             self._last_run_saved = True
         paths = [output.path for output in runner.produced]
-        self.events.publish(JobDone(job.id, job.index, node, paths, job.spec.prompt, job.seed))
+        overhead_ms = runner.overhead * 1000
+        self.events.publish(
+            JobDone(job.id, job.index, node, paths, job.spec.prompt, job.seed, overhead_ms)
+        )
         return True
 
     def _fail(self, runner: JobRunner, reason: str) -> None:

@@ -82,6 +82,7 @@ class JobDone(Event):
     paths: list[str]
     prompt: str
     seed: int
+    overhead_ms: float = 0.0  # our time from each answer parsed to its files being durable
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,10 @@ class Interrupted(Event):
 class NodeStatus(Event):
     kind: ClassVar[str] = "node_status"
     node: str
-    state: str
+    state: str  # DISCONNECTED, CONNECTING, READY or BUSY
     detail: str = ""
+    server: str = ""  # flavor and version, once known
+    model: str = ""  # the checkpoint loaded there, once known
 
 
 @dataclass(frozen=True)

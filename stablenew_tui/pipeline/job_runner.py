@@ -61,6 +61,7 @@ class JobRunner:
     stopped: Callable[[], bool] = lambda: False  # interrupted or skipped: make nothing more
     produced: list[StageOutput] = field(default_factory=list)
     stage: str = "txt2img"
+    overhead: float = 0.0  # seconds spent between answers received and results durable
 
     async def execute(self) -> None:
         settings = self.run.settings
@@ -99,6 +100,7 @@ class JobRunner:
                 call = client.txt2img if stage == "txt2img" else client.img2img
                 result: GenerationResult = await call(request)
                 image, info = result.generated_images()[0], result.raw_info
+        received = time.perf_counter()
         if self.stopped():
             return  # the image was cut short on purpose: not worth keeping
         png = _decode_png(image, self.handle.name, stage)
@@ -108,6 +110,7 @@ class JobRunner:
         self.produced.append(
             StageOutput(stage, str(path), sha256, sent, info, started, finished, image)
         )
+        self.overhead += time.perf_counter() - received
         self.events.publish(
             StageDone(job.id, job.index, stage, self.handle.name, [str(path)], finished - started)
         )
@@ -173,8 +176,10 @@ class JobRunner:
         return {"model": chosen} if chosen else {}
 
     def write_results(self, records: RecordWriter) -> None:
+        started = time.perf_counter()
         self.outputs.append_manifest(self.manifest_entries())
         records.append(self.records())
+        self.overhead += time.perf_counter() - started
 
 
 def _prompt_fields(job: Job) -> dict[str, Any]:

@@ -60,42 +60,47 @@ class Run(BaseModel):
     paused: bool = False
 
 
+def choose_base_seed(settings: PipelineSettings, rng: random.Random | None = None) -> int:
+    """The seed of a run's first image: the one asked for, or a random one for -1."""
+    if settings.txt2img.seed != -1:
+        return settings.txt2img.seed
+    return (rng or random.SystemRandom()).randrange(MAX_SEED)
+
+
 def plan_run(
-    prompts: list[PromptSpec],
+    job_prompts: list[tuple[int, PromptSpec]],
     settings: PipelineSettings,
     *,
+    base_seed: int,
     name: str,
     folder: str,
     source: dict[str, Any] | None = None,
-    rng: random.Random | None = None,
 ) -> tuple[Run, list[Job]]:
-    """Expand prompts × images-per-prompt into jobs; seeds are base + index (random base for
-    -1), the same numbering the WebUI uses for a batch."""
+    """One job per (prompt index, prompt), in order; seeds are base + index, the same
+    numbering the WebUI uses for a batch."""
     created = time.time()
     run_id = time.strftime("%Y%m%d-%H%M%S", time.localtime(created)) + "-" + uuid.uuid4().hex[:6]
-    base_seed = settings.txt2img.seed
-    if base_seed == -1:
-        base_seed = (rng or random.SystemRandom()).randrange(MAX_SEED)
     run = Run(
         id=run_id, name=name, created=created, folder=folder, settings=settings,
         source={**(source or {}), "base_seed": base_seed},
     )  # fmt: skip
-    jobs = []
-    for prompt_index, spec in enumerate(prompts):
-        for image in range(settings.images_per_prompt):
-            index = prompt_index * settings.images_per_prompt + image
-            jobs.append(
-                Job(
-                    id=f"{run_id}-{index:05d}",
-                    run_id=run_id,
-                    index=index,
-                    prompt_index=prompt_index,
-                    seed=(base_seed + index) % (MAX_SEED + 1),
-                    spec=spec,
-                    created=created,
-                )
-            )
+    jobs = [
+        Job(
+            id=f"{run_id}-{index:05d}",
+            run_id=run_id,
+            index=index,
+            prompt_index=prompt_index,
+            seed=job_seed(base_seed, index),
+            spec=spec,
+            created=created,
+        )
+        for index, (prompt_index, spec) in enumerate(job_prompts)
+    ]
     return run, jobs
+
+
+def job_seed(base_seed: int, index: int) -> int:
+    return (base_seed + index) % (MAX_SEED + 1)
 
 
 def slugify(text: str, max_length: int = 40) -> str:

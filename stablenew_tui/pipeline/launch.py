@@ -18,12 +18,21 @@ from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.cluster import NodePool
 from stablenew_tui.pipeline.engine import Engine, EngineOptions
 from stablenew_tui.pipeline.events import EventStream
-from stablenew_tui.pipeline.jobs import Job, PromptSpec, Run, plan_run
+from stablenew_tui.pipeline.jobs import Job, Run, choose_base_seed, plan_run
 from stablenew_tui.pipeline.lastrun import LAST_RUN_NAME, load_last_run
 from stablenew_tui.pipeline.outputs import new_run_folder
+from stablenew_tui.pipeline.prompt_plan import DEFAULT_MAX_PROMPTS, TemplateEntry, expand_entries
 from stablenew_tui.pipeline.queue import JobQueue
 from stablenew_tui.pipeline.settings import PipelineSettings, SettingsLayer, merge_settings
 from stablenew_tui.pipeline.validate import check_names
+from stablenew_tui.prompts import (
+    SamplingMode,
+    SegmentLocks,
+    WildcardLibrary,
+    load_pack,
+    pack_folders,
+)
+from stablenew_tui.prompts.wildcards import wildcard_folders
 
 QUEUE_NAME = "queue.sqlite3"
 
@@ -31,11 +40,13 @@ QUEUE_NAME = "queue.sqlite3"
 @dataclass
 class RunRequest:
     pack: str | None = None
-    prompt: str | None = None
+    prompt: str | None = None  # a template: plain text is a template without constructs
     negative: str | None = None
     flags: dict[str, Any] = field(default_factory=dict)
-    mode: str | None = None
-    locks: list[str] = field(default_factory=list)
+    mode: SamplingMode = SamplingMode.RANDOM
+    locks: SegmentLocks = field(default_factory=SegmentLocks)
+    prompt_seed: int | None = None  # None: each prompt is drawn with its image's seed
+    max_prompts: int = DEFAULT_MAX_PROMPTS  # combinatorial cap, per template
     output_root: Path | None = None
 
 
@@ -49,7 +60,7 @@ class PreparedRun:
 @dataclass
 class PromptSource:
     name: str
-    prompts: list[PromptSpec]
+    entries: list[TemplateEntry]
     overrides: dict[str, Any] = field(default_factory=dict)
     origin: str = "prompt"
 
@@ -72,6 +83,8 @@ class RunLauncher:
         self.records = RecordWriter(data_dir / RECORDS_NAME)
         self.last_run = load_last_run(data_dir / LAST_RUN_NAME)
         self.warnings = list(self.last_run.warnings)
+        self.pack_folders = pack_folders(p.expanduser() for p in config.paths.pack_folders)
+        self.wildcards = WildcardLibrary(wildcard_folders(config.paths.wildcard_folders))
         options = options or EngineOptions()
         if options.ffmpeg is None and config.paths.ffmpeg is not None:
             options.ffmpeg = config.paths.ffmpeg.expanduser()
@@ -100,15 +113,29 @@ class RunLauncher:
         source = self.prompt_source(request)
         layers = self.settings_layers(source.overrides, request.flags, source.name)
         settings = merge_settings(*layers)
+        if request.locks and len(source.entries) > 1:
+            raise InputError("locks apply to one template, not to a pack of several")
+        base_seed = choose_base_seed(settings)
+        job_prompts = expand_entries(
+            source.entries,
+            images_per_prompt=settings.images_per_prompt,
+            base_seed=base_seed,
+            wildcards=self.wildcards,
+            mode=request.mode,
+            locks=request.locks,
+            prompt_seed=request.prompt_seed,
+            max_prompts=request.max_prompts,
+        )
         await self.check_against_nodes(settings)
         output_root = (request.output_root or self.config.output_root(self.app_paths)).expanduser()
         folder = new_run_folder(output_root, source.name, time.time())
         run, jobs = plan_run(
-            source.prompts,
+            job_prompts,
             settings,
+            base_seed=base_seed,
             name=source.name,
             folder=str(folder),
-            source={"origin": source.origin},
+            source={"origin": source.origin, "mode": request.mode.value},
         )
         self.queue.add_run(run, jobs)
         return PreparedRun(run, jobs, self.engine)
@@ -126,21 +153,22 @@ class RunLauncher:
             check_names(settings, catalog, handle.name)
 
     def prompt_source(self, request: RunRequest) -> PromptSource:
-        if request.pack and request.prompt:
+        if request.pack and request.prompt is not None:
             raise InputError("give a PACK or --prompt, not both")
         if request.prompt is not None:
             if not request.prompt.strip():
                 raise InputError("--prompt is empty")
-            return PromptSource(
-                name=request.prompt,
-                prompts=[PromptSpec(prompt=request.prompt, negative=request.negative or "")],
-            )
+            entry = TemplateEntry(request.prompt, request.negative or "")
+            return PromptSource(name=request.prompt, entries=[entry])
         if request.pack:
-            raise InputError(f"pack {request.pack!r} not found")
+            pack = load_pack(request.pack, self.pack_folders)
+            entries = [
+                TemplateEntry(item.prompt, request.negative or pack.negative_for(item),
+                              str(pack.path), item.line)
+                for item in pack.prompts
+            ]  # fmt: skip
+            return PromptSource(pack.name, entries, pack.overrides, origin=f"pack {pack.path}")
         if self.last_run.prompt:
-            return PromptSource(
-                name=self.last_run.prompt,
-                prompts=[PromptSpec(prompt=self.last_run.prompt, negative=self.last_run.negative)],
-                origin="last run",
-            )
+            entry = TemplateEntry(self.last_run.prompt, self.last_run.negative)
+            return PromptSource(name=self.last_run.prompt, entries=[entry], origin="last run")
         raise InputError("nothing to run: give a PACK or --prompt TEXT")

@@ -35,7 +35,7 @@ async def stablenew_async(*args: str) -> asyncio.subprocess.Process:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["no-such-pack"], "pack 'no-such-pack' not found"),
+        (["no-such-pack"], "no pack file or pack named 'no-such-pack'"),
         (["--prompt", "x", "--size", "big"], "--size 'big': expected WIDTHxHEIGHT"),
         (["--prompt", "x", "--stages", "txt2img,paint"], "unknown stage 'paint'"),
         (["--prompt", "x", "--steps", "0"], "txt2img.steps: Input should be greater than"),

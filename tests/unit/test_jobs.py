@@ -1,13 +1,14 @@
 import random
 
-from stablenew_tui.pipeline.jobs import PromptSpec, plan_run, slugify
+from stablenew_tui.pipeline.jobs import PromptSpec, choose_base_seed, plan_run, slugify
 from stablenew_tui.pipeline.settings import merge_settings
 
 
 def _plan(seed: int, images: int = 3, prompts: int = 2):
     settings = merge_settings(("t", {"images_per_prompt": images, "txt2img": {"seed": seed}}))
-    specs = [PromptSpec(prompt=f"prompt {n}") for n in range(prompts)]
-    return plan_run(specs, settings, name="t", folder="/tmp/x", rng=random.Random(7))
+    specs = [(n, PromptSpec(prompt=f"prompt {n}")) for n in range(prompts) for _ in range(images)]
+    base = choose_base_seed(settings, random.Random(7))
+    return plan_run(specs, settings, base_seed=base, name="t", folder="/tmp/x")
 
 
 def test_one_job_per_image_with_consecutive_seeds():

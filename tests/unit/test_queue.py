@@ -8,7 +8,8 @@ from stablenew_tui.pipeline.settings import merge_settings
 
 def _add_run(queue: JobQueue, images: int = 4):
     settings = merge_settings(("t", {"images_per_prompt": images, "txt2img": {"seed": 1}}))
-    run, jobs = plan_run([PromptSpec(prompt="p")], settings, name="t", folder="/tmp/r")
+    specs = [(0, PromptSpec(prompt="p"))] * images
+    run, jobs = plan_run(specs, settings, base_seed=1, name="t", folder="/tmp/r")
     queue.add_run(run, jobs)
     return run, jobs
 

@@ -1,0 +1,222 @@
+"""Pipeline engine client overhead: 2,000 txt2img images at 512×512 (20 steps) against the
+built-in simulator at instant speed, started the way the CLI starts a run (`RunLauncher`).
+
+Prints throughput; the engine's own overhead per image from its `JobDone` events (from each
+answer parsed to its PNG, manifest line and learning record being fsynced), median and p95;
+HTTP requests per image, by path; peak RSS and RSS growth from image 100 to the end. The
+simulator runs in this process, so RSS and wall time include it.
+
+Baselines from the same run, because this machine is noisy and ratios are what we compare:
+- floor: the durable writes alone, as the engine makes them for one image: the same PNG bytes
+  through `write_bytes_atomic`, then the run's own manifest line and record line through
+  `append_line_durable` (two fsynced appends, as the engine does), median of 200;
+- parsing: what the overhead figure leaves out because it happens inside the HTTP client
+  call: `json.loads` of one real answer, `GenerationResult.from_answer` and the base64 decode.
+
+    .venv/bin/python bench/overhead.py [--images N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import resource
+import statistics
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+from stablenew_tui.atomic import append_line_durable, write_bytes_atomic
+from stablenew_tui.config import AppConfig, NodeConfig
+from stablenew_tui.learning.records import RECORDS_NAME
+from stablenew_tui.paths import AppPaths
+from stablenew_tui.pipeline.events import Event, JobDone, JobFailed, RunFinished
+from stablenew_tui.pipeline.launch import RunLauncher, RunRequest
+from stablenew_tui.pipeline.outputs import MANIFEST_NAME
+from stablenew_tui.sim import SimServer
+from stablenew_tui.webui.models import GenerationResult
+
+PROMPT = "a lighthouse on a cliff at dusk, oil painting"
+TXT2IMG = "/sdapi/v1/txt2img"
+RSS_MARK = 100  # images done when the starting RSS is read
+TARGET_OVERHEAD_MS = 3.0
+TARGET_RSS_GROWTH_MB = 50.0
+REPEATS = 200
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024 / 1e6  # the kernel's "kB" are KiB
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # KiB on Linux
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[94] if len(values) > 1 else values[0]
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+class Collector:
+    """Reads the engine's events as they come: overheads, failures, RSS at the mark."""
+
+    def __init__(self, mark: int) -> None:
+        self.mark = mark
+        self.overheads: list[float] = []
+        self.failures: list[str] = []
+        self.rss_at_mark: float | None = None
+
+    async def collect(self, queue: asyncio.Queue[Event | None]) -> None:
+        while (event := await queue.get()) is not None:
+            if isinstance(event, JobDone):
+                self.overheads.append(event.overhead_ms)
+                if len(self.overheads) == self.mark:
+                    self.rss_at_mark = rss_mb()
+            elif isinstance(event, JobFailed):
+                self.failures.append(event.reason)
+            elif isinstance(event, RunFinished):
+                return
+
+
+async def run_engine(sim: SimServer, images: int) -> tuple[Collector, float, Path]:
+    launcher = RunLauncher(
+        AppConfig(), AppPaths.from_environment(), [NodeConfig(name="sim", url=sim.url)]
+    )
+    flags = {
+        "images_per_prompt": images,
+        "txt2img": {"width": 512, "height": 512, "steps": 20, "seed": 1},
+    }
+    try:
+        prepared = await launcher.prepare(RunRequest(prompt=PROMPT, flags=flags))
+        collector = Collector(min(RSS_MARK, images))
+        task = asyncio.create_task(collector.collect(launcher.engine.events.subscribe_queue()))
+        started = time.perf_counter()
+        await launcher.engine.run(prepared.run)
+        wall = time.perf_counter() - started
+        await task
+    finally:
+        await launcher.aclose()
+    return collector, wall, Path(prepared.run.folder)
+
+
+def durable_floor(folder: Path, scratch: Path) -> tuple[float, float, float]:
+    """Median ms of (PNG write, two appends, both) for one image's writes, done directly."""
+    png = next((folder / "txt2img").glob("*.png")).read_bytes()
+    manifest_line = (folder / MANIFEST_NAME).read_text().splitlines()[0]
+    data_dir = AppPaths.from_environment().data_dir
+    record_line = (data_dir / RECORDS_NAME).read_text().splitlines()[0]
+    writes, appends, totals = [], [], []
+    for index in range(REPEATS):
+        started = time.perf_counter()
+        write_bytes_atomic(scratch / "txt2img" / f"{index:05d}.png", png)
+        written = time.perf_counter()
+        append_line_durable(scratch / MANIFEST_NAME, manifest_line)
+        append_line_durable(scratch / RECORDS_NAME, record_line)
+        ended = time.perf_counter()
+        writes.append(written - started)
+        appends.append(ended - written)
+        totals.append(ended - started)
+    return tuple(statistics.median(times) * 1000 for times in (writes, appends, totals))
+
+
+async def fetch_answer(sim: SimServer) -> bytes:
+    """One real txt2img answer, for the body the engine last sent."""
+    body = sim.requests.for_path(TXT2IMG)[-1].body
+    async with httpx.AsyncClient(base_url=sim.url, timeout=60) as client:
+        response = await client.post(TXT2IMG, json=body)
+        response.raise_for_status()
+        return response.content
+
+
+def parse_cost(raw: bytes) -> tuple[float, float]:
+    """Median ms of json.loads, and of from_answer + base64 decode, on one answer."""
+    loads, models = [], []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        data = json.loads(raw)
+        parsed = time.perf_counter()
+        image = GenerationResult.from_answer(data).generated_images()[0]
+        base64.b64decode(image, validate=True)
+        ended = time.perf_counter()
+        loads.append(parsed - started)
+        models.append(ended - parsed)
+    return statistics.median(loads) * 1000, statistics.median(models) * 1000
+
+
+def request_lines(sim: SimServer, images: int) -> list[str]:
+    total = sim.requests.total
+    lines = [f"HTTP requests      {total} ({total / images:.4f} per image)"]
+    if len(sim.requests) < total:
+        lines.append(f"  (the log kept the last {len(sim.requests)}; counts below are partial)")
+    counts = Counter(f"{entry.method} {entry.path}" for entry in sim.requests)
+    lines += [f"  {count:>6}  {path}" for path, count in counts.most_common()]
+    first_image = next(entry.seq for entry in sim.requests if entry.path == TXT2IMG)
+    extra = [entry for entry in sim.requests if entry.path != TXT2IMG]
+    early = sum(entry.seq < first_image for entry in extra)
+    lines.append(f"  extra (not txt2img): {len(extra)}, {early} of them before the first image")
+    lines.append("  (the server probe, then the catalog the run's names are checked against)")
+    return lines
+
+
+async def bench(images: int, home: Path) -> None:
+    async with SimServer(flavor="a1111", speed=0) as sim:
+        collector, wall, folder = await run_engine(sim, images)
+        if not collector.overheads:
+            raise SystemExit(f"no image was made: {collector.failures[:1] or 'no events'}")
+        requests = request_lines(sim, images)
+        answer = await fetch_answer(sim)
+    rss_end, peak = rss_mb(), peak_rss_mb()
+    write_ms, append_ms, floor_ms = durable_floor(folder, home / "floor")
+    loads_ms, model_ms = parse_cost(answer)
+
+    done = len(collector.overheads)
+    median, high = statistics.median(collector.overheads), p95(collector.overheads)
+    growth = rss_end - (collector.rss_at_mark or rss_end)
+    parse_ms = loads_ms + model_ms
+    print(f"images             {done} done of {images}: 512x512 txt2img, 20 steps")
+    if collector.failures:
+        print(f"  FAILED           {len(collector.failures)}: {collector.failures[0]}")
+    print(f"wall               {wall:.1f} s, {done / wall:.1f} images/s")
+    ok = median <= TARGET_OVERHEAD_MS
+    print(
+        f"overhead / image   median {median:.2f} ms, p95 {high:.2f} ms"
+        f"   target median ≤ {TARGET_OVERHEAD_MS:g} ms: {verdict(ok)}"
+    )
+    print(f"floor              {floor_ms:.2f} ms (median of {REPEATS}, same disk, same run)")
+    print(f"  PNG write_bytes_atomic {write_ms:.2f} + manifest and record appends {append_ms:.2f}")
+    print(f"overhead ÷ floor   median {median / floor_ms:.2f}, p95 {high / floor_ms:.2f}")
+    print(f"not in overhead    {parse_ms:.2f} ms per answer, inside the HTTP client call:")
+    print(f"  json.loads {loads_ms:.2f} + from_answer and base64 decode {model_ms:.2f}", end="")
+    print(f" ({len(answer) / 1024:.0f} KiB answer; {parse_ms / floor_ms:.2f} × floor)")
+    print("\n".join(requests))
+    ok = growth <= TARGET_RSS_GROWTH_MB
+    print(f"peak RSS           {peak:.1f} MB (the simulator runs in this process)")
+    print(
+        f"RSS growth         {growth:+.1f} MB from image {collector.mark} to the end"
+        f"   target ≤ {TARGET_RSS_GROWTH_MB:g} MB: {verdict(ok)}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=2000, help="images to make (2000)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-overhead-") as home:
+        os.environ["STABLENEW_HOME"] = home  # before any path is built: nothing outside home
+        asyncio.run(bench(args.images, Path(home)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Templates and packs become one prompt per job, drawn with that job's seed.
+
+The prompt seed is the image seed (so one seed names both the picture and the words) unless
+the user unlinks them by giving a prompt seed of its own. Every job carries its template, each
+segment's choice, the locks and the mode, so records can later say which choices were liked.
+
+- random: each image draws every unlocked segment from its own seed;
+- cyclical: image n takes option n of each segment;
+- combinatorial: every combination (up to `max_prompts` per template), each made
+  `images_per_prompt` times with consecutive seeds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stablenew_tui.pipeline.jobs import PromptSpec, job_seed
+from stablenew_tui.prompts import (
+    PromptSampler,
+    ResolvedPrompt,
+    SamplingMode,
+    SegmentLocks,
+    Template,
+    WildcardLibrary,
+)
+
+DEFAULT_MAX_PROMPTS = 100
+
+
+@dataclass(frozen=True)
+class TemplateEntry:
+    text: str
+    negative: str = ""
+    source: str = "prompt"  # shown in errors: "prompt" or the pack file
+    line: int = 1
+
+
+def expand_entries(
+    entries: list[TemplateEntry],
+    *,
+    images_per_prompt: int,
+    base_seed: int,
+    wildcards: WildcardLibrary,
+    mode: SamplingMode = SamplingMode.RANDOM,
+    locks: SegmentLocks | None = None,
+    prompt_seed: int | None = None,
+    max_prompts: int = DEFAULT_MAX_PROMPTS,
+) -> list[tuple[int, PromptSpec]]:
+    """(prompt index, prompt) for every job of the run, in run order."""
+    planned: list[tuple[int, PromptSpec]] = []
+    for prompt_index, entry in enumerate(entries):
+        template = Template.parse(entry.text, source=entry.source, first_line=entry.line)
+        sampler = PromptSampler(template, wildcards, mode=mode, locks=locks)
+        if mode is SamplingMode.COMBINATORIAL:
+            first = len(planned)
+            seeds = range(_prompt_seed(first, base_seed, prompt_seed), 2**63)[:max_prompts]
+            for resolved in sampler.prompts(seeds):
+                spec = _spec(resolved, entry)
+                planned.extend((prompt_index, spec) for _ in range(images_per_prompt))
+            continue
+        first = len(planned)
+        seeds = [_prompt_seed(first + n, base_seed, prompt_seed) for n in range(images_per_prompt)]
+        planned.extend((prompt_index, _spec(p, entry)) for p in sampler.prompts(seeds))
+    return planned
+
+
+def _prompt_seed(job_index: int, base_seed: int, prompt_seed: int | None) -> int:
+    if prompt_seed is None:
+        return job_seed(base_seed, job_index)  # linked: the image's own seed
+    return prompt_seed + job_index
+
+
+def _spec(resolved: ResolvedPrompt, entry: TemplateEntry) -> PromptSpec:
+    return PromptSpec(
+        prompt=resolved.text,
+        negative=entry.negative,
+        template=entry.text,
+        choices={str(index): text for index, text in resolved.choice_texts().items()},
+        locks=_held(resolved),
+        mode=resolved.mode.value,
+        prompt_seed=resolved.prompt_seed,
+    )
+
+
+def _held(resolved: ResolvedPrompt) -> dict[str, str]:
+    """Locked and pinned segments, with the text each held to."""
+    choices = resolved.choice_texts()
+    held = {index: choices.get(index, "") for index in resolved.locks.pinned}
+    held.update(resolved.locks.locked)
+    return {str(index): text for index, text in sorted(held.items())}

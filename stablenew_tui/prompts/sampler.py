@@ -1,0 +1,318 @@
+"""Sampling prompts from a parsed template: random, combinatorial or cyclical, honouring locks.
+
+Every prompt comes with what the pipeline records about it: each randomized segment's resolved
+text and the option positions it came from, the locks in effect, the mode and the prompt seed.
+
+Seeds: prompt `n` of a run is drawn with its own seed, so one prompt can be drawn again alone.
+When prompt and image seeds are linked, the prompt seed is `derive_prompt_seed(image_seed)`;
+when the user unlinks them, any other integer will do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, NamedTuple
+
+from stablenew_tui.prompts.combinatorial import Enumerator, lazy_product
+from stablenew_tui.prompts.errors import LockError, TemplateError
+from stablenew_tui.prompts.grammar import (
+    Assignment,
+    Node,
+    SamplingMode,
+    VariableUse,
+    Variant,
+    Wildcard,
+)
+from stablenew_tui.prompts.locks import SegmentLocks
+from stablenew_tui.prompts.render import (
+    Draw,
+    choose_option,
+    choose_value,
+    pick,
+    render_option,
+    render_sequence,
+    render_use,
+    render_value,
+)
+from stablenew_tui.prompts.template import Template
+from stablenew_tui.prompts.wildcards import WildcardLibrary
+
+RANDOM = SamplingMode.RANDOM
+COMBINATORIAL = SamplingMode.COMBINATORIAL
+# Builds a SegmentChoice without NamedTuple's Python-level __new__, twice as fast.
+_new_tuple = tuple.__new__
+
+
+def derive_prompt_seed(image_seed: int) -> int:
+    """The prompt seed linked to an image seed: the same number, so one seed names both."""
+    return image_seed
+
+
+class SegmentChoice(NamedTuple):
+    index: int  # the segment's 1-based index
+    text: str  # what it resolved to (an immediate assignment: the variable's value)
+    options: tuple[int, ...]  # positions of the options or wildcard values it took; () if locked
+
+
+@dataclass(slots=True)  # read-only by convention: freezing would cost more than a draw
+class ResolvedPrompt:
+    text: str
+    choices: tuple[SegmentChoice, ...]  # one per randomized segment, in index order
+    locks: SegmentLocks
+    mode: SamplingMode
+    prompt_seed: int
+    number: int  # position in the run; cyclical segments take option `number % size`
+    template: Template
+
+    def choice_texts(self) -> dict[int, str]:
+        return {choice.index: choice.text for choice in self.choices}
+
+    def to_record(self) -> dict[str, Any]:
+        """JSON-ready: the prompt, its template and seed, each segment's choice, the locks."""
+        segments = self.template.randomized
+        return {
+            "prompt": self.text,
+            "template": self.template.text,
+            "mode": self.mode.value,
+            "prompt_seed": self.prompt_seed,
+            "number": self.number,
+            "choices": [
+                {
+                    "index": choice.index,
+                    "source": segments[choice.index - 1].source,
+                    "text": choice.text,
+                    "options": list(choice.options),
+                }
+                for choice in self.choices
+            ],
+            **self.locks.to_dict(),
+        }
+
+
+@contextmanager
+def _nesting_guard(template: Template) -> Iterator[None]:
+    """Python's recursion limit as a `TemplateError`. Nesting is bounded per text and per
+    wildcard level, so only wildcard files nested absurdly deep can reach it."""
+    try:
+        yield
+    except RecursionError as error:
+        raise TemplateError(
+            "the template nests too deeply to draw", source=template.source
+        ) from error
+
+
+class _Step(NamedTuple):
+    """One top-level segment to resolve, with what the locks say about it."""
+
+    position: int  # in template.segments
+    index: int | None  # the segment's index; None for deferred definitions
+    node: Node
+    lock: str | None
+    pin: int | None
+    # For the commonest segment, a uniform variant of plain options in random mode: its
+    # option texts, and the option positions as ready-made tuples. None for the others.
+    literals: tuple[str, ...] | None
+    option_tuples: tuple[tuple[int], ...] | None
+
+
+class PromptSampler:
+    """Draws prompts from one template; parse once, build one sampler, draw many.
+
+    Drawing reuses the sampler's state, so one sampler belongs to one thread at a time.
+    """
+
+    def __init__(
+        self,
+        template: Template,
+        wildcards: WildcardLibrary | None = None,
+        *,
+        mode: SamplingMode = RANDOM,
+        locks: SegmentLocks | None = None,
+    ) -> None:
+        self.template = template
+        self.library = wildcards if wildcards is not None else WildcardLibrary()
+        self.mode = SamplingMode(mode)
+        self.locks = locks if locks is not None else SegmentLocks()
+        self.locks.check(template)
+        self._enumerator = Enumerator(self.library)
+        self._texts = [s.node if isinstance(s.node, str) else "" for s in template.segments]
+        steps = [
+            self._step(position, segment.index, segment.node)
+            for position, segment in enumerate(template.segments)
+            if not isinstance(segment.node, str)
+        ]
+        self._choice_count = len(template.randomized)
+        self._assignments = [step for step in steps if isinstance(step.node, Assignment)]
+        self._steps = [step for step in steps if not isinstance(step.node, Assignment)]
+        self._places = [(step.position, step.index) for step in self._steps]
+        self._draw_state = Draw(self.library)
+        self._check_wildcards()
+
+    def _step(self, position: int, index: int | None, node: Node) -> _Step:
+        lock = self.locks.locked.get(index)  # type: ignore[arg-type]
+        pin = self.locks.pinned.get(index)  # type: ignore[arg-type]
+        literals = option_tuples = None
+        if (
+            isinstance(node, Variant)
+            and self.mode is RANDOM
+            and node.mode in (None, RANDOM)
+            and node.literals is not None
+            and node.cumulative_weights is None
+            and node.count is None
+            and lock is None
+            and pin is None
+        ):
+            literals = node.literals
+            option_tuples = tuple((option,) for option in range(len(literals)))
+        return _Step(position, index, node, lock, pin, literals, option_tuples)
+
+    def _check_wildcards(self) -> None:
+        """Unknown top-level wildcards fail now rather than at the first draw."""
+        for step in self._steps:
+            node = step.node
+            if isinstance(node, Variant) and node.pool is not None:
+                self.library.resolve(node.pool)
+            if isinstance(node, Wildcard):
+                size = len(self.library.resolve(node))
+                if step.pin is not None and step.pin >= size:
+                    raise LockError(
+                        f"segment {step.index} has no option {step.pin}: expected 0 to {size - 1}"
+                    )
+
+    def prompts(self, seeds: Iterable[int]) -> Iterator[ResolvedPrompt]:
+        """One prompt per prompt seed, lazily. In combinatorial mode the seeds also cap the
+        count, and the prompts stop early when the combinations run out."""
+        with _nesting_guard(self.template):
+            if self.mode is COMBINATORIAL:
+                yield from self._combinations(iter(seeds))
+            else:
+                for number, seed in enumerate(seeds):
+                    yield self._draw(number, seed)
+
+    def combination_count(self) -> int:
+        """How many prompts combinatorial mode yields without a cap."""
+        with _nesting_guard(self.template):
+            return self._count()
+
+    def _count(self) -> int:
+        enumerator = self._enumerator
+        env: dict = {}
+        total = 1
+        for step in self._assignments:
+            node = step.node
+            if step.lock is None and node.immediate:
+                total *= enumerator.count_sequence(node.value, env, 0)
+            env[node.name] = "" if node.immediate else node.value
+        for step in self._steps:
+            if step.lock is None:
+                total *= enumerator.count_node(step.node, env, 0, only=step.pin)
+        return total
+
+    def _draw(self, number: int, seed: int) -> ResolvedPrompt:
+        # The hot path of random sampling: keep it lean.
+        mode = self.mode
+        draw = self._draw_state
+        draw.start(seed, number, mode is RANDOM)
+        texts = self._texts[:]
+        choices: list = [None] * self._choice_count
+        if self._assignments:
+            self._bind(draw, choices)
+        random = draw.random  # fixed for the prompt in random mode, the only one with literals
+        for position, index, node, lock, pin, literals, option_tuples in self._steps:
+            if literals is not None:
+                option = int(random() * len(literals))
+                text = literals[option]
+                options = option_tuples[option]
+            elif lock is not None:
+                text, options = lock, ()
+            elif node.__class__ is Variant:
+                text, options = self._variant(node, pin, draw)
+            elif node.__class__ is Wildcard:
+                node_mode = node.mode or mode
+                values = self.library.resolve(node)
+                value = choose_value(values, draw, node_mode) if pin is None else pin
+                text = render_value(values, value, node, draw, node_mode, 0)
+                options = (value,)
+            else:
+                text, options = render_use(node, draw, mode, 0), ()
+            texts[position] = text
+            choices[index - 1] = _new_tuple(SegmentChoice, (index, text, options))
+        return ResolvedPrompt(
+            "".join(texts), tuple(choices), self.locks, mode, seed, number, self.template
+        )
+
+    def _variant(self, node: Variant, pin: int | None, draw: Draw) -> tuple[str, tuple[int, ...]]:
+        mode = node.mode or self.mode
+        if node.count is not None:  # pick-N segments take locks, never pins
+            return pick(node, draw, mode, 0)
+        option = choose_option(node, draw, mode) if pin is None else pin
+        return render_option(node, option, draw, mode, 0), (option,)
+
+    def _bind(self, draw: Draw, choices: list) -> None:
+        """Top-level assignments, in order, before the other segments (as nested ones are)."""
+        variables = draw.variables = {}
+        for step in self._assignments:
+            node = step.node
+            if not node.immediate:
+                variables[node.name] = node.value
+                continue
+            value = step.lock
+            if value is None:
+                value = render_sequence(node.value, draw, self.mode, 0)
+            variables[node.name] = value
+            choices[step.index - 1] = SegmentChoice(step.index, value, ())
+
+    def _combinations(self, seeds: Iterator[int]) -> Iterator[ResolvedPrompt]:
+        enumerator = self._enumerator
+        assignments = tuple(step.node for step in self._assignments)
+        locked = tuple(step.lock for step in self._assignments)
+        number = 0
+        for env, values in enumerator.bind(assignments, {}, 0, locked):
+            makers = [self._choices_maker(step, env) for step in self._steps]
+            for combination in lazy_product(makers):
+                seed = next(seeds, None)
+                if seed is None:
+                    return
+                yield self._render_combination(number, seed, values, combination)
+                number += 1
+
+    def _choices_maker(self, step: _Step, env: dict):
+        if step.lock is not None:
+            return partial(iter, ((step.lock, ()),))
+        if isinstance(step.node, Variant | Wildcard):
+            return partial(self._enumerator.choices, step.node, env, 0, step.pin)
+        return partial(self._use_choices, step.node, env)
+
+    def _use_choices(self, node: VariableUse, env: dict) -> Iterator[tuple]:
+        return ((piece, ()) for piece in self._enumerator.node(node, env, 0))
+
+    def _render_combination(
+        self, number: int, seed: int, values: tuple, combination: tuple
+    ) -> ResolvedPrompt:
+        texts = self._texts[:]
+        choices: list = [None] * self._choice_count
+        draw = None  # started only when a piece is drawn now: most combinations are plain text
+        for step, value in zip(self._assignments, values, strict=True):
+            if step.index is not None:
+                if value.__class__ is not str:
+                    draw = draw or self._start_drawing(seed, number)
+                    value = value(draw)
+                choices[step.index - 1] = SegmentChoice(step.index, value, ())
+        for (position, index), (piece, options) in zip(self._places, combination, strict=True):
+            if piece.__class__ is not str:
+                draw = draw or self._start_drawing(seed, number)
+                piece = piece(draw)
+            texts[position] = piece
+            choices[index - 1] = _new_tuple(SegmentChoice, (index, piece, options))
+        return ResolvedPrompt(
+            "".join(texts), tuple(choices), self.locks, self.mode, seed, number, self.template
+        )
+
+    def _start_drawing(self, seed: int, number: int) -> Draw:
+        draw = self._draw_state
+        draw.start(seed, number, eager=False)
+        draw.memo = {}
+        return draw
