@@ -11,6 +11,7 @@ from pathlib import Path
 from stablenew_tui.config import AppConfig, NodeConfig, load_config
 from stablenew_tui.errors import InputError
 from stablenew_tui.paths import AppPaths
+from stablenew_tui.prompts import SamplingMode
 
 DEFAULT_NODE_URL = "http://127.0.0.1:7860"
 # The demo simulator draws a 512×512, 20-step image in about a second: slow enough to watch.
@@ -29,6 +30,22 @@ def add_node_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--demo", action="store_true", help="start the built-in simulator and use it"
     )
+
+
+def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
+    """How a template is sampled, and which of its segments are held."""
+    parser.add_argument(
+        "--mode", choices=[mode.value for mode in SamplingMode], default="random",
+        help="how templates are sampled (default: random)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--lock", action="append", default=[], metavar="INDEX=TEXT",
+        help="keep template segment INDEX at TEXT (repeatable; see `stablenew prompts segments`)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--pin", action="append", default=[], metavar="INDEX=OPTION",
+        help="hold template segment INDEX to its option OPTION, counted from 0 (repeatable)",
+    )  # fmt: skip
 
 
 @dataclass

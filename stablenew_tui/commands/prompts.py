@@ -8,6 +8,7 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
+from stablenew_tui.commands.common import add_sampling_arguments
 from stablenew_tui.errors import InputError
 from stablenew_tui.prompts import (
     PromptSampler,
@@ -54,18 +55,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     expand.add_argument("source", metavar="TEMPLATE|PACK")
     expand.add_argument("--count", type=int, metavar="N", help="prompts to print (per prompt)")
-    expand.add_argument(
-        "--mode", choices=[mode.value for mode in SamplingMode], default=SamplingMode.RANDOM.value
-    )
     expand.add_argument("--seed", type=int, metavar="S", help="seed of the first prompt")
-    expand.add_argument(
-        "--lock", action="append", default=[], metavar="INDEX=TEXT",
-        help="keep segment INDEX at TEXT (repeatable; templates only)",
-    )  # fmt: skip
-    expand.add_argument(
-        "--pin", action="append", default=[], metavar="INDEX=OPTION",
-        help="hold segment INDEX to its option OPTION, counted from 0 (repeatable)",
-    )  # fmt: skip
+    add_sampling_arguments(expand)
     _add_folder_options(expand)
     expand.add_argument("--json", action="store_true", help="one JSON object per prompt")
     expand.set_defaults(func=_expand)

@@ -13,7 +13,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from stablenew_tui.commands.common import add_node_arguments, open_session
+from stablenew_tui.commands.common import (
+    add_node_arguments,
+    add_sampling_arguments,
+    open_session,
+)
 from stablenew_tui.commands.run_reporters import JsonReporter, PlainReporter, TerminalReporter
 from stablenew_tui.errors import InputError
 from stablenew_tui.pipeline.launch import RunLauncher, RunRequest
@@ -51,18 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--denoise", type=float, metavar="X", help="img2img denoising strength")
     parser.add_argument("--upscaler", metavar="U")
     parser.add_argument("--scale", type=float, metavar="X", help="upscale factor")
-    parser.add_argument(
-        "--mode", choices=[mode.value for mode in SamplingMode], default="random",
-        help="how templates are sampled (default: random)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--lock", action="append", default=[], metavar="INDEX=TEXT",
-        help="keep template segment INDEX at TEXT (see `stablenew prompts segments`)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--pin", action="append", default=[], metavar="INDEX=OPTION",
-        help="hold template segment INDEX to its option OPTION, counted from 0",
-    )  # fmt: skip
+    add_sampling_arguments(parser)
     parser.add_argument(
         "--prompt-seed", type=int, metavar="S",
         help="draw prompts from S, S+1, … instead of each image's own seed",
