@@ -24,12 +24,15 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from stablenew_tui.commands import registered_commands
+    from stablenew_tui.commands.common import add_node_arguments
 
     parser = _Parser(
         prog="stablenew",
-        description="Batch image pipeline for Stable Diffusion WebUI servers.",
+        description="Batch image pipeline for Stable Diffusion WebUI servers. "
+        "Without a command, opens the terminal UI (--demo: on the built-in simulator).",
     )
     parser.add_argument("--version", action="version", version=f"stablenew {__version__}")
+    add_node_arguments(parser)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     for register in registered_commands():
         register(subparsers)
@@ -41,8 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:
-        parser.print_help()
-        return EXIT_OK
+        from stablenew_tui.tui.main import run_tui
+
+        func = run_tui
     try:
         return int(func(args) or EXIT_OK)
     except InputError as error:

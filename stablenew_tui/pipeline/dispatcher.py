@@ -1,0 +1,46 @@
+"""Runs queued from an interactive session execute one after another, in the order queued.
+
+The TUI queues a run with each Ctrl+R while earlier ones are still going; the dispatcher hands
+them to the engine one at a time, so a node never gets two generation requests at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from stablenew_tui.pipeline.engine import RunSummary
+from stablenew_tui.pipeline.jobs import Run
+from stablenew_tui.pipeline.launch import RunLauncher
+
+log = logging.getLogger("stablenew.dispatcher")
+
+
+class RunDispatcher:
+    def __init__(self, launcher: RunLauncher) -> None:
+        self.launcher = launcher
+        self._pending: asyncio.Queue[Run] = asyncio.Queue()
+        self.current: Run | None = None
+        self.finished: list[RunSummary] = []
+
+    def submit(self, run: Run) -> int:
+        """Queue a planned run; returns how many runs are ahead of it."""
+        ahead = self._pending.qsize() + (1 if self.current else 0)
+        self._pending.put_nowait(run)
+        return ahead
+
+    @property
+    def waiting(self) -> int:
+        return self._pending.qsize()
+
+    async def serve(self) -> None:
+        """Run queued runs until cancelled."""
+        while True:
+            run = await self._pending.get()
+            self.current = run
+            try:
+                self.finished.append(await self.launcher.engine.run(run))
+            except Exception:  # the engine reports job failures itself; this is a bug guard
+                log.exception("run %s stopped unexpectedly", run.id)
+            finally:
+                self.current = None

@@ -1,0 +1,68 @@
+"""Watches every node: DISCONNECTED → CONNECTING → READY ⇄ BUSY, and back when it goes away.
+
+Publishes a `NodeStatus` event whenever what a user would see changes (state, server, loaded
+model). Reconnecting is automatic, with a backoff capped low enough that a WebUI that comes up
+is noticed within seconds. Nothing here blocks: an app stays usable while no node answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from enum import StrEnum
+
+from stablenew_tui.pipeline.cluster import NodeHandle, NodePool
+from stablenew_tui.pipeline.events import EventStream, NodeStatus
+from stablenew_tui.webui.errors import WebUIError
+
+MAX_RECONNECT_DELAY = 4.0
+
+
+class NodeState(StrEnum):
+    DISCONNECTED = "DISCONNECTED"
+    CONNECTING = "CONNECTING"
+    READY = "READY"
+    BUSY = "BUSY"
+
+
+class NodeMonitor:
+    def __init__(self, pool: NodePool, events: EventStream, *, interval: float = 1.0) -> None:
+        self.pool = pool
+        self.events = events
+        self.interval = interval
+        self.status: dict[str, NodeStatus] = {
+            handle.name: NodeStatus(handle.name, NodeState.DISCONNECTED) for handle in pool.handles
+        }
+
+    async def run(self) -> None:
+        """Watch until cancelled."""
+        await asyncio.gather(*(self._watch(handle) for handle in self.pool.handles))
+
+    async def _watch(self, handle: NodeHandle) -> None:
+        delay = 0.25
+        while True:
+            self._set(handle, NodeState.CONNECTING)
+            try:
+                server = await handle.client.server_info(refresh=True)
+                while True:
+                    model = await handle.client.current_model() or ""
+                    progress = await handle.client.progress()
+                    state = NodeState.BUSY if progress.busy else NodeState.READY
+                    self._set(handle, state, server=server.describe(), model=model)
+                    delay = 0.25
+                    await asyncio.sleep(self.interval)
+            except WebUIError as error:
+                self._set(handle, NodeState.DISCONNECTED, detail=error.message)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_RECONNECT_DELAY)
+
+    def _set(
+        self, handle: NodeHandle, state: NodeState, *, detail: str = "", server: str = "",
+        model: str = "",
+    ) -> None:  # fmt: skip
+        previous = self.status[handle.name]
+        if state is NodeState.CONNECTING and previous.state == NodeState.DISCONNECTED:
+            server, detail = previous.server, previous.detail  # keep what the user last saw
+        status = NodeStatus(handle.name, state, detail, server or previous.server, model)
+        if status != previous:
+            self.status[handle.name] = status
+            self.events.publish(status)

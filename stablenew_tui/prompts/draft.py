@@ -1,0 +1,111 @@
+"""The prompt being edited: its segments, their locks, and the exact prompt that runs next.
+
+The editor in the TUI is a view of this. Editing keeps the last template that parsed (and
+reports the error of the new text) so a half-typed brace never wipes the segment list; locks
+follow their segment across edits and are dropped, visibly, when its text changes.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from stablenew_tui.prompts.errors import TemplateError
+from stablenew_tui.prompts.grammar import SamplingMode
+from stablenew_tui.prompts.locks import DroppedLock, SegmentLocks
+from stablenew_tui.prompts.sampler import PromptSampler, ResolvedPrompt
+from stablenew_tui.prompts.template import Template
+from stablenew_tui.prompts.wildcards import WildcardLibrary
+
+REROLL_TRIES = 20
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    index: int
+    source: str
+    value: str
+    held: bool
+
+
+@dataclass
+class PromptDraft:
+    wildcards: WildcardLibrary
+    text: str = ""
+    negative: str = ""
+    mode: SamplingMode = SamplingMode.RANDOM
+    locks: SegmentLocks = field(default_factory=SegmentLocks)
+    prompt_seed: int | None = None  # None: linked to the image seed
+    template: Template = field(init=False)
+    error: TemplateError | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.template = Template.parse("")
+        self.edit(self.text)
+
+    def edit(self, text: str) -> list[DroppedLock]:
+        """Take new template text; returns the locks that no longer fit it."""
+        self.text = text
+        try:
+            template = Template.parse(text)
+        except TemplateError as error:
+            self.error = error
+            return []
+        self.error = None
+        rebased = self.locks.rebase(self.template, template)
+        self.template, self.locks = template, rebased.locks
+        return list(rebased.dropped)
+
+    def preview(self, image_seed: int) -> ResolvedPrompt | None:
+        """The prompt the next run's first image gets, or None when it cannot be drawn."""
+        return self._draw(self.locks, self._seed(image_seed))
+
+    def rows(self, image_seed: int) -> list[SegmentRow]:
+        resolved = self.preview(image_seed)
+        values = resolved.choice_texts() if resolved else {}
+        held = set(self.locks.locked) | set(self.locks.pinned)
+        return [
+            SegmentRow(segment.index, segment.source, values.get(segment.index, ""),
+                       segment.index in held)
+            for segment in self.template.randomized
+        ]  # fmt: skip
+
+    def lock(self, index: int, image_seed: int) -> None:
+        resolved = self.preview(image_seed)
+        if resolved is not None and index in resolved.choice_texts():
+            self.locks = self.locks.lock(index, resolved.choice_texts()[index])
+
+    def unlock(self, index: int) -> None:
+        self.locks = self.locks.unlock(index)
+
+    def lock_all(self, image_seed: int) -> None:
+        for segment in self.template.randomized:
+            self.lock(segment.index, image_seed)
+
+    def unlock_all(self) -> None:
+        self.locks = SegmentLocks()
+
+    def reroll(self, index: int, image_seed: int, rng: random.Random) -> None:
+        """A new value for one segment, held so the others do not move with it."""
+        resolved = self.preview(image_seed)
+        current = resolved.choice_texts().get(index) if resolved else None
+        free = self.locks.unlock(index)
+        for _ in range(REROLL_TRIES):
+            drawn = self._draw(free, rng.randrange(2**32))
+            value = drawn.choice_texts().get(index) if drawn else None
+            if value is not None and value != current:
+                self.locks = free.lock(index, value)
+                return
+
+    def _seed(self, image_seed: int) -> int:
+        return image_seed if self.prompt_seed is None else self.prompt_seed
+
+    def _draw(self, locks: SegmentLocks, seed: int) -> ResolvedPrompt | None:
+        """One prompt; a problem only found while drawing (an unknown wildcard) becomes the
+        draft's error."""
+        try:
+            sampler = PromptSampler(self.template, self.wildcards, mode=self.mode, locks=locks)
+            return next(iter(sampler.prompts([seed])), None)
+        except TemplateError as error:
+            self.error = error
+            return None

@@ -1,0 +1,43 @@
+"""F1 / ?: every key, where it works, and how to remap it."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYMAP_HINT = (
+    "Remap any key in config.toml: [ui.keymap] with a binding id = keys, "
+    'e.g. run = "ctrl+enter". Ctrl+P opens the command palette with every action.'
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,f1,question_mark,q", "dismiss", "Close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 90%; height: 90%; border: round $primary;
+                                  background: $surface; padding: 0 1; }
+    """
+
+    def __init__(self, sections: dict[str, list[Binding]]) -> None:
+        super().__init__()
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as scroll:
+            scroll.border_title = "keys"
+            for title, bindings in self.sections.items():
+                table = Table(title=title, title_justify="left", expand=True, box=None)
+                table.add_column("key", style="bold", width=16)
+                table.add_column("action")
+                table.add_column("id", style="dim")
+                for binding in bindings:
+                    if binding.description:
+                        keys = self.app.get_key_display(binding)
+                        table.add_row(keys, binding.description, binding.id or "")
+                yield Static(table)
+            yield Static(KEYMAP_HINT)

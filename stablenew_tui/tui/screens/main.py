@@ -1,0 +1,311 @@
+"""The main screen: prompt, stages, queue and results, with node status and progress always
+in sight. It composes the widgets and turns keys into calls on the services."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from stablenew_tui.errors import StableNewError
+from stablenew_tui.pipeline.events import JobDone, NodeStatus, RunStarted
+from stablenew_tui.pipeline.launch import RunRequest
+from stablenew_tui.tui.messages import EngineEvent
+from stablenew_tui.tui.screens.help import HelpScreen
+from stablenew_tui.tui.screens.pack_browser import PackBrowser, PackChoice
+from stablenew_tui.tui.services import TuiServices
+from stablenew_tui.tui.widgets.job_log import JobLog
+from stablenew_tui.tui.widgets.node_status import NodeStatusBar
+from stablenew_tui.tui.widgets.prompt_editor import PromptEditor, SegmentTable
+from stablenew_tui.tui.widgets.queue_view import QueueView
+from stablenew_tui.tui.widgets.results import ResultRow, ResultsPane, ResultsTable
+from stablenew_tui.tui.widgets.run_progress import RunProgress
+from stablenew_tui.tui.widgets.stage_cards import StageCards
+
+QUEUE_REFRESH_SECONDS = 0.5
+
+
+class MainScreen(Screen):
+    AUTO_FOCUS = "#template"
+    BINDINGS = [
+        Binding("ctrl+r", "run_prompt", "Run", id="run", priority=True),
+        Binding("ctrl+g", "run_pack", "Run pack", id="run_pack"),
+        Binding("ctrl+o", "open_packs", "Packs", id="packs"),
+        Binding("f2", "show_tab('prompt')", "Prompt", id="tab_prompt"),
+        Binding("f3", "show_tab('stages')", "Stages", id="tab_stages"),
+        Binding("f4", "show_tab('queue')", "Queue", id="tab_queue"),
+        Binding("f5", "show_tab('results')", "Results", id="tab_results"),
+        Binding("f7", "refresh_resources", "Refresh", id="refresh", show=False),
+        Binding("f8", "toggle_pause", "Pause", id="pause", show=False),
+        Binding("f9", "skip", "Skip", id="skip", show=False),
+        Binding("f10", "interrupt", "Interrupt", id="interrupt", show=False),
+        Binding("ctrl+x", "cancel_all", "Cancel all", id="cancel_all", show=False),
+        Binding("f1,question_mark", "help", "Help", id="help"),
+    ]
+
+    def __init__(self, services: TuiServices) -> None:
+        super().__init__()
+        self.services = services
+        self.next_seed = services.new_seed()
+        self.pack = None  # the pack last opened in the browser, for "run pack"
+        self._queue_dirty = False
+        self._shown_run: str | None = None
+        self._catalog_loaded = False
+
+    def compose(self) -> ComposeResult:
+        services = self.services
+        yield NodeStatusBar(services.monitor.status, id="nodes")
+        with TabbedContent(initial="prompt", id="tabs"):
+            with TabPane("Prompt F2", id="prompt"):
+                yield PromptEditor(services.draft, id="editor")
+            with TabPane("Stages F3", id="stages"):
+                yield StageCards(services.warm_settings(), id="cards")
+            with TabPane("Queue F4", id="queue"):
+                yield QueueView(id="queue-view")
+                yield JobLog(id="job-log")
+            with TabPane("Results F5", id="results"):
+                yield ResultsPane(services.config.ui.image_preview, id="results-pane")
+        yield RunProgress(id="progress")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._update_seed()
+        for warning in self.services.warnings:
+            self.notify(warning, severity="warning", timeout=10)
+        self.run_worker(self.services.monitor.run(), name="monitor", group="services")
+        self.run_worker(self.services.dispatcher.serve(), name="dispatcher", group="services")
+        self.run_worker(self._pump_events(), name="events", group="services")
+        self._load_past_results()
+        self.set_interval(QUEUE_REFRESH_SECONDS, self._refresh_queue_if_dirty)
+
+    async def _pump_events(self) -> None:
+        queue = self.services.events.subscribe_queue()
+        while (event := await queue.get()) is not None:
+            self.post_message(EngineEvent(event))
+
+    # -- engine events -------------------------------------------------------------------
+
+    @on(EngineEvent)
+    def _engine_event(self, message: EngineEvent) -> None:
+        event = message.event
+        self.query_one(JobLog).show(event)
+        self.query_one(RunProgress).show(event)
+        match event:
+            case NodeStatus():
+                self.query_one(NodeStatusBar).update_status(event)
+                if event.state in ("READY", "BUSY") and not self._catalog_loaded:
+                    self._catalog_loaded = True
+                    self.load_catalog()
+            case RunStarted():
+                self._shown_run = event.run_id
+                self._queue_dirty = True
+            case JobDone():
+                self._add_finished(event)
+                self._queue_dirty = True
+            case _:
+                self._queue_dirty = self._queue_dirty or event.kind.startswith(("job", "stage"))
+
+    def _add_finished(self, event: JobDone) -> None:
+        run = self.services.dispatcher.current
+        settings = run.settings if run else None
+        loaded = self.services.monitor.status.get(event.node)
+        chosen = settings.txt2img.model if settings else None
+        row = ResultRow(
+            path=event.paths[-1], time=time.time(), prompt=event.prompt,
+            model=chosen or (loaded.model if loaded else ""),
+            sampler=settings.txt2img.sampler if settings else "",
+            seed=event.seed, job_id=event.job_id, run_id=run.id if run else None,
+            stage=settings.stages[-1] if settings else None,
+        )  # fmt: skip
+        self.query_one(ResultsTable).add_result(row)
+
+    def _refresh_queue_if_dirty(self) -> None:
+        if not self._queue_dirty or self._shown_run is None:
+            return
+        self._queue_dirty = False
+        self.query_one(QueueView).show_jobs(self.services.launcher.queue.jobs(self._shown_run))
+
+    # -- resources -----------------------------------------------------------------------
+
+    @work(exclusive=True, group="catalog", exit_on_error=False)
+    async def load_catalog(self, refresh: bool = False) -> None:
+        catalog = await self.services.catalog(refresh=refresh)
+        if catalog is None:
+            return
+        favourites = self.services.favourites(catalog)
+        self.query_one(StageCards).update_catalog(catalog, favourites)
+        if refresh:
+            self.notify(f"{len(catalog.models)} models, {len(catalog.samplers)} samplers")
+
+    def action_refresh_resources(self) -> None:
+        self.load_catalog(refresh=True)
+
+    @work(thread=True, exit_on_error=False, group="results")
+    def _load_past_results(self) -> None:
+        past = self.services.past_results()
+        rows = [
+            ResultRow(
+                path=p.path, time=p.time, prompt=p.prompt, model=p.model, sampler=p.sampler,
+                seed=p.seed, rating=self.services.ratings.get(p.path), job_id=p.job_id,
+                run_id=p.run_id, stage=p.stage,
+            )
+            for p in past
+            if Path(p.path).exists()
+        ]  # fmt: skip
+        self.app.call_from_thread(self._show_past_results, rows)
+
+    def _show_past_results(self, rows: list[ResultRow]) -> None:
+        table = self.query_one(ResultsTable)
+        for row in rows:
+            table.add_result(row)
+
+    @on(ResultsTable.Rated)
+    def _rated(self, message: ResultsTable.Rated) -> None:
+        row = message.row
+        self.services.ratings.rate(
+            row.path, message.rating, job_id=row.job_id, run_id=row.run_id, stage=row.stage
+        )
+        self.notify(f"rated {message.rating}" if message.rating else "rating cleared", timeout=2)
+        if self._catalog_loaded:
+            self.load_catalog()  # favourites may have changed
+
+    # -- running -------------------------------------------------------------------------
+
+    def action_run_prompt(self) -> None:
+        draft = self.services.draft
+        if draft.error is not None:
+            self.notify(str(draft.error), severity="error", timeout=10)
+            return
+        if not draft.text.strip():
+            self.notify("the template is empty", severity="error")
+            return
+        self._queue(RunRequest(
+            prompt=draft.text, negative=draft.negative, flags=self._flags(), mode=draft.mode,
+            locks=draft.locks, prompt_seed=draft.prompt_seed,
+        ))  # fmt: skip
+
+    def action_run_pack(self) -> None:
+        if self.pack is None:
+            self.notify("open a pack first (Ctrl+O)", severity="warning")
+            return
+        self._queue(RunRequest(pack=str(self.pack.path), flags=self._flags()))
+
+    def _flags(self) -> dict:
+        cards = self.query_one(StageCards)
+        flags = cards.changed()
+        if cards.values()["txt2img"].get("seed", -1) == -1:
+            # The seed the preview was drawn with, so the first image gets exactly that prompt.
+            flags.setdefault("txt2img", {})["seed"] = self.next_seed
+        return flags
+
+    def _queue(self, request: RunRequest) -> None:
+        invalid = self.query_one(StageCards).invalid_fields()
+        if invalid:
+            self.notify(f"fix these first: {', '.join(invalid)}", severity="error")
+            return
+        self._prepare_and_submit(request)
+
+    @work(group="prepare", exit_on_error=False)
+    async def _prepare_and_submit(self, request: RunRequest) -> None:
+        prepared = await self.services.launcher.prepare(request)
+        ahead = self.services.dispatcher.submit(prepared.run)
+        after = f", after {ahead} run(s) already queued" if ahead else ""
+        self.notify(f"queued {len(prepared.jobs)} image(s){after}", timeout=3)
+        self.next_seed = self.services.new_seed()
+        self._update_seed()
+
+    def _update_seed(self) -> None:
+        cards_seed = self.query_one(StageCards).values()["txt2img"].get("seed", -1)
+        seed = self.next_seed if cards_seed in (-1, None) else cards_seed
+        self.query_one(PromptEditor).set_image_seed(seed)
+
+    @on(SegmentTable.Act)
+    def _segment_act(self, message: SegmentTable.Act) -> None:
+        if message.action == "reroll_all":
+            self.next_seed = self.services.new_seed()
+            self._update_seed()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """One place where background errors become notifications, never tracebacks."""
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        message = str(error) if isinstance(error, StableNewError) else f"unexpected: {error!r}"
+        self.notify(message, severity="error", timeout=10)
+        self.query_one(JobLog).note(message, problem=True)
+
+    # -- packs, tabs, control ------------------------------------------------------------
+
+    def action_open_packs(self) -> None:
+        self.app.push_screen(PackBrowser(self.services.packs()), self._pack_chosen)
+
+    def _pack_chosen(self, choice: PackChoice | None) -> None:
+        if choice is None:
+            return
+        self.pack = choice.pack
+        if choice.prompt_index is None:
+            self.action_run_pack()
+            return
+        entry = choice.pack.prompts[choice.prompt_index]
+        self.query_one(PromptEditor).load(entry.prompt, choice.pack.negative_for(entry))
+        self.action_show_tab("prompt")
+
+    def action_show_tab(self, tab: str) -> None:
+        """Show a tab and put the keyboard in it: focus left in a hidden pane would pull the
+        tabs back to that pane."""
+        tabs = self.query_one(TabbedContent)
+        tabs.active = tab
+        focusable = [widget for widget in tabs.get_pane(tab).query("*") if widget.can_focus]
+        if focusable:
+            focusable[0].focus()
+
+    def action_toggle_pause(self) -> None:
+        engine = self.services.launcher.engine
+        if engine.paused:
+            engine.resume()
+            self.notify("resumed")
+        else:
+            engine.pause()
+            self.notify("paused: the image being made finishes, then nothing starts")
+
+    async def action_skip(self) -> None:
+        await self.services.launcher.engine.skip()
+
+    async def action_interrupt(self) -> None:
+        await self.services.launcher.engine.interrupt()
+
+    async def action_cancel_all(self) -> None:
+        cancelled = await self.services.launcher.engine.cancel_all()
+        self.notify(f"cancelled {cancelled} queued image(s)")
+
+    def action_cancel_job(self) -> None:
+        job_id = self.query_one(QueueView).selected_job_id
+        if job_id and self._shown_run:
+            self.services.launcher.queue.cancel(self._shown_run, job_id)
+            self._queue_dirty = True
+
+    def action_requeue_failed(self) -> None:
+        if self._shown_run is None:
+            return
+        queue = self.services.launcher.queue
+        count = queue.requeue_failed(self._shown_run)
+        current = self.services.dispatcher.current
+        if count and (current is None or current.id != self._shown_run):
+            self.services.dispatcher.submit(queue.run(self._shown_run))
+        self.notify(f"{count} failed image(s) queued again")
+        self._queue_dirty = True
+
+    def action_move_to_front(self) -> None:
+        job_id = self.query_one(QueueView).selected_job_id
+        if job_id:
+            self.services.launcher.queue.move_to_front(job_id)
+            self._queue_dirty = True
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.app.binding_sections()))

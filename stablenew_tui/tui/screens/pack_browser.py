@@ -1,0 +1,89 @@
+"""Pick a pack, then one of its prompts: Enter loads it into the editor, Ctrl+G runs the pack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+from stablenew_tui.errors import InputError
+from stablenew_tui.prompts import Pack, PackInfo, load_pack
+
+
+@dataclass(frozen=True)
+class PackChoice:
+    pack: Pack
+    prompt_index: int | None  # None: run the whole pack
+
+
+class VimOptionList(OptionList):
+    BINDINGS = [
+        Binding("j", "cursor_down", show=False),
+        Binding("k", "cursor_up", show=False),
+    ]
+
+
+class PackBrowser(ModalScreen[PackChoice | None]):
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Close"),
+        Binding("ctrl+g", "run_pack", "Run whole pack", id="packs.run_pack"),
+    ]
+    DEFAULT_CSS = """
+    PackBrowser { align: center middle; }
+    PackBrowser > Horizontal { width: 90%; height: 80%; border: round $primary;
+                               background: $surface; }
+    PackBrowser OptionList { width: 1fr; height: 1fr; }
+    PackBrowser #packs { max-width: 30; }
+    PackBrowser #hint { dock: bottom; height: 1; color: $text-muted; padding: 0 1; }
+    """
+
+    def __init__(self, packs: list[PackInfo]) -> None:
+        super().__init__()
+        self.packs = packs
+        self.loaded: Pack | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield VimOptionList(*(Option(info.name, id=str(info.path)) for info in self.packs),
+                             id="packs")  # fmt: skip
+            yield VimOptionList(id="prompts")
+        yield Label("Enter: open pack / load prompt · Ctrl+G: run whole pack · Esc: close",
+                    id="hint")  # fmt: skip
+
+    def on_mount(self) -> None:
+        self.query_one("#packs").border_title = "packs"
+        self.query_one("#prompts").border_title = "prompts"
+        if not self.packs:
+            self.notify("no packs found: add pack folders in the config", severity="warning")
+
+    @on(OptionList.OptionHighlighted, "#packs")
+    @on(OptionList.OptionSelected, "#packs")
+    def _open(self, event: OptionList.OptionHighlighted | OptionList.OptionSelected) -> None:
+        try:
+            self.loaded = load_pack(event.option.id)
+        except InputError as error:
+            self.loaded = None
+            self.notify(str(error), severity="error", timeout=10)
+            return
+        prompts = self.query_one("#prompts", OptionList)
+        prompts.clear_options()
+        prompts.add_options(
+            Option(entry.prompt, id=str(number)) for number, entry in enumerate(self.loaded.prompts)
+        )
+        if isinstance(event, OptionList.OptionSelected):
+            prompts.focus()
+
+    @on(OptionList.OptionSelected, "#prompts")
+    def _load_prompt(self, event: OptionList.OptionSelected) -> None:
+        if self.loaded is not None:
+            self.dismiss(PackChoice(self.loaded, int(event.option.id)))
+
+    def action_run_pack(self) -> None:
+        if self.loaded is not None:
+            self.dismiss(PackChoice(self.loaded, None))

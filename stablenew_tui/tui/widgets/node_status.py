@@ -1,0 +1,60 @@
+"""One line, always visible: every node's state, server and loaded model."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from stablenew_tui.pipeline.events import NodeStatus
+
+_STATE_MARK = {"DISCONNECTED": "✗", "CONNECTING": "…", "READY": "●", "BUSY": "◆"}
+
+
+class NodeStatusBar(Static):
+    statuses: reactive[dict[str, NodeStatus]] = reactive(dict, always_update=True)
+
+    def __init__(self, statuses: dict[str, NodeStatus], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.set_reactive(NodeStatusBar.statuses, dict(statuses))
+
+    def update_status(self, status: NodeStatus) -> None:
+        self.statuses = {**self.statuses, status.node: status}
+
+    def render(self) -> Text:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        for number, status in enumerate(self.statuses.values()):
+            if number:
+                line.append("  │  ", style="dim")
+            style = self.get_component_rich_style("node-status--" + status.state.lower())
+            line.append(f"{_STATE_MARK.get(status.state, '?')} {status.node} ", style="bold")
+            line.append(status.state, style=style)
+            if status.state in ("READY", "BUSY") and status.server:
+                line.append(f" {status.server}", style="dim")
+            if status.model and status.state in ("READY", "BUSY"):
+                line.append(f" · {_short_model(status.model)}")
+            if status.state == "DISCONNECTED" and status.detail:
+                line.append(f" ({status.detail})", style="dim")
+        return line
+
+    DEFAULT_CSS = """
+    NodeStatusBar { height: 1; padding: 0 1; background: $panel; }
+    NodeStatusBar > .node-status--disconnected { color: $error; text-style: bold; }
+    NodeStatusBar > .node-status--connecting { color: $warning; }
+    NodeStatusBar > .node-status--ready { color: $success; text-style: bold; }
+    NodeStatusBar > .node-status--busy { color: $accent; text-style: bold; }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "node-status--disconnected",
+        "node-status--connecting",
+        "node-status--ready",
+        "node-status--busy",
+    }
+
+
+def _short_model(title: str) -> str:
+    """`SDXL/juggernaut.safetensors [abc]` → `juggernaut`: the part a person recognises."""
+    name = title.split(" [", 1)[0].rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[0] if "." in name else name

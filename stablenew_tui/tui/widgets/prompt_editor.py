@@ -1,0 +1,195 @@
+"""The prompt editor: template, negative, sampling mode, the segment list with locks, and the
+exact prompt the next run starts with.
+
+A view over `PromptDraft`; the screen tells it which image seed comes next.
+"""
+
+from __future__ import annotations
+
+import random
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Input, Label, Select, Static, TextArea
+
+from stablenew_tui.prompts import SamplingMode
+from stablenew_tui.prompts.draft import PromptDraft
+
+EDIT_SETTLE_SECONDS = 0.25  # re-parse after typing pauses, not on every key
+
+
+class SegmentTable(DataTable):
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("l", "lock", "Lock", id="segments.lock"),
+        Binding("u", "unlock", "Unlock", id="segments.unlock"),
+        Binding("r", "reroll", "Re-roll", id="segments.reroll"),
+        Binding("L", "lock_all", "Lock all", id="segments.lock_all"),
+        Binding("U", "unlock_all", "Unlock all", id="segments.unlock_all"),
+        Binding("R", "reroll_all", "Re-roll all", id="segments.reroll_all"),
+    ]
+    DEFAULT_CSS = "SegmentTable { height: 1fr; min-height: 4; }"
+
+    class Act(Message):
+        def __init__(self, action: str, index: int | None) -> None:
+            self.action = action
+            self.index = index
+            super().__init__()
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.add_column("#", key="index", width=3)
+        self.add_column("", key="held", width=2)
+        self.add_column("segment", key="source", width=28)
+        self.add_column("next value", key="value")
+
+    @property
+    def selected_index(self) -> int | None:
+        if not self.row_count:
+            return None
+        return int(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
+
+    def _act(self, action: str) -> None:
+        self.post_message(self.Act(action, self.selected_index))
+
+    def action_lock(self) -> None:
+        self._act("lock")
+
+    def action_unlock(self) -> None:
+        self._act("unlock")
+
+    def action_reroll(self) -> None:
+        self._act("reroll")
+
+    def action_lock_all(self) -> None:
+        self._act("lock_all")
+
+    def action_unlock_all(self) -> None:
+        self._act("unlock_all")
+
+    def action_reroll_all(self) -> None:
+        self._act("reroll_all")
+
+
+class PromptEditor(Vertical):
+    DEFAULT_CSS = """
+    PromptEditor { padding: 0 1; }
+    PromptEditor #template { height: 5; }
+    PromptEditor .row { height: 1; }
+    PromptEditor .row Label { width: auto; padding-right: 1; color: $text-muted; }
+    PromptEditor #negative { width: 1fr; height: 1; border: none; background: $boost; }
+    PromptEditor #mode { width: 22; }
+    PromptEditor #seed-info { width: 1fr; color: $text-muted; padding-left: 1; }
+    PromptEditor #next-prompt { height: auto; max-height: 4; border: round $panel-lighten-2;
+                                padding: 0 1; }
+    PromptEditor #next-prompt.-error { border: round $error; color: $error; }
+    """
+
+    class Changed(Message):
+        """The template or the locks changed: the next prompt is different."""
+
+    def __init__(self, draft: PromptDraft, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.draft = draft
+        self.image_seed = 0
+        self.rng = random.Random()
+        self._settle_timer = None
+
+    def compose(self) -> ComposeResult:
+        yield TextArea(self.draft.text, id="template", soft_wrap=True, tab_behavior="focus")
+        with Horizontal(classes="row"):
+            yield Label("negative")
+            yield Input(self.draft.negative, id="negative", compact=True, placeholder="none")
+        with Horizontal(classes="row"):
+            yield Label("mode")
+            modes = [(mode.value, mode) for mode in SamplingMode]
+            yield Select(modes, value=self.draft.mode, allow_blank=False, compact=True, id="mode")
+            yield Label("", id="seed-info")
+        yield SegmentTable(id="segments")
+        yield Static("", id="next-prompt")
+
+    def on_mount(self) -> None:
+        self.query_one("#template", TextArea).border_title = "template"
+        self.query_one("#next-prompt", Static).border_title = "next prompt"
+        self.refresh_view()
+
+    # -- what the screen calls -----------------------------------------------------------
+
+    def set_image_seed(self, seed: int) -> None:
+        self.image_seed = seed
+        self.refresh_view()
+
+    def load(self, template: str, negative: str) -> None:
+        self.query_one("#template", TextArea).text = template
+        self.query_one("#negative", Input).value = negative
+        self._apply_edit(template)
+
+    def refresh_view(self) -> None:
+        draft = self.draft
+        table = self.query_one(SegmentTable)
+        selected = table.selected_index
+        table.clear()
+        for row in draft.rows(self.image_seed):
+            table.add_row(str(row.index), "🔒" if row.held else "·", row.source, row.value,
+                          key=str(row.index))  # fmt: skip
+        if selected is not None and str(selected) in table.rows:
+            table.move_cursor(row=table.get_row_index(str(selected)))
+        preview = self.query_one("#next-prompt", Static)
+        resolved = draft.preview(self.image_seed)
+        if draft.error is not None:
+            preview.update(Text(str(draft.error)))
+        elif resolved is not None:
+            preview.update(Text(resolved.text))
+        preview.set_class(draft.error is not None, "-error")
+        linked = "= image seed" if draft.prompt_seed is None else f"{draft.prompt_seed} (unlinked)"
+        self.query_one("#seed-info", Label).update(f"seed {self.image_seed} · prompt seed {linked}")
+
+    # -- input -----------------------------------------------------------------------------
+
+    @on(TextArea.Changed, "#template")
+    def _template_typed(self, event: TextArea.Changed) -> None:
+        if self._settle_timer is not None:
+            self._settle_timer.stop()
+        text = event.text_area.text
+        self._settle_timer = self.set_timer(EDIT_SETTLE_SECONDS, lambda: self._apply_edit(text))
+
+    def _apply_edit(self, text: str) -> None:
+        for lock in self.draft.edit(text):
+            self.notify(f"lock on segment {lock.index} ({lock.source}) dropped: its text changed",
+                        severity="warning")  # fmt: skip
+        self.refresh_view()
+        self.post_message(self.Changed())
+
+    @on(Input.Changed, "#negative")
+    def _negative_typed(self, event: Input.Changed) -> None:
+        self.draft.negative = event.value
+
+    @on(Select.Changed, "#mode")
+    def _mode_chosen(self, event: Select.Changed) -> None:
+        if isinstance(event.value, SamplingMode):
+            self.draft.mode = event.value
+            self.refresh_view()
+
+    @on(SegmentTable.Act)
+    def _segment_action(self, message: SegmentTable.Act) -> None:
+        draft, index, seed = self.draft, message.index, self.image_seed
+        match message.action:
+            case "lock" if index is not None:
+                draft.lock(index, seed)
+            case "unlock" if index is not None:
+                draft.unlock(index)
+            case "reroll" if index is not None:
+                draft.reroll(index, seed, self.rng)
+            case "lock_all":
+                draft.lock_all(seed)
+            case "unlock_all":
+                draft.unlock_all()
+            case "reroll_all":
+                draft.prompt_seed = self.rng.randrange(2**32)
+        self.refresh_view()
+        self.post_message(self.Changed())

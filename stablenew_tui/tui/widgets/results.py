@@ -1,0 +1,175 @@
+"""Finished images: a rating table, and a preview of the selected image.
+
+`1`–`5` rate the selected image, `0` clears its rating. Decoding for the preview happens in a
+thread, so a large PNG never stalls the keyboard.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image as PILImage
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+PREVIEW_PIXELS = 768  # decode to this size at most: a terminal never shows more
+
+
+@dataclass
+class ResultRow:
+    path: str
+    time: float
+    prompt: str
+    model: str
+    sampler: str
+    seed: int | None
+    rating: int | None = None
+    job_id: str | None = None
+    run_id: str | None = None
+    stage: str | None = None
+
+
+class ResultsTable(DataTable):
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        *(Binding(str(n), f"rate({n})", f"Rate {n}", show=n == 1, key_display="1-5",
+                  id=f"results.rate_{n}") for n in range(1, 6)),
+        Binding("0", "rate(0)", "Clear rating", id="results.clear_rating"),
+    ]  # fmt: skip
+    DEFAULT_CSS = "ResultsTable { width: 3fr; height: 1fr; border: round $panel-lighten-2; }"
+
+    class Rated(Message):
+        def __init__(self, row: ResultRow, rating: int | None) -> None:
+            self.row = row
+            self.rating = rating
+            super().__init__()
+
+    class Selected(Message):
+        def __init__(self, row: ResultRow) -> None:
+            self.row = row
+            super().__init__()
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.results: dict[str, ResultRow] = {}
+
+    def on_mount(self) -> None:
+        self.border_title = "results"
+        columns = (("time", 8), ("rating", 6), ("seed", 10), ("model", 16), ("sampler", 12))
+        for name, width in columns:
+            self.add_column(name, key=name, width=width)
+        self.add_column("prompt", key="prompt")
+
+    def add_result(self, row: ResultRow) -> None:
+        """Newest first, like a camera roll."""
+        if row.path in self.results:
+            return
+        self.results[row.path] = row
+        self.add_row(*self._cells(row), key=row.path)
+        self.sort("time", reverse=True)
+
+    def _cells(self, row: ResultRow) -> tuple[str, ...]:
+        return (
+            time.strftime("%H:%M:%S", time.localtime(row.time)),
+            _stars(row.rating),
+            "" if row.seed is None else str(row.seed),
+            row.model,
+            row.sampler,
+            row.prompt,
+        )
+
+    @property
+    def selected(self) -> ResultRow | None:
+        if not self.row_count:
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return self.results.get(key)
+
+    def action_rate(self, rating: int) -> None:
+        row = self.selected
+        if row is None:
+            return
+        row.rating = rating or None
+        self.update_cell(row.path, "rating", _stars(row.rating))
+        self.post_message(self.Rated(row, row.rating))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        row = self.results.get(event.row_key.value)
+        if row is not None:
+            self.post_message(self.Selected(row))
+
+
+def _stars(rating: int | None) -> str:
+    return "★" * rating if rating else "·"
+
+
+class ImagePreview(Static):
+    """Shows one image with the configured renderer; nothing at all with method `none`."""
+
+    DEFAULT_CSS = """
+    ImagePreview { width: 2fr; height: 1fr; border: round $panel-lighten-2; }
+    ImagePreview > * { width: 100%; height: 100%; }
+    """
+
+    def __init__(self, method: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.method = method
+        self._image_widget = None
+
+    def compose(self) -> ComposeResult:
+        self.border_title = "preview"
+        widget_class = _renderer(self.method)
+        if widget_class is not None:
+            self._image_widget = widget_class()
+            yield self._image_widget
+
+    @work(exclusive=True, thread=True, exit_on_error=False, group="preview")
+    def show_image(self, path: str) -> None:
+        if self._image_widget is None:
+            return
+        try:
+            with PILImage.open(path) as image:
+                image.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
+                decoded = image.convert("RGB")
+        except (OSError, ValueError) as error:
+            self.app.call_from_thread(self.notify, f"cannot preview {path}: {error}",
+                                      severity="warning")  # fmt: skip
+            return
+        self.app.call_from_thread(setattr, self._image_widget, "image", decoded)
+        self.app.call_from_thread(setattr, self, "border_subtitle", Path(path).name)
+
+
+def _renderer(method: str):
+    if method == "none":
+        return None
+    from textual_image import widget
+
+    return {
+        "auto": widget.Image,
+        "kitty": widget.TGPImage,
+        "sixel": widget.SixelImage,
+        "halfcell": widget.HalfcellImage,
+        "unicode": widget.UnicodeImage,
+    }[method]
+
+
+class ResultsPane(Horizontal):
+    DEFAULT_CSS = "ResultsPane { height: 1fr; }"
+
+    def __init__(self, preview_method: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.preview_method = preview_method
+
+    def compose(self) -> ComposeResult:
+        yield ResultsTable(id="results-table")
+        yield ImagePreview(self.preview_method, id="preview")
+
+    def on_results_table_selected(self, message: ResultsTable.Selected) -> None:
+        self.query_one(ImagePreview).show_image(message.row.path)

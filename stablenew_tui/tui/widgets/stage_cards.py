@@ -1,0 +1,159 @@
+"""Stage cards: dropdowns filled from the node's catalog, inputs checked as you type.
+
+The cards start from the warm settings (defaults < config < last run). What the user changes
+here is the strongest layer of the next run; what they leave alone still lets a pack's own
+settings apply, exactly as on the command line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.validation import Integer, Number
+from textual.widgets import Checkbox, Input, Label, Select
+
+from stablenew_tui.tui.widgets.form_fields import CARDS, FormField, put_value, value_at
+from stablenew_tui.webui.resources import ResourceCatalog
+
+FAVOURITE = "★ "
+
+
+class StageCards(VerticalScroll):
+    DEFAULT_CSS = """
+    StageCards { padding: 0 1; }
+    StageCards .card { height: auto; border: round $panel-lighten-2; padding: 0 1;
+                       margin-bottom: 0; }
+    StageCards .card-row { height: auto; }
+    StageCards .field { height: auto; width: 1fr; min-width: 22; layout: horizontal; }
+    StageCards .field Label { width: 15; padding-top: 0; color: $text-muted; }
+    StageCards .field Input { width: 1fr; height: 1; border: none; padding: 0 1;
+                              background: $boost; }
+    StageCards .field Input.-invalid { background: $error 30%; }
+    StageCards .field Select { width: 1fr; }
+    StageCards .field Checkbox { width: 6; }
+    """
+
+    def __init__(self, base: dict[str, Any], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.base = base
+        self._catalog: ResourceCatalog | None = None
+        self.favourites: dict[str, list[str]] = {}  # catalog list → values rated highly
+
+    def compose(self) -> ComposeResult:
+        for name, fields in CARDS.items():
+            with Vertical(classes="card", id=f"card-{name}") as card:
+                card.border_title = name
+                for start in range(0, len(fields), 2):
+                    with Horizontal(classes="card-row"):
+                        for field in fields[start : start + 2]:
+                            yield self._field(field)
+
+    def _field(self, field: FormField) -> Horizontal:
+        value = value_at(self.base, field)
+        if field.kind in ("switch", "stage"):
+            widget = Checkbox("", value=bool(value), compact=True, id=field.widget_id)
+        elif field.kind == "choice":
+            widget = Select(
+                self._options(field, value), value=_or_blank(value), compact=True,
+                allow_blank=field.optional, prompt=field.blank_label, id=field.widget_id,
+            )  # fmt: skip
+        else:
+            low, high = field.bounds()
+            validator = Integer if field.kind == "int" else Number
+            widget = Input(
+                "" if value is None else str(value),
+                type="integer" if field.kind == "int" else "number",
+                validators=[validator(minimum=low, maximum=high)],
+                placeholder="auto" if field.optional else "",
+                id=field.widget_id,
+                compact=True,
+            )
+        return Horizontal(Label(field.label), widget, classes="field")
+
+    def _options(self, field: FormField, current: Any) -> list[tuple[str, str]]:
+        names = list(field.options)
+        if field.catalog and self._catalog is not None:
+            catalog = self._catalog
+            names = (
+                [*catalog.upscalers, *catalog.latent_upscale_modes]
+                if field.catalog == "hires"
+                else list(getattr(catalog, field.catalog))
+            )
+        if current not in (None, "") and current not in names:
+            names.append(str(current))  # keep a remembered choice visible even if unknown here
+        favourites = self.favourites.get(field.catalog or "", [])
+        ordered = [n for n in favourites if n in names] + [n for n in names if n not in favourites]
+        return [(FAVOURITE + n if n in favourites else n, n) for n in ordered]
+
+    def update_catalog(
+        self, catalog: ResourceCatalog, favourites: dict[str, list[str]] | None = None
+    ) -> None:
+        """Refill every dropdown; what was selected stays selected."""
+        self._catalog = catalog
+        self.favourites = favourites or {}
+        for fields in CARDS.values():
+            for field in fields:
+                if field.kind != "choice" or not field.catalog:
+                    continue
+                select = self.query_one(f"#{field.widget_id}", Select)
+                current = select.value if select.value != Select.NULL else None
+                select.set_options(self._options(field, current))
+                if current is not None:
+                    select.value = current
+
+    # -- reading the cards back ----------------------------------------------------------
+
+    def values(self) -> dict[str, Any]:
+        """Every card value, as a settings table (invalid inputs are left out)."""
+        table: dict[str, Any] = {"stages": list(self.base.get("stages", ["txt2img"]))}
+        for fields in CARDS.values():
+            for field in fields:
+                put_value(table, field, self._read(field))
+        return table
+
+    def changed(self) -> dict[str, Any]:
+        """Only what the user changed from the warm settings: the strongest merge layer."""
+        table: dict[str, Any] = {}
+        current = self.values()
+        for fields in CARDS.values():
+            for field in fields:
+                value = value_at(current, field)
+                if value != value_at(self.base, field):
+                    put_value(table, field, value)
+        if "stages" in table:
+            table["stages"] = current["stages"]
+        return table
+
+    def invalid_fields(self) -> list[str]:
+        return [
+            field.label
+            for fields in CARDS.values()
+            for field in fields
+            if field.kind in ("int", "float")
+            and not self.query_one(f"#{field.widget_id}", Input).is_valid
+        ]
+
+    def _read(self, field: FormField) -> Any:
+        widget = self.query_one(f"#{field.widget_id}")
+        if isinstance(widget, Checkbox):
+            return widget.value
+        if isinstance(widget, Select):
+            return None if widget.value == Select.NULL else widget.value
+        text = widget.value.strip()
+        if not text:
+            return None
+        try:
+            return int(text) if field.kind == "int" else float(text)
+        except ValueError:
+            return value_at(self.base, field)
+
+    @on(Input.Changed)
+    def _flag_invalid(self, event: Input.Changed) -> None:
+        event.input.set_class(not event.input.is_valid, "-invalid")
+
+
+def _or_blank(value: Any) -> Any:
+    return Select.NULL if value in (None, "") else value

@@ -1,0 +1,79 @@
+"""The prompt being edited: locks across edits, re-rolls, and the exact next prompt."""
+
+import random
+
+from stablenew_tui.prompts import SamplingMode, WildcardLibrary
+from stablenew_tui.prompts.draft import PromptDraft
+from stablenew_tui.prompts.wildcards import wildcard_folders
+
+TEMPLATE = "a {red|green|blue} {cat|dog|fox|owl} at {dawn|dusk}"
+
+
+def _draft(text: str = TEMPLATE) -> PromptDraft:
+    return PromptDraft(WildcardLibrary(wildcard_folders()), text)
+
+
+def test_rows_show_each_segment_and_its_next_value():
+    draft = _draft()
+    rows = draft.rows(image_seed=7)
+    assert [row.index for row in rows] == [1, 2, 3]
+    assert [row.source for row in rows] == ["{red|green|blue}", "{cat|dog|fox|owl}", "{dawn|dusk}"]
+    preview = draft.preview(7).text
+    assert all(row.value in preview for row in rows)
+
+
+def test_lock_holds_the_value_over_many_seeds_while_others_vary():
+    draft = _draft()
+    draft.lock(1, image_seed=3)
+    held = draft.preview(3).choice_texts()[1]
+    texts = [draft.preview(seed).text for seed in range(1000)]
+    assert all(text.startswith(f"a {held} ") for text in texts)
+    assert len({text.split(" ")[2] for text in texts}) == 4
+
+
+def test_a_half_typed_edit_keeps_the_last_good_template():
+    draft = _draft()
+    draft.lock(2, image_seed=1)
+    assert draft.edit(TEMPLATE + " {and") == []
+    assert draft.error is not None and draft.error.column is not None
+    assert [row.index for row in draft.rows(1)] == [1, 2, 3]
+    assert 2 in draft.locks.locked
+
+
+def test_editing_keeps_locks_on_unchanged_segments_and_drops_the_rest():
+    draft = _draft()
+    draft.lock(1, image_seed=1)
+    draft.lock(3, image_seed=1)
+    dropped = draft.edit("a {red|green|blue} {cat|dog} at {noon|night}")
+    assert draft.error is None
+    assert set(draft.locks.locked) == {1}
+    assert [lock.index for lock in dropped] == [3]
+
+
+def test_reroll_one_changes_only_that_segment_and_holds_it():
+    draft = _draft()
+    before = draft.preview(11).choice_texts()
+    draft.reroll(2, image_seed=11, rng=random.Random(0))
+    after = draft.preview(11).choice_texts()
+    assert after[2] != before[2]
+    assert after[1] == before[1] and after[3] == before[3]
+    assert draft.locks.locked[2] == after[2]
+
+
+def test_an_unlinked_prompt_seed_no_longer_follows_the_image_seed():
+    draft = _draft()
+    assert len({draft.preview(seed).text for seed in range(20)}) > 1, "linked: varies"
+    draft.prompt_seed = 12345
+    assert len({draft.preview(seed).text for seed in range(20)}) == 1, "unlinked: fixed"
+
+
+def test_an_unknown_wildcard_is_reported_not_raised():
+    draft = _draft("a __no_such_wildcard__ thing")
+    assert draft.preview(1) is None
+    assert "no_such_wildcard" in str(draft.error)
+
+
+def test_cyclical_mode_preview():
+    draft = _draft("{a|b|c}")
+    draft.mode = SamplingMode.CYCLICAL
+    assert draft.preview(5).text == "a"
