@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stablenew_tui.learning.records import RecordWriter
+from stablenew_tui.learning.records import RecordWriter, read_records
 from stablenew_tui.pipeline.cluster import NodeHandle
 from stablenew_tui.pipeline.events import EventStream, StageDone, StageStarted
 from stablenew_tui.pipeline.jobs import Job, Run
-from stablenew_tui.pipeline.outputs import RunOutputs
+from stablenew_tui.pipeline.outputs import RunOutputs, read_manifest
 from stablenew_tui.pipeline.progress import ProgressPoller
 from stablenew_tui.pipeline.stage_requests import (
     img2img_request,
@@ -177,9 +177,20 @@ class JobRunner:
 
     def write_results(self, records: RecordWriter) -> None:
         started = time.perf_counter()
-        self.outputs.append_manifest(self.manifest_entries())
-        records.append(self.records())
+        entries, lines = self.manifest_entries(), self.records()
+        if self.job.attempts > 1:
+            # An earlier attempt may have died after writing these lines but before the queue
+            # heard the job was done; a resumed job must not write them twice.
+            entries = _not_yet_written(entries, read_manifest(self.outputs.folder), self.job.id)
+            lines = _not_yet_written(lines, read_records(records.path).records, self.job.id)
+        self.outputs.append_manifest(entries)
+        records.append(lines)
         self.overhead += time.perf_counter() - started
+
+
+def _not_yet_written(new: list[dict], existing: list[dict], job_id: str) -> list[dict]:
+    written = {entry.get("stage") for entry in existing if entry.get("job_id") == job_id}
+    return [entry for entry in new if entry["stage"] not in written]
 
 
 def _prompt_fields(job: Job) -> dict[str, Any]:

@@ -159,3 +159,25 @@ async def test_a_dropped_node_is_waited_for_and_the_job_retried(sim):
     retried = [e for e in events if isinstance(e, JobFailed)]
     assert len(retried) == 1 and retried[0].will_retry
     assert len(manifest(prepared.run.folder)) == 2
+
+
+async def test_a_job_that_died_after_writing_its_lines_does_not_write_them_again(sim):
+    """The process can die between appending a job's lines and the queue marking it done;
+    the resumed job must leave one line per stage, not two."""
+    from stablenew_tui.pipeline.queue import JobQueue
+
+    flags = {"images_per_prompt": 1, "txt2img": {"steps": 2, "width": 64, "height": 64}}
+    launcher = launcher_for(sim.url)
+    try:
+        prepared, summary, _ = await run_to_end(launcher, RunRequest(prompt="x", flags=flags))
+        (job,) = prepared.jobs
+        # What the dead process left: lines written, job still claimed as running.
+        queue: JobQueue = launcher.queue
+        queue.requeue(job.id)
+        await launcher.engine.run(prepared.run)
+    finally:
+        await launcher.aclose()
+    assert summary.counts == {"done": 1}
+    assert [line["stage"] for line in manifest(prepared.run.folder)] == ["txt2img"]
+    records = read_records(AppPaths.from_environment().data_dir / "records.jsonl").records
+    assert [record["stage"] for record in records] == ["txt2img"]

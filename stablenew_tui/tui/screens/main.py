@@ -41,11 +41,12 @@ class MainScreen(Screen):
         Binding("f3", "show_tab('stages')", "Stages", id="tab_stages"),
         Binding("f4", "show_tab('queue')", "Queue", id="tab_queue"),
         Binding("f5", "show_tab('results')", "Results", id="tab_results"),
-        Binding("f7", "refresh_resources", "Refresh", id="refresh", show=False),
+        # Not F6/F7/Ctrl+X: the template editor uses those.
+        Binding("ctrl+l", "refresh_resources", "Refresh resources", id="refresh", show=False),
         Binding("f8", "toggle_pause", "Pause", id="pause", show=False),
         Binding("f9", "skip", "Skip", id="skip", show=False),
         Binding("f10", "interrupt", "Interrupt", id="interrupt", show=False),
-        Binding("ctrl+x", "cancel_all", "Cancel all", id="cancel_all", show=False),
+        Binding("f12", "cancel_all", "Cancel all", id="cancel_all", show=False),
         Binding("f1,question_mark", "help", "Help", id="help"),
     ]
 

@@ -101,10 +101,14 @@ class PromptEditor(Vertical):
         self._settle_timer = None
 
     def compose(self) -> ComposeResult:
-        yield TextArea(self.draft.text, id="template", soft_wrap=True, tab_behavior="focus")
+        template = TextArea(self.draft.text, id="template", soft_wrap=True, tab_behavior="focus")
+        template.cursor_blink = False  # no blinking cursors: each blink is a redraw over SSH
+        yield template
         with Horizontal(classes="row"):
             yield Label("negative")
-            yield Input(self.draft.negative, id="negative", compact=True, placeholder="none")
+            negative = Input(self.draft.negative, id="negative", compact=True, placeholder="none")
+            negative.cursor_blink = False
+            yield negative
         with Horizontal(classes="row"):
             yield Label("mode")
             modes = [(mode.value, mode) for mode in SamplingMode]

@@ -71,6 +71,7 @@ class StageCards(VerticalScroll):
                 id=field.widget_id,
                 compact=True,
             )
+            widget.cursor_blink = False  # a blink is a redraw sent over SSH
         return Horizontal(Label(field.label), widget, classes="field")
 
     def _options(self, field: FormField, current: Any) -> list[tuple[str, str]]:

@@ -1,0 +1,32 @@
+"""Building the app exactly as the CLI does, and waiting for it as a user would."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.pilot import Pilot
+
+from stablenew_tui.config import AppConfig, NodeConfig, UIConfig
+from stablenew_tui.paths import AppPaths
+from stablenew_tui.tui.app import StableNewApp, make_app
+from stablenew_tui.tui.widgets.node_status import NodeStatusBar
+
+
+def app_for(url: str, config: AppConfig | None = None) -> StableNewApp:
+    config = config or AppConfig(ui=UIConfig(image_preview="unicode"))
+    return make_app(config, AppPaths.from_environment(), [NodeConfig(name="sim", url=url)])
+
+
+async def wait_until(pilot: Pilot, condition, timeout: float = 20.0, what: str = "") -> None:
+    """Let the app run until `condition()` holds; fail with `what` after `timeout`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        await pilot.pause(0.05)
+
+
+def node_state(app: StableNewApp) -> str:
+    bar = app.screen.query_one(NodeStatusBar)
+    return next(iter(bar.statuses.values())).state

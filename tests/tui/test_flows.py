@@ -1,0 +1,200 @@
+"""The TUI's main flows, driven with Pilot against the simulator over loopback HTTP."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+from textual.widgets import Checkbox, Input, Select, TabbedContent, TextArea
+
+from stablenew_tui.config import AppConfig, UIConfig
+from stablenew_tui.paths import AppPaths
+from stablenew_tui.sim import SimServer
+from stablenew_tui.tui.screens.help import HelpScreen
+from stablenew_tui.tui.widgets.prompt_editor import SegmentTable
+from stablenew_tui.tui.widgets.results import ResultsTable
+from tests.tui.helpers import app_for, node_state, wait_until
+
+MODEL = "dreamshaper_8.safetensors"
+
+
+def _posted(sim, endpoint: str) -> list[dict]:
+    return [r.body for r in sim.requests if r.method == "POST" and r.path.endswith("/" + endpoint)]
+
+
+async def _type_template(pilot, text: str) -> None:
+    area = pilot.app.screen.query_one("#template", TextArea)
+    area.text = text
+    await pilot.pause(0.4)  # the editor re-parses once typing settles
+
+
+async def test_choose_run_see_and_rate(sim):
+    app = app_for(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        screen = app.screen
+        await pilot.press("f3")
+        model = screen.query_one("#field-txt2img-model", Select)
+        await wait_until(pilot, lambda: len(model._options) > 2, what="catalog in dropdowns")
+        title = next(value for _, value in model._options if str(value).startswith(MODEL))
+        model.value = title
+        screen.query_one("#field-txt2img-sampler", Select).value = "DPM++ 2M"
+        screen.query_one("#field-txt2img-steps", Input).value = "3"
+        screen.query_one("#field-txt2img-width", Input).value = "128"
+        screen.query_one("#field-txt2img-height", Input).value = "128"
+        await pilot.press("f2")
+        await _type_template(pilot, "a lighthouse at dusk")
+        await pilot.press("ctrl+r")
+        table = screen.query_one(ResultsTable)
+        await wait_until(pilot, lambda: table.row_count == 1, what="the image in the table")
+
+        (body,) = _posted(sim, "txt2img")
+        assert body["sampler_name"] == "DPM++ 2M" and body["steps"] == 3
+        assert body["prompt"] == "a lighthouse at dusk"
+        assert {"sd_model_checkpoint": title} in _posted(sim, "options")
+
+        await pilot.press("f5")
+        assert app.focused is table
+        await pilot.press("4")
+        row = table.selected
+        assert row is not None and row.rating == 4
+    ratings = AppPaths.from_environment().data_dir / "ratings.jsonl"
+    (line,) = [json.loads(text) for text in ratings.read_text().splitlines()]
+    assert line["rating"] == 4 and line["path"] == row.path and line["job_id"]
+
+
+async def test_a_locked_segment_keeps_its_value_over_five_runs(sim):
+    app = app_for(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        await pilot.press("f3")
+        app.screen.query_one("#field-txt2img-steps", Input).value = "2"
+        app.screen.query_one("#field-txt2img-width", Input).value = "64"
+        app.screen.query_one("#field-txt2img-height", Input).value = "64"
+        await pilot.press("f2")
+        await _type_template(pilot, "a {red|green|blue|gold} {cat|dog|fox|owl|bee|elk} {1|2|3|4}")
+        segments = app.screen.query_one(SegmentTable)
+        segments.focus()
+        segments.move_cursor(row=0)
+        await pilot.press("l")
+        locked = app.services.draft.locks.locked[1]
+        table = app.screen.query_one(ResultsTable)
+        for runs in range(1, 6):
+            await pilot.press("ctrl+r")
+            await wait_until(pilot, lambda runs=runs: table.row_count == runs, what=f"run {runs}")
+    prompts = [body["prompt"] for body in _posted(sim, "txt2img")]
+    assert len(prompts) == 5
+    assert all(prompt.startswith(f"a {locked} ") for prompt in prompts)
+    assert len({prompt.split(" ", 2)[2] for prompt in prompts}) > 1, "the others vary"
+
+
+async def test_disconnected_at_start_then_ready_when_the_server_comes():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = app_for(f"http://127.0.0.1:{port}")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "DISCONNECTED", what="DISCONNECTED")
+        await pilot.press("f3")  # still usable with no server
+        assert app.screen.query_one(TabbedContent).active == "stages"
+        async with SimServer(speed=0, port=port):
+            await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+
+
+async def test_warm_start_prefills_cards_and_prompt(sim, stablenew_home):
+    from stablenew_tui.pipeline.lastrun import save_last_run
+    from stablenew_tui.pipeline.settings import merge_settings
+
+    settings = merge_settings(
+        ("t", {"stages": ["txt2img", "upscale"], "txt2img": {"steps": 33, "seed": 77}})
+    )
+    save_last_run(AppPaths.from_environment().data_dir / "last_run.toml", settings,
+                  "a {warm|cold} start", "blurry")  # fmt: skip
+    app = app_for(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert screen.query_one("#template", TextArea).text == "a {warm|cold} start"
+        assert screen.query_one("#negative", Input).value == "blurry"
+        assert screen.query_one("#field-txt2img-steps", Input).value == "33"
+        assert screen.query_one("#field-stages-upscale", Checkbox).value is True
+        assert screen.query_one("#field-stages-img2img", Checkbox).value is False
+        await pilot.pause()
+
+
+async def test_invalid_input_is_flagged_and_the_run_refused(sim):
+    app = app_for(sim.url)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        await pilot.press("f3")
+        steps = app.screen.query_one("#field-txt2img-steps", Input)
+        steps.value = "9999"
+        await pilot.pause()
+        assert steps.has_class("-invalid")
+        await pilot.press("f2")
+        await _type_template(pilot, "x")
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.3)
+        assert any("Steps" in n.message for n in app._notifications)
+    assert _posted(sim, "txt2img") == []
+
+
+async def test_template_error_is_a_notification_not_a_traceback(sim):
+    app = app_for(sim.url)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await _type_template(pilot, "a {red|blue")
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.2)
+        assert any("{" in n.message or "expected" in n.message for n in app._notifications)
+    assert _posted(sim, "txt2img") == []
+
+
+async def test_help_and_keymap(sim):
+    config = AppConfig(
+        ui=UIConfig(image_preview="none", keymap={"tab_results": "f11", "bogus": "x"})
+    )
+    app = app_for(sim.url, config)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("f11")
+        assert app.screen.query_one(TabbedContent).active == "results"
+        assert any("bogus" in n.message for n in app._notifications)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_a_broken_theme_file_falls_back_with_a_notice(sim, stablenew_home):
+    themes = AppPaths.from_environment().user_themes_dir
+    themes.mkdir(parents=True)
+    (themes / "mine.toml").write_text('name = "mine"\nprimary = "not-a-colour"\n')
+    config = AppConfig(ui=UIConfig(theme="mine", image_preview="none"))
+    app = app_for(sim.url, config)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("mine.toml" in m and "not a color" in m for m in messages)
+        assert app.theme == "stablenew-dark"
+
+
+@pytest.mark.parametrize("theme", ["stablenew-dark", "stablenew-light", "stablenew-high-contrast"])
+async def test_bundled_themes_load(sim, theme):
+    app = app_for(sim.url, AppConfig(ui=UIConfig(theme=theme, image_preview="none")))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.theme == theme
+
+
+def test_screen_keys_do_not_collide_with_the_editors_own():
+    """A screen key that the template editor or an input also uses would never fire there."""
+    from textual.widgets import Input, TextArea
+
+    from stablenew_tui.tui.screens.main import MainScreen
+
+    editor_keys = {
+        key for widget in (TextArea, Input) for binding in widget.BINDINGS
+        for key in binding.key.split(",")
+    }  # fmt: skip
+    for binding in MainScreen.BINDINGS:
+        for key in binding.key.split(","):
+            assert key not in editor_keys, f"{key} ({binding.id}) is taken by the editor"
