@@ -198,3 +198,65 @@ def test_screen_keys_do_not_collide_with_the_editors_own():
     for binding in MainScreen.BINDINGS:
         for key in binding.key.split(","):
             assert key not in editor_keys, f"{key} ({binding.id}) is taken by the editor"
+
+
+async def test_pack_browser_loads_a_prompt_and_runs_the_pack(sim):
+    from stablenew_tui.tui.screens.pack_browser import PackBrowser
+
+    app = app_for(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        await pilot.press("ctrl+o")
+        assert isinstance(app.screen, PackBrowser)
+        browser = app.screen
+        names = [browser.query_one("#packs").get_option_at_index(n).prompt
+                 for n in range(browser.query_one("#packs").option_count)]  # fmt: skip
+        await pilot.press(*["down"] * names.index("creatures"), "enter")
+        await wait_until(pilot, lambda: browser.loaded is not None, what="pack loaded")
+        first = browser.loaded.prompts[0]
+        await pilot.press("enter")  # the first prompt of the pack
+        await wait_until(pilot, lambda: not isinstance(app.screen, PackBrowser), what="closed")
+        assert app.screen.query_one("#template", TextArea).text == first.prompt
+        await pilot.press("ctrl+g")
+        table = app.screen.query_one(ResultsTable)
+        count = len(browser.loaded.prompts)
+        await wait_until(pilot, lambda: table.row_count == count, what="the pack's images")
+    assert len(_posted(sim, "txt2img")) == count
+
+
+async def test_rated_models_come_first_with_a_star(sim):
+    app = app_for(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        await pilot.press("f3")
+        screen = app.screen
+        model = screen.query_one("#field-txt2img-model", Select)
+        await wait_until(pilot, lambda: len(model._options) > 2, what="catalog in dropdowns")
+        title = next(value for _, value in model._options if str(value).startswith(MODEL))
+        model.value = title
+        screen.query_one("#field-txt2img-steps", Input).value = "2"
+        await pilot.press("f2")
+        await _type_template(pilot, "a star")
+        await pilot.press("ctrl+r")
+        table = screen.query_one(ResultsTable)
+        await wait_until(pilot, lambda: table.row_count == 1, what="the image")
+        await pilot.press("f5", "5")
+
+        def starred() -> bool:
+            labels = [str(label) for label, _ in model._options]
+            return any(label == f"★ {title}" for label in labels)
+
+        await wait_until(pilot, starred, what="★ on the rated model")
+        first_real = next(str(label) for label, value in model._options if value != Select.NULL)
+        assert first_real == f"★ {title}"
+
+
+async def test_the_command_palette_offers_every_screen_action(sim):
+    from stablenew_tui.tui.screens.main import MainScreen
+
+    app = app_for(sim.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+    for binding in MainScreen.BINDINGS:
+        assert binding.description in titles

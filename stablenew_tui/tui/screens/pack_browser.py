@@ -76,6 +76,7 @@ class PackBrowser(ModalScreen[PackChoice | None]):
         prompts.add_options(
             Option(entry.prompt, id=str(number)) for number, entry in enumerate(self.loaded.prompts)
         )
+        prompts.highlighted = 0 if self.loaded.prompts else None
         if isinstance(event, OptionList.OptionSelected):
             prompts.focus()
 
