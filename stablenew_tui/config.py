@@ -17,7 +17,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from stablenew_tui.atomic import write_text_atomic
-from stablenew_tui.errors import InputError
+from stablenew_tui.errors import InputError, first_problem
 from stablenew_tui.paths import AppPaths
 
 PreviewMethod = Literal["auto", "kitty", "sixel", "halfcell", "unicode", "none"]
@@ -135,14 +135,9 @@ def parse_config(text: str, *, source: str) -> AppConfig:
     try:
         return AppConfig.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        key = ".".join(str(part) for part in first["loc"])
-        message = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            message = "unknown key"
-        raise InputError(
-            f"{key}: {message}", source=source, line=_line_of_key(text, first["loc"])
-        ) from None
+        location, key, message = first_problem(error)
+        line = _line_of_key(text, location)
+        raise InputError(f"{key}: {message}", source=source, line=line) from None
 
 
 def save_config(config: AppConfig, path: Path) -> None:

@@ -6,6 +6,10 @@ It carries where the problem is, so the message can name the file, the line and 
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import ValidationError
+
 
 class StableNewError(Exception):
     """Base of every error this project raises on purpose."""
@@ -47,3 +51,14 @@ class InputError(StableNewError):
             caret = " " * max(self.column - 1, 0) + "^"
             text = f"{text}\n  {self.excerpt}\n  {caret}"
         return text
+
+
+def first_problem(error: ValidationError) -> tuple[tuple[Any, ...], str, str]:
+    """The first thing pydantic found wrong: its location, that location as a dotted key, and
+    a message in plain words ("unknown key" rather than pydantic's "Extra inputs…")."""
+    first = error.errors()[0]
+    location = tuple(first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    return location, ".".join(str(part) for part in location), message

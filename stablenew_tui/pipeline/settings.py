@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from stablenew_tui.errors import InputError
+from stablenew_tui.errors import InputError, first_problem
 from stablenew_tui.video.settings import VideoSettings
 
 StageName = Literal["txt2img", "img2img", "upscale", "video"]
@@ -117,14 +117,9 @@ def merge_settings(*layers: SettingsLayer) -> PipelineSettings:
     try:
         return PipelineSettings.model_validate(merged)
     except ValidationError as error:
-        first = error.errors()[0]
-        key = ".".join(str(part) for part in first["loc"])
-        message = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            message = "unknown setting"
-        raise InputError(
-            f"{key}: {message}", source=_layer_that_set(first["loc"], layers)
-        ) from None
+        location, key, message = first_problem(error)
+        source = _layer_that_set(location, layers)
+        raise InputError(f"{key}: {message}", source=source) from None
 
 
 def settings_as_table(settings: PipelineSettings) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError
 from textual.theme import Theme
 
+from stablenew_tui.errors import first_problem
+
 BUNDLED_THEMES = Path(__file__).resolve().parents[2] / "themes"
 DEFAULT_THEME = "stablenew-dark"
 
@@ -57,9 +59,8 @@ def load_themes(*folders: Path) -> LoadedThemes:
                 loaded.problems.append(f"{path}: not a readable theme file ({error})")
                 continue
             except ValidationError as error:
-                first = error.errors()[0]
-                key = ".".join(str(part) for part in first["loc"]) or "file"
-                loaded.problems.append(f"{path}: {key}: {first['msg']}")
+                _, key, message = first_problem(error)
+                loaded.problems.append(f"{path}: {key or 'file'}: {message}")
                 continue
             except ValueError as error:
                 loaded.problems.append(f"{path}: {error}")

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from stablenew_tui.errors import InputError
+from stablenew_tui.errors import InputError, first_problem
 
 
 class VideoFormat(StrEnum):
@@ -96,9 +96,7 @@ def validated_settings(**fields: Any) -> VideoSettings:
     try:
         return VideoSettings(**fields)
     except ValidationError as error:
-        first = error.errors()[0]
-        message = first["msg"].removeprefix("Value error, ")
-        key = ".".join(str(part) for part in first["loc"])
+        _, key, message = first_problem(error)
         raise InputError(f"video {key}: {message}" if key else f"video: {message}") from None
 
 

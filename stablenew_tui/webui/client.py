@@ -232,15 +232,18 @@ class WebUIClient:
     async def _generate(
         self, endpoint: str, request: Txt2ImgRequest | Img2ImgRequest
     ) -> GenerationResult:
+        return GenerationResult.from_answer(await self._post_image_request(endpoint, request))
+
+    async def _post_image_request(self, endpoint: str, request: Any) -> dict[str, Any]:
+        """One generation-type POST, serialized per node; the answer must hold an image."""
         body = await self.payload(request)
         async with self._serial:
             data = await self._transport.post(f"{API}/{endpoint}", body, read_timeout=self._long)
         if not isinstance(data, dict):
             raise WebUIBadAnswer(self.node.name, f"{endpoint} did not answer with an object")
-        result = GenerationResult.from_answer(data)
-        if not result.images:
+        if not any(data.get("images") or [data.get("image")]):
             raise WebUIBadAnswer(self.node.name, f"{endpoint} answered without an image")
-        return result
+        return data
 
     async def extra_single_image(self, request: ExtrasRequest) -> ExtrasResult:
         return await self._extras("extra-single-image", request)
@@ -249,15 +252,7 @@ class WebUIClient:
         return await self._extras("extra-batch-images", request)
 
     async def _extras(self, endpoint: str, request: ExtrasRequest) -> ExtrasResult:
-        body = await self.payload(request)
-        async with self._serial:
-            data = await self._transport.post(f"{API}/{endpoint}", body, read_timeout=self._long)
-        if not isinstance(data, dict):
-            raise WebUIBadAnswer(self.node.name, f"{endpoint} did not answer with an object")
-        result = ExtrasResult.from_answer(data)
-        if not result.images:
-            raise WebUIBadAnswer(self.node.name, f"{endpoint} answered without an image")
-        return result
+        return ExtrasResult.from_answer(await self._post_image_request(endpoint, request))
 
     async def png_info(self, image_base64: str) -> PngInfo:
         data = await self._transport.post(f"{API}/png-info", {"image": image_base64})

@@ -29,7 +29,7 @@ def test_invalid_value_names_the_layer_that_set_it():
 
 
 def test_unknown_setting_is_refused():
-    with pytest.raises(InputError, match="unknown setting"):
+    with pytest.raises(InputError, match="unknown key"):
         merge_settings(("pack p", {"txt2img": {"stepz": 3}}))
 
 
