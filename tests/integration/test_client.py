@@ -6,6 +6,7 @@ import base64
 
 import pytest
 
+from stablenew_tui.sim import SimServer
 from stablenew_tui.webui.errors import ModelSwitchFailed, WebUIRejected
 from stablenew_tui.webui.requests import (
     ExtrasBatchRequest,
@@ -133,3 +134,45 @@ def _size(image_b64: str) -> tuple[int, int]:
 
     with Image.open(io.BytesIO(base64.b64decode(image_b64))) as image:
         return image.size
+
+
+async def test_img2img_extras_and_png_info_on_every_flavor(any_sim):
+    async with client_for(any_sim.url) as client:
+        first = await client.txt2img(Txt2ImgRequest(prompt="a fox", seed=1, steps=2))
+        second = await client.img2img(
+            Img2ImgRequest(prompt="a fox", seed=1, steps=2, init_images=[first.images[0]])
+        )
+        upscaled = await client.extra_single_image(
+            ExtrasRequest(image=second.images[0], upscaler_1="Lanczos", upscaling_resize=2)
+        )
+        info = await client.png_info(first.images[0])
+    width, height = _size(second.images[0])
+    assert _size(upscaled.images[0]) == (width * 2, height * 2)
+    assert "a fox" in info.info
+    assert all(not r.ignored_fields for r in any_sim.requests)
+
+
+async def test_filesystem_catalog_when_the_api_is_down(tmp_path):
+    from stablenew_tui.webui.resources import CatalogCache
+
+    root = tmp_path / "webui"
+    for relative in (
+        "models/Stable-diffusion/SDXL/juggernaut.safetensors",
+        "models/Stable-diffusion/v1-5.ckpt",
+        "models/VAE/sdxl_vae.safetensors",
+        "models/Lora/film.safetensors",
+        "models/ESRGAN/4x_foolhardy.pth",
+        "embeddings/EasyNegative.pt",
+        "models/Stable-diffusion/notes.txt",
+    ):
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_bytes(b"")
+    async with SimServer(speed=0) as sim:
+        url = sim.url
+    async with client_for(url, retries=0) as client:
+        catalog = await CatalogCache(client, webui_root=root).get()
+    assert catalog.source == "filesystem"
+    assert catalog.models == ["SDXL/juggernaut.safetensors", "v1-5.ckpt"]
+    assert "sdxl_vae.safetensors" in catalog.vaes and catalog.loras == ["film"]
+    assert "4x_foolhardy" in catalog.upscalers and catalog.embeddings == ["EasyNegative"]
+    assert catalog.samplers and not catalog.schedulers_supported

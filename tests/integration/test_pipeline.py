@@ -181,3 +181,30 @@ async def test_a_job_that_died_after_writing_its_lines_does_not_write_them_again
     assert [line["stage"] for line in manifest(prepared.run.folder)] == ["txt2img"]
     records = read_records(AppPaths.from_environment().data_dir / "records.jsonl").records
     assert [record["stage"] for record in records] == ["txt2img"]
+
+
+async def test_the_video_tail_joins_the_run_and_records_it(sim):
+    flags = {
+        "stages": ["txt2img", "upscale", "video"],
+        "images_per_prompt": 3,
+        "txt2img": {"steps": 2, "width": 64, "height": 64, "seed": 9},
+        "upscale": {"upscaler": "Lanczos", "scale": 2.0},
+        "video": {"fps": 4, "seconds_per_image": 0.5, "format": "mp4"},
+    }
+    launcher = launcher_for(sim.url)
+    try:
+        prepared, summary, events = await run_to_end(launcher, RunRequest(prompt="x", flags=flags))
+    finally:
+        await launcher.aclose()
+    assert summary.counts == {"done": 3}
+    folder = Path(prepared.run.folder)
+    video = folder / "video.mp4"
+    assert video.exists() and video.stat().st_size > 0
+    (line,) = [line for line in manifest(folder) if line["stage"] == "video"]
+    assert line["path"] == "video.mp4" and line["frames"] == 6 and line["size"] == [128, 128]
+    assert [Path(image).parent.name for image in line["images"]] == ["upscale"] * 3
+    assert hashlib.sha256(video.read_bytes()).hexdigest() == line["sha256"]
+    kinds = [event.kind for event in events]
+    assert kinds.index("video_started") < kinds.index("video_done") < kinds.index("run_finished")
+    records = read_records(AppPaths.from_environment().data_dir / "records.jsonl").records
+    assert [r["stage"] for r in records].count("video") == 1

@@ -138,3 +138,41 @@ def test_resources_demo_lists_everything():
     as_json = stablenew("resources", "--demo", "--json")
     (node,) = json.loads(as_json.stdout)
     assert node["source"] == "api" and node["models"] and node["schedulers_supported"]
+
+
+async def _started_slow_run(sim) -> asyncio.subprocess.Process:
+    """A run of three ~2 s images, returned once the first image is being made."""
+    process = await stablenew_async(
+        "run", "--node", sim.url, "--prompt", "a slow lighthouse", "--images-per-prompt", "3",
+        "--steps", "30", "--size", "512x512",
+    )  # fmt: skip
+    while b"txt2img started" not in await asyncio.wait_for(process.stdout.readline(), 60):
+        pass
+    return process
+
+
+async def test_ctrl_c_once_finishes_the_current_image_and_stops():
+    async with SimServer(speed=1) as sim:
+        process = await _started_slow_run(sim)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 130, stderr.decode()
+    assert "stopping after the current image" in stdout.decode()
+    assert "Traceback" not in stderr.decode()
+    (folder,) = AppPaths.from_environment().default_output_root.iterdir()
+    assert len(manifest(folder)) == 1, "the image being made was finished"
+
+
+async def test_ctrl_c_twice_interrupts_the_current_image():
+    async with SimServer(speed=1) as sim:
+        process = await _started_slow_run(sim)
+        process.send_signal(signal.SIGINT)
+        await asyncio.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+        interrupts = [r for r in sim.requests if r.path.endswith("/interrupt")]
+    assert process.returncode == 130, stderr.decode()
+    assert "interrupted; it stays queued" in stdout.decode()
+    assert len(interrupts) == 1
+    (folder,) = AppPaths.from_environment().default_output_root.iterdir()
+    assert manifest(folder) == [] and not list(folder.rglob("*.png"))

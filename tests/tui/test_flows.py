@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 
 import pytest
 from textual.widgets import Checkbox, Input, Select, TabbedContent, TextArea
@@ -260,3 +261,27 @@ async def test_the_command_palette_offers_every_screen_action(sim):
         titles = {command.title for command in app.get_system_commands(app.screen)}
     for binding in MainScreen.BINDINGS:
         assert binding.description in titles
+
+
+async def test_earlier_results_and_ratings_load_at_start(sim):
+    from stablenew_tui.learning.ratings import RatingStore
+    from stablenew_tui.pipeline.launch import RunRequest
+    from tests.integration.pipeline_helpers import launcher_for, run_to_end
+
+    flags = {"images_per_prompt": 2, "txt2img": {"steps": 2, "width": 64, "height": 64}}
+    launcher = launcher_for(sim.url)
+    try:
+        prepared, _, _ = await run_to_end(launcher, RunRequest(prompt="earlier", flags=flags))
+    finally:
+        await launcher.aclose()
+    first = prepared.jobs[0]
+    data_dir = AppPaths.from_environment().data_dir
+    rated_path = next(iter((Path(prepared.run.folder) / "txt2img").glob("00001_*.png")))
+    RatingStore(data_dir / "ratings.jsonl").rate(str(rated_path), 5, job_id=first.id)
+
+    app = app_for(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(ResultsTable)
+        await wait_until(pilot, lambda: table.row_count == 2, what="earlier results")
+        assert table.results[str(rated_path)].rating == 5
+        assert {row.prompt for row in table.results.values()} == {"earlier"}
