@@ -176,3 +176,14 @@ async def test_ctrl_c_twice_interrupts_the_current_image():
     assert len(interrupts) == 1
     (folder,) = AppPaths.from_environment().default_output_root.iterdir()
     assert manifest(folder) == [] and not list(folder.rglob("*.png"))
+
+
+def test_output_cut_short_by_its_reader_is_not_a_traceback():
+    reader = subprocess.Popen(
+        [*STABLENEW, "resources", "--demo"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    reader.stdout.readline()
+    reader.stdout.close()  # like `| head -1`
+    _, stderr = reader.communicate(timeout=60)
+    assert "Traceback" not in stderr.decode()
+    assert reader.returncode in (0, 141)
