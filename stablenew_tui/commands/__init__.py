@@ -9,18 +9,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-# Order is the order `stablenew --help` lists them. A module missing here is simply not offered.
-_COMMAND_MODULES = ("run", "sim", "resources", "prompts", "video", "nodes", "learn")
+# The order `stablenew --help` lists them in.
+_COMMAND_MODULES = ("run", "prompts", "video", "resources", "sim")
 
 
 def registered_commands() -> list[Callable]:
-    registers = []
-    for name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"stablenew_tui.commands.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"stablenew_tui.commands.{name}":
-                raise
-            continue
-        registers.append(module.register)
-    return registers
+    return [
+        importlib.import_module(f"stablenew_tui.commands.{name}").register
+        for name in _COMMAND_MODULES
+    ]
