@@ -1,9 +1,10 @@
 """Drawing text from parsed constructs in random and cyclical modes.
 
-Random draws come from one `random.Random` per prompt, seeded with the prompt seed, so a prompt
-depends only on its template, its seed and its number, on every machine. Cyclical draws take
-option `number % size` of every construct. A pick-N construct draws a count in its range, then
-that many distinct options (weighted without replacement), and joins the non-empty ones.
+Random draws come from a `PromptRandom` (see `rng`) seeded afresh for each prompt with the
+prompt seed, so a prompt depends only on its template, its seed and its number, on every
+machine. Cyclical draws take option `number % size` of every construct. A pick-N construct
+draws a count in its range, then that many distinct options (weighted without replacement),
+and joins the non-empty ones.
 
 Variable bindings are `str` (an immediate value), `Sequence` (a deferred definition, drawn
 again at each use) or a callable taking the `Draw` (a value left for later by combinatorial
@@ -15,7 +16,6 @@ from __future__ import annotations
 from bisect import bisect_right
 from itertools import pairwise
 from math import perm
-from random import Random
 
 from stablenew_tui.prompts.errors import TemplateError
 from stablenew_tui.prompts.grammar import (
@@ -26,6 +26,7 @@ from stablenew_tui.prompts.grammar import (
     Variant,
     Wildcard,
 )
+from stablenew_tui.prompts.rng import PromptRandom
 from stablenew_tui.prompts.wildcards import WildcardLibrary, WildcardValues
 
 # A wildcard or variable may expand inside another this many times; more means it includes
@@ -37,52 +38,31 @@ CYCLICAL = SamplingMode.CYCLICAL
 class Draw:
     """The state of drawing one prompt: its random source, number and variables.
 
-    One `Draw` serves a whole run, restarted for each prompt. Seeding costs more than a whole
-    draw, so prompts that may never draw at random seed on their first draw.
+    One `Draw` serves a whole run, restarted (and reseeded) for each prompt. `random` stays
+    the same bound method throughout, so callers may hold on to it.
     """
 
-    __slots__ = (
-        "_generator",
-        "_reseed",
-        "_seeded",
-        "library",
-        "memo",
-        "number",
-        "random",
-        "seed",
-        "variables",
-    )
+    __slots__ = ("_generator", "library", "memo", "number", "random", "seed", "variables")
 
     def __init__(self, library: WildcardLibrary) -> None:
         self.library = library
-        self._generator = Random()
-        # random.Random's own seed() only adds handling for str and bytes seeds around the
-        # base class's; prompt seeds are ints, so call the base directly, a tenth faster.
-        self._reseed = super(Random, self._generator).seed
-        self._seeded = False
+        self._generator = PromptRandom()
         self.random = self._generator.random
         self.seed = 0
         self.number = 0
         self.variables: dict = {}
         self.memo: dict = {}
 
-    def start(self, seed: int, number: int, eager: bool) -> None:
-        """Begin prompt `number`; `eager` seeds now, when random draws are certain."""
+    def start(self, seed: int, number: int) -> None:
+        """Begin prompt `number`, drawn from `seed`."""
         self.seed = seed
         self.number = number
-        self._seeded = eager
-        if eager:
-            self._reseed(seed)
-            self.random = self._generator.random
-        else:
-            self.random = self._first_random
+        self._generator.seed(seed)
 
-    def _first_random(self) -> float:
-        if not self._seeded:  # a caller may still hold this method after the first draw
-            self._reseed(self.seed)
-            self._seeded = True
-            self.random = self._generator.random
-        return self._generator.random()
+    def segment(self, index: int) -> None:
+        """Draw top-level segment `index` from its own substream of the prompt's seed, so a
+        held segment (which draws nothing) never shifts what the others draw."""
+        self._generator.stream(index)
 
 
 def too_deep(node: Wildcard | VariableUse) -> TemplateError:

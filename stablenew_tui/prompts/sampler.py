@@ -215,13 +215,15 @@ class PromptSampler:
         # The hot path of random sampling: keep it lean.
         mode = self.mode
         draw = self._draw_state
-        draw.start(seed, number, mode is RANDOM)
+        draw.start(seed, number)
         texts = self._texts[:]
         choices: list = [None] * self._choice_count
         if self._assignments:
             self._bind(draw, choices)
         random = draw.random  # fixed for the prompt in random mode, the only one with literals
+        segment = draw.segment
         for position, index, node, lock, pin, literals, option_tuples in self._steps:
+            segment(index)
             if literals is not None:
                 option = int(random() * len(literals))
                 text = literals[option]
@@ -261,6 +263,7 @@ class PromptSampler:
                 continue
             value = step.lock
             if value is None:
+                draw.segment(step.index)
                 value = render_sequence(node.value, draw, self.mode, 0)
             variables[node.name] = value
             choices[step.index - 1] = SegmentChoice(step.index, value, ())
@@ -299,11 +302,13 @@ class PromptSampler:
             if step.index is not None:
                 if value.__class__ is not str:
                     draw = draw or self._start_drawing(seed, number)
+                    draw.segment(step.index)
                     value = value(draw)
                 choices[step.index - 1] = SegmentChoice(step.index, value, ())
         for (position, index), (piece, options) in zip(self._places, combination, strict=True):
             if piece.__class__ is not str:
                 draw = draw or self._start_drawing(seed, number)
+                draw.segment(index)
                 piece = piece(draw)
             texts[position] = piece
             choices[index - 1] = _new_tuple(SegmentChoice, (index, piece, options))
@@ -313,6 +318,6 @@ class PromptSampler:
 
     def _start_drawing(self, seed: int, number: int) -> Draw:
         draw = self._draw_state
-        draw.start(seed, number, eager=False)
+        draw.start(seed, number)
         draw.memo = {}
         return draw

@@ -51,13 +51,23 @@ def test_editing_keeps_locks_on_unchanged_segments_and_drops_the_rest():
 
 
 def test_reroll_one_changes_only_that_segment_and_holds_it():
+    for seed in range(200):
+        draft = _draft()
+        before = draft.preview(seed).choice_texts()
+        draft.reroll(2, image_seed=seed, rng=random.Random(seed))
+        after = draft.preview(seed).choice_texts()
+        assert after[2] != before[2]
+        assert (after[1], after[3]) == (before[1], before[3]), f"seed {seed}: others moved"
+        assert draft.locks.locked[2] == after[2]
+
+
+def test_locking_a_segment_never_moves_the_others():
     draft = _draft()
-    before = draft.preview(11).choice_texts()
-    draft.reroll(2, image_seed=11, rng=random.Random(0))
-    after = draft.preview(11).choice_texts()
-    assert after[2] != before[2]
-    assert after[1] == before[1] and after[3] == before[3]
-    assert draft.locks.locked[2] == after[2]
+    unlocked = {seed: draft.preview(seed).choice_texts() for seed in range(200)}
+    draft.lock(1, image_seed=0)
+    for seed, choices in unlocked.items():
+        after = draft.preview(seed).choice_texts()
+        assert (after[2], after[3]) == (choices[2], choices[3]), f"seed {seed}: others moved"
 
 
 def test_an_unlinked_prompt_seed_no_longer_follows_the_image_seed():
