@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,3 +83,39 @@ def read_records(path: Path) -> RecordsRead:
         else:
             result.skipped_lines.append(number)
     return result
+
+
+class RecordsFollower:
+    """The records file kept in memory, reading only what was appended since the last look.
+
+    The TUI asks for records after every rating; re-reading a long history each time would
+    stall it. A line still being written (no newline yet) is left for the next look.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.records: list[dict[str, Any]] = []
+        self._offset = 0
+        self._lock = threading.Lock()  # the TUI refreshes from a thread and from its loop
+
+    def refresh(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return self._read_appended()
+
+    def _read_appended(self) -> list[dict[str, Any]]:
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(self._offset)
+                chunk = handle.read()
+        except FileNotFoundError:
+            return self.records
+        complete = chunk[: chunk.rfind(b"\n") + 1]
+        self._offset += len(complete)
+        for line in complete.decode("utf-8", errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # torn by a crash; read_records reports these
+            if isinstance(record, dict):
+                self.records.append(record)
+        return self.records

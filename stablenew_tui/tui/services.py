@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from stablenew_tui.config import AppConfig, NodeConfig
 from stablenew_tui.errors import InputError
 from stablenew_tui.learning.ratings import RATINGS_NAME, RatingStore
-from stablenew_tui.learning.records import RECORDS_NAME, read_records
+from stablenew_tui.learning.records import RECORDS_NAME, RecordsFollower
 from stablenew_tui.learning.suggest import favourites
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.dispatcher import RunDispatcher
@@ -60,6 +60,7 @@ class TuiServices:
             self.launcher.last_run.negative,
         )  # fmt: skip
         self.rng = random.Random()
+        self.records = RecordsFollower(self.app_paths.data_dir / RECORDS_NAME)
 
     async def aclose(self) -> None:
         await self.launcher.aclose()
@@ -86,7 +87,7 @@ class TuiServices:
 
     def past_results(self) -> list[PastResult]:
         """The final image of recent jobs, from the learning records (runs in a thread)."""
-        records = read_records(self.app_paths.data_dir / RECORDS_NAME).records
+        records = self.records.refresh()
         last_stage: dict[str, dict] = {}
         for record in records:
             if record.get("job_id") and record.get("outputs", {}).get("paths"):
@@ -106,11 +107,12 @@ class TuiServices:
         return results
 
     def favourites(self, catalog: ResourceCatalog) -> dict[str, list[str]]:
-        """Dropdown entries to list first (★), keyed by catalog list."""
+        """Dropdown entries to list first (★), keyed by catalog list. Reads only the records
+        appended since the last call."""
         rated = self.ratings.rated()
         if not rated:
             return {}
-        records = read_records(self.app_paths.data_dir / RECORDS_NAME).records
+        records = self.records.refresh()
         models = [
             model.title
             for name in favourites("model", rated, records)

@@ -54,3 +54,19 @@ def test_unreadable_last_run_is_a_warning(tmp_path):
     path.write_text("[settings\n")
     last = load_last_run(path)
     assert last.settings == {} and last.warnings
+
+
+def test_follower_reads_only_what_was_appended(tmp_path):
+    from stablenew_tui.learning.records import RecordsFollower
+
+    path = tmp_path / "records.jsonl"
+    follower = RecordsFollower(path)
+    assert follower.refresh() == []
+    RecordWriter(path).append([{"job_id": "a"}])
+    assert [r["job_id"] for r in follower.refresh()] == ["a"]
+    with path.open("a") as handle:
+        handle.write('{"job_id": "b"}\n{"job_id": "c", "sta')  # c is still being written
+    assert [r["job_id"] for r in follower.refresh()] == ["a", "b"]
+    with path.open("a") as handle:
+        handle.write('ge": "txt2img"}\n')
+    assert [r["job_id"] for r in follower.refresh()] == ["a", "b", "c"]
