@@ -285,3 +285,13 @@ async def test_earlier_results_and_ratings_load_at_start(sim):
         await wait_until(pilot, lambda: table.row_count == 2, what="earlier results")
         assert table.results[str(rated_path)].rating == 5
         assert {row.prompt for row in table.results.values()} == {"earlier"}
+
+
+async def test_ctrl_r_right_after_typing_runs_what_was_typed(sim):
+    app = app_for(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        await pilot.press(*"a quick fox", "ctrl+r")  # no pause: the edit has not settled yet
+        table = app.screen.query_one(ResultsTable)
+        await wait_until(pilot, lambda: table.row_count == 1, what="the image")
+    assert [body["prompt"] for body in _posted(sim, "txt2img")] == ["a quick fox"]

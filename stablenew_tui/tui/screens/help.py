@@ -37,7 +37,10 @@ class HelpScreen(ModalScreen[None]):
                 table.add_column("id", style="dim")
                 for binding in bindings:
                     if binding.description:
-                        keys = self.app.get_key_display(binding)
+                        keys = " ".join(
+                            self.app.get_key_display(Binding(key, binding.action))
+                            for key in binding.key.split(",")
+                        )
                         table.add_row(keys, binding.description, binding.id or "")
                 yield Static(table)
             yield Static(KEYMAP_HINT)

@@ -10,7 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from stablenew_tui.errors import StableNewError
@@ -21,6 +21,7 @@ from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.screens.pack_browser import PackBrowser, PackChoice
 from stablenew_tui.tui.services import TuiServices
 from stablenew_tui.tui.widgets.job_log import JobLog
+from stablenew_tui.tui.widgets.key_hints import KeyHints
 from stablenew_tui.tui.widgets.node_status import NodeStatusBar
 from stablenew_tui.tui.widgets.prompt_editor import PromptEditor, SegmentTable
 from stablenew_tui.tui.widgets.queue_view import QueueView
@@ -37,10 +38,10 @@ class MainScreen(Screen):
         Binding("ctrl+r", "run_prompt", "Run", id="run", priority=True),
         Binding("ctrl+g", "run_pack", "Run pack", id="run_pack"),
         Binding("ctrl+o", "open_packs", "Packs", id="packs"),
-        Binding("f2", "show_tab('prompt')", "Prompt", id="tab_prompt"),
-        Binding("f3", "show_tab('stages')", "Stages", id="tab_stages"),
-        Binding("f4", "show_tab('queue')", "Queue", id="tab_queue"),
-        Binding("f5", "show_tab('results')", "Results", id="tab_results"),
+        Binding("f2", "show_tab('prompt')", "Prompt", id="tab_prompt", show=False),
+        Binding("f3", "show_tab('stages')", "Stages", id="tab_stages", show=False),
+        Binding("f4", "show_tab('queue')", "Queue", id="tab_queue", show=False),
+        Binding("f5", "show_tab('results')", "Results", id="tab_results", show=False),
         # Not F6/F7/Ctrl+X: the template editor uses those.
         Binding("ctrl+l", "refresh_resources", "Refresh resources", id="refresh", show=False),
         Binding("f8", "toggle_pause", "Pause", id="pause", show=False),
@@ -73,9 +74,10 @@ class MainScreen(Screen):
             with TabPane("Results F5", id="results"):
                 yield ResultsPane(services.config.ui.image_preview, id="results-pane")
         yield RunProgress(id="progress")
-        yield Footer()
+        yield KeyHints(id="key-hints")
 
     def on_mount(self) -> None:
+        self._show_key_hints("prompt")
         self._update_seed()
         for warning in self.services.warnings:
             self.notify(warning, severity="warning", timeout=10)
@@ -179,6 +181,7 @@ class MainScreen(Screen):
     # -- running -------------------------------------------------------------------------
 
     def action_run_prompt(self) -> None:
+        self.query_one(PromptEditor).flush()
         draft = self.services.draft
         if draft.error is not None:
             self.notify(str(draft.error), severity="error", timeout=10)
@@ -242,6 +245,20 @@ class MainScreen(Screen):
         self.query_one(JobLog).note(message, problem=True)
 
     # -- packs, tabs, control ------------------------------------------------------------
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
+        self._show_key_hints(event.pane.id or "")
+
+    def _show_key_hints(self, tab: str) -> None:
+        in_tab = {
+            "prompt": SegmentTable.BINDINGS,
+            "queue": QueueView.BINDINGS,
+            "results": ResultsTable.BINDINGS,
+        }.get(tab, [])
+        palette = Binding(self.app.COMMAND_PALETTE_BINDING, "command_palette", "Palette")
+        bindings = [*self.BINDINGS, *in_tab, palette, *self.app.BINDINGS]
+        self.query_one(KeyHints).show_bindings(bindings, self.services.config.ui.keymap)
 
     def action_open_packs(self) -> None:
         self.app.push_screen(PackBrowser(self.services.packs()), self._pack_chosen)

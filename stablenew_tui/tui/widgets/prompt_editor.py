@@ -155,6 +155,13 @@ class PromptEditor(Vertical):
 
     # -- input -----------------------------------------------------------------------------
 
+    def flush(self) -> None:
+        """Apply typing that has not settled yet: a run must use what is on screen."""
+        if self._settle_timer is not None:
+            self._settle_timer.stop()
+            self._settle_timer = None
+            self._apply_edit(self.query_one("#template", TextArea).text)
+
     @on(TextArea.Changed, "#template")
     def _template_typed(self, event: TextArea.Changed) -> None:
         if self._settle_timer is not None:

@@ -39,8 +39,9 @@ class ResultsTable(DataTable):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
-        *(Binding(str(n), f"rate({n})", f"Rate {n}", show=n == 1, key_display="1-5",
-                  id=f"results.rate_{n}") for n in range(1, 6)),
+        Binding("1", "rate(1)", "Rate", key_display="1-5", id="results.rate_1"),
+        *(Binding(str(n), f"rate({n})", f"Rate {n}", show=False, id=f"results.rate_{n}")
+          for n in range(2, 6)),
         Binding("0", "rate(0)", "Clear rating", id="results.clear_rating"),
     ]  # fmt: skip
     DEFAULT_CSS = "ResultsTable { width: 3fr; height: 1fr; border: round $panel-lighten-2; }"
