@@ -295,3 +295,23 @@ async def test_ctrl_r_right_after_typing_runs_what_was_typed(sim):
         table = app.screen.query_one(ResultsTable)
         await wait_until(pilot, lambda: table.row_count == 1, what="the image")
     assert [body["prompt"] for body in _posted(sim, "txt2img")] == ["a quick fox"]
+
+
+async def test_the_queue_view_follows_a_run(sim):
+    from stablenew_tui.tui.widgets.queue_view import QueueView
+
+    app = app_for(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        await pilot.press("f3")
+        app.screen.query_one("#field-images-per-prompt", Input).value = "3"
+        app.screen.query_one("#field-txt2img-steps", Input).value = "2"
+        await pilot.press("f2")
+        await _type_template(pilot, "a queue")
+        await pilot.press("ctrl+r", "f4")
+        view = app.screen.query_one(QueueView)
+
+        def statuses() -> list[str]:
+            return [str(view.get_row_at(n)[1]) for n in range(view.row_count)]
+
+        await wait_until(pilot, lambda: statuses() == ["✓ done"] * 3, what="three done rows")

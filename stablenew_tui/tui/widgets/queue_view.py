@@ -22,28 +22,40 @@ class QueueView(DataTable):
     ]
     DEFAULT_CSS = "QueueView { height: 1fr; border: round $panel-lighten-2; }"
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._shown: dict[str, tuple[str, ...]] = {}  # job id → cells on screen, in order
+
     def on_mount(self) -> None:
         self.border_title = "queue"
         self.cursor_type = "row"
         self.zebra_stripes = True
-        self.add_column("#", key="index", width=5)
-        self.add_column("status", key="status", width=11)
-        self.add_column("node", key="node", width=10)
-        self.add_column("prompt", key="prompt")
-        self.add_column("note", key="note")
+        for key, width in zip(_COLUMNS, (5, 11, 10, None, None), strict=True):
+            self.add_column("#" if key == "index" else key, key=key, width=width)
 
     def show_jobs(self, jobs: list[Job]) -> None:
+        """Show these jobs. Twice a second while a batch streams: rows are rebuilt only when the
+        set of jobs changes; otherwise only the cells that changed are redrawn."""
+        jobs = sorted(jobs, key=lambda job: job.index)
+        if [job.id for job in jobs] != list(self._shown):
+            self._rebuild(jobs)
+            return
+        for job in jobs:
+            cells = _cells(job)
+            if cells != self._shown[job.id]:
+                for key, old, value in zip(_COLUMNS, self._shown[job.id], cells, strict=True):
+                    if old != value:
+                        self.update_cell(job.id, key, value)
+                self._shown[job.id] = cells
+
+    def _rebuild(self, jobs: list[Job]) -> None:
         selected = self.selected_job_id
         self.clear()
-        for job in sorted(jobs, key=lambda job: job.index):
-            self.add_row(
-                str(job.index + 1),
-                f"{_STATUS_MARK.get(job.status, '?')} {job.status}",
-                job.node or "",
-                job.spec.prompt[:120],
-                (job.error or "")[:120],
-                key=job.id,
-            )
+        self._shown = {}
+        for job in jobs:
+            cells = _cells(job)
+            self.add_row(*cells, key=job.id)
+            self._shown[job.id] = cells
         if selected is not None and selected in self.rows:
             self.move_cursor(row=self.get_row_index(selected))
 
@@ -52,3 +64,16 @@ class QueueView(DataTable):
         if not self.row_count:
             return None
         return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+
+
+_COLUMNS = ("index", "status", "node", "prompt", "note")
+
+
+def _cells(job: Job) -> tuple[str, ...]:
+    return (
+        str(job.index + 1),
+        f"{_STATUS_MARK.get(job.status, '?')} {job.status}",
+        job.node or "",
+        job.spec.prompt[:120],
+        (job.error or "")[:120],
+    )
