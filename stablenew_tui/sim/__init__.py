@@ -21,6 +21,7 @@ def __getattr__(name: str):
         return getattr(server, name)
     raise AttributeError(name)
 
+
 __all__ = [
     "FLAVORS",
     "Fault",
