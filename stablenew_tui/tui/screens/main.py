@@ -133,7 +133,11 @@ class MainScreen(Screen):
         self.query_one(ResultsTable).add_result(row)
 
     def _refresh_queue_if_dirty(self) -> None:
+        """Only while the queue is in view: work for a hidden table is wasted, and Textual
+        (8.2) can leave stale regions on screen when a hidden table's cells change."""
         if not self._queue_dirty or self._shown_run is None:
+            return
+        if self.query_one(TabbedContent).active != "queue":
             return
         self._queue_dirty = False
         self.query_one(QueueView).show_jobs(self.services.launcher.queue.jobs(self._shown_run))
@@ -253,6 +257,7 @@ class MainScreen(Screen):
     @on(TabbedContent.TabActivated)
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
         self._show_key_hints(event.pane.id or "")
+        self._refresh_queue_if_dirty()
 
     def _show_key_hints(self, tab: str) -> None:
         in_tab = {
