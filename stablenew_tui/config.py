@@ -41,7 +41,7 @@ class NodeConfig(_Strict):
     def _normalize(self) -> NodeConfig:
         parts = urlsplit(self.url.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"url must look like http://host:port, not {_redact_url(self.url)!r}")
+            raise ValueError(f"url must look like http://host:port, not {redact_url(self.url)!r}")
         # Credentials typed into the URL move into user/password so they never get logged.
         if parts.username or parts.password:
             object.__setattr__(self, "user", self.user or parts.username)
@@ -159,7 +159,8 @@ def _paths_to_strings(value: Any) -> Any:
     return value
 
 
-def _redact_url(url: str) -> str:
+def redact_url(url: str) -> str:
+    """The URL with any user info masked, fit for a message."""
     return re.sub(r"//[^@/]*@", "//***@", url)
 
 

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from stablenew_tui.config import AppConfig, NodeConfig, load_config
+from stablenew_tui.config import AppConfig, NodeConfig, load_config, redact_url
 from stablenew_tui.errors import InputError
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.prompts import SamplingMode
@@ -82,13 +82,6 @@ def nodes_from(urls: list[str], config: AppConfig) -> list[NodeConfig]:
                 nodes.append(NodeConfig(url=url))
             except ValueError as error:
                 message = str(error).splitlines()[-1].strip().removeprefix("Value error, ")
-                raise InputError(f"--node {_redacted(url)}: {message}") from None
+                raise InputError(f"--node {redact_url(url)}: {message}") from None
         return nodes
     return config.nodes or [NodeConfig(url=DEFAULT_NODE_URL)]
-
-
-def _redacted(url: str) -> str:
-    if "@" in url and "//" in url:
-        scheme, rest = url.split("//", 1)
-        return f"{scheme}//***@{rest.split('@', 1)[1]}"
-    return url

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from stablenew_tui.pipeline.engine import RunSummary
 from stablenew_tui.pipeline.jobs import Run
 from stablenew_tui.pipeline.launch import RunLauncher
 
@@ -21,7 +20,6 @@ class RunDispatcher:
         self.launcher = launcher
         self._pending: asyncio.Queue[Run] = asyncio.Queue()
         self.current: Run | None = None
-        self.finished: list[RunSummary] = []
 
     def submit(self, run: Run) -> int:
         """Queue a planned run; returns how many runs are ahead of it."""
@@ -39,7 +37,7 @@ class RunDispatcher:
             run = await self._pending.get()
             self.current = run
             try:
-                self.finished.append(await self.launcher.engine.run(run))
+                await self.launcher.engine.run(run)
             except Exception:  # the engine reports job failures itself; this is a bug guard
                 log.exception("run %s stopped unexpectedly", run.id)
             finally:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -176,15 +175,6 @@ class EventStream:
     def close(self) -> None:
         for queue in self._subscribers:
             queue.put_nowait(None)
-
-    async def subscribe(self) -> AsyncIterator[Event]:
-        queue: asyncio.Queue[Event | None] = asyncio.Queue()
-        self._subscribers.append(queue)
-        try:
-            while (event := await queue.get()) is not None:
-                yield event
-        finally:
-            self._subscribers.remove(queue)
 
     def subscribe_queue(self) -> asyncio.Queue[Event | None]:
         """A queue that receives every event from now on (None when the stream closes)."""

@@ -124,13 +124,7 @@ def bind(
 
 
 def choose_option(variant: Variant, draw: Draw, mode: SamplingMode) -> int:
-    size = len(variant.options)
-    if mode is CYCLICAL:
-        return draw.number % size
-    cumulative = variant.cumulative_weights
-    if cumulative is None:
-        return int(draw.random() * size)
-    return min(bisect_right(cumulative, draw.random() * cumulative[-1]), size - 1)
+    return _choose(len(variant.options), variant.cumulative_weights, draw, mode)
 
 
 def render_option(variant: Variant, index: int, draw: Draw, mode: SamplingMode, depth: int) -> str:
@@ -221,10 +215,13 @@ def nth_selection(size: int, low: int, high: int, number: int) -> tuple[int, ...
 
 
 def choose_value(values: WildcardValues, draw: Draw, mode: SamplingMode) -> int:
-    size = len(values.texts)
+    return _choose(len(values.texts), values.cumulative_weights, draw, mode)
+
+
+def _choose(size: int, cumulative, draw: Draw, mode: SamplingMode) -> int:
+    """Position of one of `size` options: in turn (cyclical), uniform, or by weight."""
     if mode is CYCLICAL:
         return draw.number % size
-    cumulative = values.cumulative_weights
     if cumulative is None:
         return int(draw.random() * size)
     return min(bisect_right(cumulative, draw.random() * cumulative[-1]), size - 1)

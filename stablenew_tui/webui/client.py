@@ -62,10 +62,6 @@ class WebUIClient:
         self._serial = asyncio.Lock()
         self._server: ServerInfo | None = None
 
-    @classmethod
-    def for_url(cls, url: str, **kwargs: Any) -> WebUIClient:
-        return cls(NodeConfig(url=url), **kwargs)
-
     def __repr__(self) -> str:
         return f"WebUIClient({self.node.name!r}, {self.node.url!r})"
 

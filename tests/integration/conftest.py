@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stablenew_tui.config import ClientConfig
+from stablenew_tui.config import ClientConfig, NodeConfig
 from stablenew_tui.sim import SimServer
 from stablenew_tui.webui.client import WebUIClient
 
@@ -25,4 +25,5 @@ async def any_sim(request):
 
 def client_for(url: str, **settings) -> WebUIClient:
     """A client with fast retries, so fault tests do not wait on real backoff delays."""
-    return WebUIClient.for_url(url, settings=ClientConfig(**settings), retry_base_delay=0.01)
+    node = NodeConfig(url=url)
+    return WebUIClient(node, ClientConfig(**settings), retry_base_delay=0.01)
