@@ -85,6 +85,8 @@ class ClientConfig(_Strict):
 class UIConfig(_Strict):
     theme: str = "stablenew-dark"
     image_preview: PreviewMethod = "auto"
+    # Off by default: every animated frame is bytes over SSH and time away from keys.
+    animations: bool = False
     keymap: dict[str, str] = Field(default_factory=dict)
 
 

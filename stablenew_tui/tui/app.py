@@ -31,6 +31,8 @@ class StableNewApp(App):
     def __init__(self, services: TuiServices) -> None:
         super().__init__()
         self.services = services
+        if not services.config.ui.animations:
+            self.animation_level = "none"
 
     def on_mount(self) -> None:
         self._apply_themes()

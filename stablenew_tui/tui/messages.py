@@ -1,4 +1,4 @@
-"""Engine events delivered to widgets as Textual messages."""
+"""Engine events delivered to the screen as Textual messages."""
 
 from __future__ import annotations
 
@@ -7,18 +7,28 @@ from textual.message import Message
 from stablenew_tui.pipeline.events import Event, StageProgress, VideoProgressed
 
 
-class EngineEvent(Message):
-    """One engine event. Progress messages replace older ones still waiting in the queue, so
-    a fast stream never backs up the UI."""
+class EngineEvents(Message):
+    """The engine's events since the last message, in order. The screen gets them in batches,
+    a few times a second at most: a fast batch of images would otherwise repaint the screen
+    for every event and keep the keyboard waiting behind the repaints."""
 
-    def __init__(self, event: Event) -> None:
-        self.event = event
+    def __init__(self, events: list[Event]) -> None:
+        self.events = without_stale_progress(events)
         super().__init__()
 
-    def can_replace(self, message: Message) -> bool:
-        if not isinstance(message, EngineEvent):
-            return False
-        mine, theirs = self.event, message.event
-        if isinstance(mine, StageProgress) and isinstance(theirs, StageProgress):
-            return mine.node == theirs.node
-        return isinstance(mine, VideoProgressed) and isinstance(theirs, VideoProgressed)
+
+def without_stale_progress(events: list[Event]) -> list[Event]:
+    """`events` without the progress reports that a later one in the list supersedes (per
+    node for stages; the one video): only the newest is worth drawing."""
+    newest: dict[tuple, int] = {}
+    for index, event in enumerate(events):
+        if isinstance(event, StageProgress):
+            newest[("stage", event.node)] = index
+        elif isinstance(event, VideoProgressed):
+            newest[("video",)] = index
+    keep = set(newest.values())
+    return [
+        event
+        for index, event in enumerate(events)
+        if index in keep or not isinstance(event, StageProgress | VideoProgressed)
+    ]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from textual.pilot import Pilot
+from textual.widgets import TabbedContent
 
 from stablenew_tui.config import AppConfig, NodeConfig, UIConfig
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.tui.app import StableNewApp, make_app
 from stablenew_tui.tui.widgets.node_status import NodeStatusBar
+from stablenew_tui.tui.widgets.results import ResultsTable
 
 
 def app_for(url: str, config: AppConfig | None = None) -> StableNewApp:
@@ -30,3 +32,13 @@ async def wait_until(pilot: Pilot, condition, timeout: float = 20.0, what: str =
 def node_state(app: StableNewApp) -> str:
     bar = app.screen.query_one(NodeStatusBar)
     return next(iter(bar.statuses.values())).state
+
+
+async def results_in_view(pilot: Pilot, count: int) -> ResultsTable:
+    """Show the Results tab (rows are drawn only while it is in view) and wait until it has
+    `count` rows."""
+    if pilot.app.screen.query_one(TabbedContent).active != "results":
+        await pilot.press("f5")
+    table = pilot.app.screen.query_one(ResultsTable)
+    await wait_until(pilot, lambda: table.row_count == count, what=f"{count} result row(s)")
+    return table

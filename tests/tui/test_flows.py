@@ -15,7 +15,7 @@ from stablenew_tui.sim import SimServer
 from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.widgets.prompt_editor import SegmentTable
 from stablenew_tui.tui.widgets.results import ResultsTable
-from tests.tui.helpers import app_for, node_state, wait_until
+from tests.tui.helpers import app_for, node_state, results_in_view, wait_until
 
 MODEL = "dreamshaper_8.safetensors"
 
@@ -28,6 +28,16 @@ async def _type_template(pilot, text: str) -> None:
     area = pilot.app.screen.query_one("#template", TextArea)
     area.text = text
     await pilot.pause(0.4)  # the editor re-parses once typing settles
+
+
+async def _run_with(pilot, prompt: str, fields: dict[str, str]) -> None:
+    """Set stage-card fields (`#field-…` ids), type `prompt` and run it, as a user would."""
+    await pilot.press("f3")
+    for field_id, value in fields.items():
+        pilot.app.screen.query_one(f"#field-{field_id}", Input).value = value
+    await pilot.press("f2")
+    await _type_template(pilot, prompt)
+    await pilot.press("ctrl+r")
 
 
 async def test_choose_run_see_and_rate(sim):
@@ -47,15 +57,12 @@ async def test_choose_run_see_and_rate(sim):
         await pilot.press("f2")
         await _type_template(pilot, "a lighthouse at dusk")
         await pilot.press("ctrl+r")
-        table = screen.query_one(ResultsTable)
-        await wait_until(pilot, lambda: table.row_count == 1, what="the image in the table")
+        table = await results_in_view(pilot, 1)
 
         (body,) = _posted(sim, "txt2img")
         assert body["sampler_name"] == "DPM++ 2M" and body["steps"] == 3
         assert body["prompt"] == "a lighthouse at dusk"
         assert {"sd_model_checkpoint": title} in _posted(sim, "options")
-
-        await pilot.press("f5")
         assert app.focused is table
         await pilot.press("4")
         row = table.selected
@@ -80,10 +87,9 @@ async def test_a_locked_segment_keeps_its_value_over_five_runs(sim):
         segments.move_cursor(row=0)
         await pilot.press("l")
         locked = app.services.draft.locks.locked[1]
-        table = app.screen.query_one(ResultsTable)
         for runs in range(1, 6):
             await pilot.press("ctrl+r")
-            await wait_until(pilot, lambda runs=runs: table.row_count == runs, what=f"run {runs}")
+            await results_in_view(pilot, runs)
     prompts = [body["prompt"] for body in _posted(sim, "txt2img")]
     assert len(prompts) == 5
     assert all(prompt.startswith(f"a {locked} ") for prompt in prompts)
@@ -219,9 +225,8 @@ async def test_pack_browser_loads_a_prompt_and_runs_the_pack(sim):
         await wait_until(pilot, lambda: not isinstance(app.screen, PackBrowser), what="closed")
         assert app.screen.query_one("#template", TextArea).text == first.prompt
         await pilot.press("ctrl+g")
-        table = app.screen.query_one(ResultsTable)
         count = len(browser.loaded.prompts)
-        await wait_until(pilot, lambda: table.row_count == count, what="the pack's images")
+        await results_in_view(pilot, count)
     assert len(_posted(sim, "txt2img")) == count
 
 
@@ -239,9 +244,8 @@ async def test_rated_models_come_first_with_a_star(sim):
         await pilot.press("f2")
         await _type_template(pilot, "a star")
         await pilot.press("ctrl+r")
-        table = screen.query_one(ResultsTable)
-        await wait_until(pilot, lambda: table.row_count == 1, what="the image")
-        await pilot.press("f5", "5")
+        await results_in_view(pilot, 1)
+        await pilot.press("5")
 
         def starred() -> bool:
             labels = [str(label) for label, _ in model._options]
@@ -281,8 +285,7 @@ async def test_earlier_results_and_ratings_load_at_start(sim):
 
     app = app_for(sim.url)
     async with app.run_test(size=(120, 40)) as pilot:
-        table = app.screen.query_one(ResultsTable)
-        await wait_until(pilot, lambda: table.row_count == 2, what="earlier results")
+        table = await results_in_view(pilot, 2)
         assert table.results[str(rated_path)].rating == 5
         assert {row.prompt for row in table.results.values()} == {"earlier"}
 
@@ -292,8 +295,7 @@ async def test_ctrl_r_right_after_typing_runs_what_was_typed(sim):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
         await pilot.press(*"a quick fox", "ctrl+r")  # no pause: the edit has not settled yet
-        table = app.screen.query_one(ResultsTable)
-        await wait_until(pilot, lambda: table.row_count == 1, what="the image")
+        await results_in_view(pilot, 1)
     assert [body["prompt"] for body in _posted(sim, "txt2img")] == ["a quick fox"]
 
 
@@ -303,15 +305,31 @@ async def test_the_queue_view_follows_a_run(sim):
     app = app_for(sim.url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
-        await pilot.press("f3")
-        app.screen.query_one("#field-images-per-prompt", Input).value = "3"
-        app.screen.query_one("#field-txt2img-steps", Input).value = "2"
-        await pilot.press("f2")
-        await _type_template(pilot, "a queue")
-        await pilot.press("ctrl+r", "f4")
+        await _run_with(pilot, "a queue", {"images-per-prompt": "3", "txt2img-steps": "2"})
+        await pilot.press("f4")
         view = app.screen.query_one(QueueView)
 
         def statuses() -> list[str]:
             return [str(view.get_row_at(n)[1]) for n in range(view.row_count)]
 
         await wait_until(pilot, lambda: statuses() == ["✓ done"] * 3, what="three done rows")
+
+
+async def test_results_wait_out_of_view_and_the_cursor_stays_on_its_image(sim):
+    app = app_for(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        await _run_with(pilot, "a first batch", {"images-per-prompt": "2", "txt2img-steps": "2"})
+        table = app.screen.query_one(ResultsTable)
+        await wait_until(pilot, lambda: len(table.results) == 2, what="two results kept")
+        await pilot.pause(0.5)
+        assert table.row_count == 0, "nothing is drawn while the Results tab is hidden"
+
+        await results_in_view(pilot, 2)
+        await pilot.press("j")  # the older of the two
+        chosen = table.selected
+        await _type_template(pilot, "a second batch")  # typed while the results stay in view
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: table.row_count == 4, what="the second batch drawn")
+        assert table.selected == chosen
+        assert table.get_row_at(0)[-1] == "a second batch", "newest first"

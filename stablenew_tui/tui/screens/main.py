@@ -3,6 +3,7 @@ in sight. It composes the widgets and turns keys into calls on the services."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 from pathlib import Path
@@ -15,9 +16,9 @@ from textual.widgets import TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from stablenew_tui.errors import StableNewError
-from stablenew_tui.pipeline.events import JobDone, NodeStatus, RunStarted
+from stablenew_tui.pipeline.events import Event, JobDone, NodeStatus, RunStarted
 from stablenew_tui.pipeline.launch import RunRequest
-from stablenew_tui.tui.messages import EngineEvent
+from stablenew_tui.tui.messages import EngineEvents
 from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.screens.pack_browser import PackBrowser, PackChoice
 from stablenew_tui.tui.services import TuiServices
@@ -30,7 +31,8 @@ from stablenew_tui.tui.widgets.results import ResultRow, ResultsPane, ResultsTab
 from stablenew_tui.tui.widgets.run_progress import RunProgress
 from stablenew_tui.tui.widgets.stage_cards import StageCards
 
-QUEUE_REFRESH_SECONDS = 0.5
+VIEW_REFRESH_SECONDS = 0.25
+EVENT_BATCH_SECONDS = 0.1  # the engine's news reaches the screen at most this often
 
 
 class MainScreen(Screen):
@@ -86,23 +88,36 @@ class MainScreen(Screen):
         self.run_worker(self.services.dispatcher.serve(), name="dispatcher", group="services")
         self.run_worker(self._pump_events(), name="events", group="services")
         self._load_past_results()
-        self.set_interval(QUEUE_REFRESH_SECONDS, self._refresh_queue_if_dirty)
+        self.set_interval(VIEW_REFRESH_SECONDS, self._refresh_tab_in_view)
         # The widget tree lives as long as the app: keep it out of the collector's full scans,
         # which otherwise pause the UI for ~100 ms every few seconds of activity.
         self.call_after_refresh(gc.freeze)
 
     async def _pump_events(self) -> None:
+        """The first event after a quiet spell goes at once; what follows within
+        EVENT_BATCH_SECONDS goes together."""
         queue = self.services.events.subscribe_queue()
-        while (event := await queue.get()) is not None:
-            self.post_message(EngineEvent(event))
+        while True:
+            events = [await queue.get()]
+            while not queue.empty():
+                events.append(queue.get_nowait())
+            if any(event is not None for event in events):
+                self.post_message(EngineEvents([e for e in events if e is not None]))
+            if None in events:  # the stream has closed
+                return
+            await asyncio.sleep(EVENT_BATCH_SECONDS)
 
     # -- engine events -------------------------------------------------------------------
 
-    @on(EngineEvent)
-    def _engine_event(self, message: EngineEvent) -> None:
-        event = message.event
-        self.query_one(JobLog).show(event)
-        self.query_one(RunProgress).show(event)
+    @on(EngineEvents)
+    def _engine_events(self, message: EngineEvents) -> None:
+        log, progress = self.query_one(JobLog), self.query_one(RunProgress)
+        for event in message.events:
+            log.show(event)
+            progress.show(event)
+            self._engine_event(event)
+
+    def _engine_event(self, event: Event) -> None:
         match event:
             case NodeStatus():
                 self.query_one(NodeStatusBar).update_status(event)
@@ -132,15 +147,16 @@ class MainScreen(Screen):
         )  # fmt: skip
         self.query_one(ResultsTable).add_result(row)
 
-    def _refresh_queue_if_dirty(self) -> None:
-        """Only while the queue is in view: work for a hidden table is wasted, and Textual
-        (8.2) can leave stale regions on screen when a hidden table's cells change."""
-        if not self._queue_dirty or self._shown_run is None:
-            return
-        if self.query_one(TabbedContent).active != "queue":
-            return
-        self._queue_dirty = False
-        self.query_one(QueueView).show_jobs(self.services.launcher.queue.jobs(self._shown_run))
+    def _refresh_tab_in_view(self) -> None:
+        """Only the tab in view is brought up to date: work for hidden widgets is wasted, a
+        hidden table that grows makes Textual lay out the whole screen, and Textual (8.2) can
+        leave stale regions on screen when a hidden table's cells change."""
+        active = self.query_one(TabbedContent).active
+        if active == "results":
+            self.query_one(ResultsTable).show_waiting()
+        elif active == "queue" and self._queue_dirty and self._shown_run is not None:
+            self._queue_dirty = False
+            self.query_one(QueueView).show_jobs(self.services.launcher.queue.jobs(self._shown_run))
 
     # -- resources -----------------------------------------------------------------------
 
@@ -257,7 +273,7 @@ class MainScreen(Screen):
     @on(TabbedContent.TabActivated)
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
         self._show_key_hints(event.pane.id or "")
-        self._refresh_queue_if_dirty()
+        self._refresh_tab_in_view()
 
     def _show_key_hints(self, tab: str) -> None:
         in_tab = {

@@ -59,7 +59,8 @@ class ResultsTable(DataTable):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
-        self.results: dict[str, ResultRow] = {}
+        self.results: dict[str, ResultRow] = {}  # every result, drawn or waiting to be
+        self._waiting: list[ResultRow] = []
 
     def on_mount(self) -> None:
         self.border_title = "results"
@@ -69,12 +70,24 @@ class ResultsTable(DataTable):
         self.add_column("prompt", key="prompt")
 
     def add_result(self, row: ResultRow) -> None:
-        """Newest first, like a camera roll."""
-        if row.path in self.results:
+        """Keep `row` for the next `show_waiting`. A table that grows makes Textual lay out
+        the whole screen again, so rows are drawn in batches, and only while in view."""
+        if row.path not in self.results:
+            self.results[row.path] = row
+            self._waiting.append(row)
+
+    def show_waiting(self) -> None:
+        """Draw the rows added since the last call: newest first, like a camera roll, with the
+        cursor kept on the image it was on."""
+        if not self._waiting:
             return
-        self.results[row.path] = row
-        self.add_row(*self._cells(row), key=row.path)
+        selected = self.selected
+        for row in self._waiting:
+            self.add_row(*self._cells(row), key=row.path)
+        self._waiting.clear()
         self.sort("time", reverse=True)
+        if selected is not None:
+            self.move_cursor(row=self.get_row_index(selected.path), animate=False)
 
     def _cells(self, row: ResultRow) -> tuple[str, ...]:
         return (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label, ProgressBar
@@ -46,17 +48,18 @@ class RunProgress(Horizontal):
         run_bar = self.query_one("#run-bar", ProgressBar)
         image_bar = self.query_one("#image-bar", ProgressBar)
         label = self.query_one("#image-label", Label)
+        say = partial(label.update, layout=False)  # its width is fixed: no layout per event
         match event:
             case RunStarted():
                 run_bar.update(total=event.total, progress=event.total - event.remaining)
-                label.update(f"{event.remaining} to make")
+                say(f"{event.remaining} to make")
             case StageStarted():
                 image_bar.update(total=1, progress=0)
-                label.update(f"#{event.index + 1} {event.stage} on {event.node}")
+                say(f"#{event.index + 1} {event.stage} on {event.node}")
             case StageProgress():
                 image_bar.update(total=event.steps, progress=event.step)
                 eta = f" ETA {event.eta_seconds:.0f}s" if event.eta_seconds else ""
-                label.update(f"#{event.index + 1} {event.stage} {event.step}/{event.steps}{eta}")
+                say(f"#{event.index + 1} {event.stage} {event.step}/{event.steps}{eta}")
             case JobDone() | JobSkipped():
                 run_bar.advance(1)
                 image_bar.update(total=1, progress=1)
@@ -64,11 +67,11 @@ class RunProgress(Horizontal):
                 run_bar.advance(1)
             case VideoStarted():
                 image_bar.update(total=100, progress=0)
-                label.update(f"video: joining {event.images} images")
+                say(f"video: joining {event.images} images")
             case VideoProgressed():
                 image_bar.update(total=100, progress=event.fraction * 100)
             case VideoDone() | VideoFailed():
                 image_bar.update(total=100, progress=100)
             case RunFinished():
                 counts = ", ".join(f"{n} {status}" for status, n in sorted(event.counts.items()))
-                label.update(f"finished: {counts}")
+                say(f"finished: {counts}")
