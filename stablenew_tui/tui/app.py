@@ -26,6 +26,8 @@ class StableNewApp(App):
     TabPane { padding: 0; }
     #queue-view { height: 1fr; }
     #job-log { height: 1fr; }
+    /* Notifications sit above the progress line, never over it. */
+    ToastRack { margin-bottom: 2; }
     """
 
     def __init__(self, services: TuiServices) -> None:

@@ -14,6 +14,7 @@ from stablenew_tui.paths import AppPaths
 from stablenew_tui.sim import SimServer
 from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.widgets.prompt_editor import SegmentTable
+from stablenew_tui.tui.widgets.queue_view import QueueView
 from stablenew_tui.tui.widgets.results import ResultsTable
 from tests.tui.helpers import app_for, node_state, results_in_view, wait_until
 
@@ -300,19 +301,47 @@ async def test_ctrl_r_right_after_typing_runs_what_was_typed(sim):
 
 
 async def test_the_queue_view_follows_a_run(sim):
-    from stablenew_tui.tui.widgets.queue_view import QueueView
-
     app = app_for(sim.url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
         await _run_with(pilot, "a queue", {"images-per-prompt": "3", "txt2img-steps": "2"})
         await pilot.press("f4")
         view = app.screen.query_one(QueueView)
+        await wait_until(pilot, lambda: _statuses(view) == ["done"] * 3, what="three done rows")
+        header, first = _screen_lines(view)[:2]
+        assert header.split() == ["#", "status", "node", "prompt", "note"]
+        assert first.split() == ["1", "✓", "done", "sim", "a", "queue"]
 
-        def statuses() -> list[str]:
-            return [str(view.get_row_at(n)[1]) for n in range(view.row_count)]
 
-        await wait_until(pilot, lambda: statuses() == ["✓ done"] * 3, what="three done rows")
+async def test_queue_keys_cancel_a_job_and_run_another_next(sim):
+    app = app_for(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        await pilot.press("f8")  # paused: the run is queued but nothing starts
+        await _run_with(pilot, "steered", {"images-per-prompt": "5", "txt2img-steps": "2"})
+        await pilot.press("f4")
+        view = app.screen.query_one(QueueView)
+        await wait_until(pilot, lambda: _statuses(view) == ["queued"] * 5, what="five queued")
+        await pilot.press("j", "j", "x")  # the third
+        await wait_until(pilot, lambda: _statuses(view)[2] == "cancelled", what="cancelled")
+        await pilot.press("end", "f")  # the fifth runs next
+        assert view.selected_job_id == view.job_ids[4]
+        run_id = app.screen._shown_run
+        jobs = {job.index: job for job in app.services.launcher.queue.jobs(run_id)}
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: _statuses(view).count("done") == 4, what="four done")
+    seeds = [body["seed"] for body in _posted(sim, "txt2img")]
+    assert jobs[2].seed not in seeds, "the cancelled job never ran"
+    assert seeds[0] == jobs[4].seed, "the fifth ran first"
+
+
+def _statuses(view: QueueView) -> list[str]:
+    return [cells[1].split(" ", 1)[1] for cells in view.shown]
+
+
+def _screen_lines(view: QueueView) -> list[str]:
+    """The view's lines as drawn, header first."""
+    return [view.render_line(y).text for y in range(view.scrollable_content_region.height)]
 
 
 async def test_results_wait_out_of_view_and_the_cursor_stays_on_its_image(sim):

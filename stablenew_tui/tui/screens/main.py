@@ -111,11 +111,11 @@ class MainScreen(Screen):
 
     @on(EngineEvents)
     def _engine_events(self, message: EngineEvents) -> None:
-        log, progress = self.query_one(JobLog), self.query_one(RunProgress)
+        log = self.query_one(JobLog)
         for event in message.events:
             log.show(event)
-            progress.show(event)
             self._engine_event(event)
+        self.query_one(RunProgress).show(message.events)
 
     def _engine_event(self, event: Event) -> None:
         match event:
@@ -154,9 +154,12 @@ class MainScreen(Screen):
         active = self.query_one(TabbedContent).active
         if active == "results":
             self.query_one(ResultsTable).show_waiting()
-        elif active == "queue" and self._queue_dirty and self._shown_run is not None:
-            self._queue_dirty = False
-            self.query_one(QueueView).show_jobs(self.services.launcher.queue.jobs(self._shown_run))
+        elif active == "queue":
+            self.query_one(JobLog).show_waiting()
+            if self._queue_dirty and self._shown_run is not None:
+                self._queue_dirty = False
+                jobs = self.services.launcher.queue.jobs(self._shown_run)
+                self.query_one(QueueView).show_jobs(jobs)
 
     # -- resources -----------------------------------------------------------------------
 

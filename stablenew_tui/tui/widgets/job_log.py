@@ -1,24 +1,56 @@
-"""The live job log: every stage, node change and error, in plain words."""
+"""The live job log: every stage, node change and error, in plain words.
+
+Kept as plain strings and drawn line by line (Textual's line API). A RichLog keeps each line as
+rendered strips with their caches, tens of thousands of objects over a long batch, and the
+garbage collector scans them all in every full collection: pauses of 20 ms and more, about
+once a second while images stream in.
+"""
 
 from __future__ import annotations
 
 import time
+from collections import deque
+from typing import ClassVar
 
-from rich.text import Text
-from textual.widgets import RichLog
+from rich.cells import cell_len, chop_cells
+from rich.segment import Segment
+from textual import events
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from stablenew_tui.pipeline.event_text import describe, is_problem
 from stablenew_tui.pipeline.events import Event
 
-MAX_LINES = 2_000
+MAX_ENTRIES = 2_000
+STAMP_WIDTH = len("00:00:00 ")
+# Each entry is stored as one string whose first character says what it is.
+_PLAIN, _PROBLEM = "n", "p"
 
 
-class JobLog(RichLog):
-    DEFAULT_CSS = "JobLog { height: 1fr; border: round $panel-lighten-2; padding: 0 1; }"
+class JobLog(ScrollView, can_focus=True):
+    """Lines are added at once and drawn when the log is in view (`show_waiting`); the view
+    follows the newest line unless the user has scrolled up."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"job-log--time", "job-log--problem"}
+    DEFAULT_CSS = """
+    JobLog {
+        height: 1fr; border: round $panel-lighten-2; padding: 0 1;
+        background: $surface; color: $foreground;
+        overflow-x: hidden; scrollbar-gutter: stable;
+        & > .job-log--time { color: $text-muted; }
+        & > .job-log--problem { color: $text-error; text-style: bold; }
+    }
+    """
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(max_lines=MAX_LINES, wrap=True, markup=False, min_width=20, **kwargs)
+        super().__init__(**kwargs)
         self.border_title = "job log"
+        self.entries: deque[str] = deque(maxlen=MAX_ENTRIES)
+        self._lines: list[str] = []  # the entries wrapped to the width in view, kind first
+        self._line_counts: deque[int] = deque()  # lines per entry, oldest first
+        self._wrapped_width = 0
+        self._waiting = 0  # entries not wrapped yet
 
     def show(self, event: Event) -> None:
         text = describe(event)
@@ -26,6 +58,77 @@ class JobLog(RichLog):
             self.note(text, problem=is_problem(event))
 
     def note(self, text: str, *, problem: bool = False) -> None:
-        line = Text(time.strftime("%H:%M:%S "), style="dim")
-        line.append(text, style="bold red" if problem else "")
-        self.write(line)
+        kind = _PROBLEM if problem else _PLAIN
+        self.entries.append(kind + time.strftime("%H:%M:%S ") + " ".join(text.split()))
+        self._waiting = min(self._waiting + 1, MAX_ENTRIES)
+
+    def show_waiting(self) -> None:
+        """Draw the entries noted since the last call."""
+        width = self.scrollable_content_region.width
+        if not self._waiting or width <= STAMP_WIDTH:
+            return
+        following = self.scroll_offset.y >= self.max_scroll_y
+        if width != self._wrapped_width:
+            self._lines, self._line_counts, self._wrapped_width = [], deque(), width
+            self._waiting = len(self.entries)
+        self._add_lines(list(self.entries)[-self._waiting :], width)
+        self._waiting = 0
+        self.virtual_size = Size(0, len(self._lines))
+        if following:  # in this frame already, not after it
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+        self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.scrollable_content_region.width != self._wrapped_width:
+            self._waiting = len(self.entries)
+            self.show_waiting()
+
+    def _add_lines(self, entries: list[str], width: int) -> None:
+        """Wrap `entries` to `width` cells after the time stamp, then forget the lines of
+        entries the log no longer holds. Continuation lines are indented under the text and
+        marked with an upper-case kind."""
+        for entry in entries:
+            kind, stamp, text = entry[0], entry[1 : 1 + STAMP_WIDTH], entry[1 + STAMP_WIDTH :]
+            chunks = _wrapped(text, width - STAMP_WIDTH)
+            self._lines.append(kind + stamp + chunks[0])
+            self._lines.extend(kind.upper() + " " * STAMP_WIDTH + chunk for chunk in chunks[1:])
+            self._line_counts.append(len(chunks))
+        dropped = sum(
+            self._line_counts.popleft() for _ in range(len(self._line_counts) - MAX_ENTRIES)
+        )
+        del self._lines[:dropped]
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = self.scroll_offset.y + y
+        if index >= len(self._lines):
+            return Strip.blank(width, self.rich_style)
+        line = self._lines[index]
+        kind, stamp, text = line[0], line[1 : 1 + STAMP_WIDTH], line[1 + STAMP_WIDTH :]
+        base = self.rich_style
+        text_style = base
+        if kind.lower() == _PROBLEM:
+            text_style += self.get_component_rich_style("job-log--problem")
+        segments = [
+            Segment(stamp, base + self.get_component_rich_style("job-log--time")),
+            Segment(text, text_style),
+        ]
+        return Strip(segments).adjust_cell_length(width, base)
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` cells, broken between words where it can be."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        candidate = f"{line} {word}" if line else word
+        if cell_len(candidate) <= width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        pieces = chop_cells(word, width) if cell_len(word) > width else [word]
+        lines.extend(pieces[:-1])
+        line = pieces[-1]
+    lines.append(line)
+    return lines

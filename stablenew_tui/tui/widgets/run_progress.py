@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label, ProgressBar
@@ -37,6 +35,11 @@ class RunProgress(Horizontal):
     RunProgress PercentageStatus { width: 5; }
     """
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._run_done = 0
+        self._run_total = 0
+
     def compose(self) -> ComposeResult:
         yield Label("run", id="run-label")
         yield ProgressBar(total=1, show_eta=False, id="run-bar")
@@ -44,34 +47,43 @@ class RunProgress(Horizontal):
         yield ProgressBar(total=1, show_eta=False, show_percentage=False, id="image-bar")
         yield Label("idle", id="image-label")
 
-    def show(self, event: Event) -> None:
-        run_bar = self.query_one("#run-bar", ProgressBar)
-        image_bar = self.query_one("#image-bar", ProgressBar)
-        label = self.query_one("#image-label", Label)
-        say = partial(label.update, layout=False)  # its width is fixed: no layout per event
-        match event:
-            case RunStarted():
-                run_bar.update(total=event.total, progress=event.total - event.remaining)
-                say(f"{event.remaining} to make")
-            case StageStarted():
-                image_bar.update(total=1, progress=0)
-                say(f"#{event.index + 1} {event.stage} on {event.node}")
-            case StageProgress():
-                image_bar.update(total=event.steps, progress=event.step)
-                eta = f" ETA {event.eta_seconds:.0f}s" if event.eta_seconds else ""
-                say(f"#{event.index + 1} {event.stage} {event.step}/{event.steps}{eta}")
-            case JobDone() | JobSkipped():
-                run_bar.advance(1)
-                image_bar.update(total=1, progress=1)
-            case JobFailed() if not event.will_retry:
-                run_bar.advance(1)
-            case VideoStarted():
-                image_bar.update(total=100, progress=0)
-                say(f"video: joining {event.images} images")
-            case VideoProgressed():
-                image_bar.update(total=100, progress=event.fraction * 100)
-            case VideoDone() | VideoFailed():
-                image_bar.update(total=100, progress=100)
-            case RunFinished():
-                counts = ", ".join(f"{n} {status}" for status, n in sorted(event.counts.items()))
-                say(f"finished: {counts}")
+    def show(self, events: list[Event]) -> None:
+        """Draw the net effect of `events`, in order: each bar and the label change at most
+        once, however many images a batch of events covers."""
+        done, total = self._run_done, self._run_total
+        image: tuple[float, float] | None = None  # (total, progress) of the image bar
+        label: str | None = None
+        for event in events:
+            match event:
+                case RunStarted():
+                    done, total = event.total - event.remaining, event.total
+                    label = f"{event.remaining} to make"
+                case StageStarted():
+                    image, label = (1, 0), f"#{event.index + 1} {event.stage} on {event.node}"
+                case StageProgress():
+                    image = (event.steps, event.step)
+                    eta = f" ETA {event.eta_seconds:.0f}s" if event.eta_seconds else ""
+                    label = f"#{event.index + 1} {event.stage} {event.step}/{event.steps}{eta}"
+                case JobDone() | JobSkipped():
+                    done, image = done + 1, (1, 1)
+                case JobFailed() if not event.will_retry:
+                    done += 1
+                case VideoStarted():
+                    image, label = (100, 0), f"video: joining {event.images} images"
+                case VideoProgressed():
+                    image = (100, event.fraction * 100)
+                case VideoDone() | VideoFailed():
+                    image = (100, 100)
+                case RunFinished():
+                    counts = ", ".join(
+                        f"{n} {status}" for status, n in sorted(event.counts.items())
+                    )
+                    label = f"finished: {counts}"
+        if (done, total) != (self._run_done, self._run_total):
+            self._run_done, self._run_total = done, total
+            self.query_one("#run-bar", ProgressBar).update(total=max(total, 1), progress=done)
+        if image is not None:
+            self.query_one("#image-bar", ProgressBar).update(total=image[0], progress=image[1])
+        if label is not None:
+            # The label's width is fixed, so its new text needs no layout.
+            self.query_one("#image-label", Label).update(label, layout=False)
