@@ -21,7 +21,7 @@ while a batch streams in.
     This includes tmux itself (a process spawn per send and per capture, a few ms each).
     Baselines: the same with no batch running, and the minimal tabs app.
 
-    .venv/bin/python bench/tui.py [--parts abc] [--repeats 5] [--samples 100] [--tmux-samples 40]
+    .venv/bin/python bench/tui.py [--parts abc] [--repeats 5] [--samples 100] [--tmux-samples 100]
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="start-ups to time (median)")
     parser.add_argument("--samples", type=int, default=100, help="Pilot samples per case")
-    parser.add_argument("--tmux-samples", type=int, default=40, help="tmux samples per case")
+    parser.add_argument("--tmux-samples", type=int, default=100, help="tmux samples per case")
     parser.add_argument("--parts", default="abc", help="which parts to run, e.g. `b` or `ac`")
     args = parser.parse_args()
     if shutil.which("tmux") is None and set(args.parts) & set("ac"):

@@ -22,8 +22,7 @@ class StableNewApp(App):
     TITLE = "StableNew"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit")]
     CSS = """
-    TabbedContent { height: 1fr; }
-    TabPane { padding: 0; }
+    #tabs { height: 1fr; }
     #queue-view { height: 1fr; }
     #job-log { height: 1fr; }
     /* Notifications sit above the progress line, never over it. */

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from textual.pilot import Pilot
-from textual.widgets import TabbedContent
 
 from stablenew_tui.config import AppConfig, NodeConfig, UIConfig
 from stablenew_tui.paths import AppPaths
@@ -37,7 +36,7 @@ def node_state(app: StableNewApp) -> str:
 async def results_in_view(pilot: Pilot, count: int) -> ResultsTable:
     """Show the Results tab (rows are drawn only while it is in view) and wait until it has
     `count` rows."""
-    if pilot.app.screen.query_one(TabbedContent).active != "results":
+    if pilot.app.screen.active_tab != "results":
         await pilot.press("f5")
     table = pilot.app.screen.query_one(ResultsTable)
     await wait_until(pilot, lambda: table.row_count == count, what=f"{count} result row(s)")

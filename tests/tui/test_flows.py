@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from textual.widgets import Checkbox, Input, Select, TabbedContent, TextArea
+from textual.widgets import Checkbox, Input, Select, TextArea
 
 from stablenew_tui.config import AppConfig, UIConfig
 from stablenew_tui.paths import AppPaths
@@ -105,7 +105,7 @@ async def test_disconnected_at_start_then_ready_when_the_server_comes():
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: node_state(app) == "DISCONNECTED", what="DISCONNECTED")
         await pilot.press("f3")  # still usable with no server
-        assert app.screen.query_one(TabbedContent).active == "stages"
+        assert app.screen.active_tab == "stages"
         async with SimServer(speed=0, port=port):
             await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
 
@@ -164,7 +164,7 @@ async def test_help_and_keymap(sim):
     app = app_for(sim.url, config)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await pilot.press("f11")
-        assert app.screen.query_one(TabbedContent).active == "results"
+        assert app.screen.active_tab == "results"
         assert any("bogus" in n.message for n in app._notifications)
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)

@@ -11,8 +11,9 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import TabbedContent, TabPane
+from textual.widgets import ContentSwitcher
 from textual.worker import Worker, WorkerState
 
 from stablenew_tui.errors import StableNewError
@@ -30,7 +31,10 @@ from stablenew_tui.tui.widgets.queue_view import QueueView
 from stablenew_tui.tui.widgets.results import ResultRow, ResultsPane, ResultsTable
 from stablenew_tui.tui.widgets.run_progress import RunProgress
 from stablenew_tui.tui.widgets.stage_cards import StageCards
+from stablenew_tui.tui.widgets.tab_bar import TabBar
 
+TAB_TITLES = {"prompt": "Prompt F2", "stages": "Stages F3", "queue": "Queue F4",
+              "results": "Results F5"}  # fmt: skip
 VIEW_REFRESH_SECONDS = 0.25
 EVENT_BATCH_SECONDS = 0.1  # the engine's news reaches the screen at most this often
 
@@ -66,15 +70,16 @@ class MainScreen(Screen):
     def compose(self) -> ComposeResult:
         services = self.services
         yield NodeStatusBar(services.monitor.status, id="nodes")
-        with TabbedContent(initial="prompt", id="tabs"):
-            with TabPane("Prompt F2", id="prompt"):
+        yield TabBar(TAB_TITLES, active="prompt", id="tab-bar")
+        with ContentSwitcher(initial="prompt", id="tabs"):
+            with Vertical(id="prompt"):
                 yield PromptEditor(services.draft, id="editor")
-            with TabPane("Stages F3", id="stages"):
+            with Vertical(id="stages"):
                 yield StageCards(services.warm_settings(), id="cards")
-            with TabPane("Queue F4", id="queue"):
+            with Vertical(id="queue"):
                 yield QueueView(id="queue-view")
                 yield JobLog(id="job-log")
-            with TabPane("Results F5", id="results"):
+            with Vertical(id="results"):
                 yield ResultsPane(services.config.ui.image_preview, id="results-pane")
         yield RunProgress(id="progress")
         yield KeyHints(id="key-hints")
@@ -151,7 +156,7 @@ class MainScreen(Screen):
         """Only the tab in view is brought up to date: work for hidden widgets is wasted, a
         hidden table that grows makes Textual lay out the whole screen, and Textual (8.2) can
         leave stale regions on screen when a hidden table's cells change."""
-        active = self.query_one(TabbedContent).active
+        active = self.active_tab
         if active == "results":
             self.query_one(ResultsTable).show_waiting()
         elif active == "queue":
@@ -273,10 +278,13 @@ class MainScreen(Screen):
 
     # -- packs, tabs, control ------------------------------------------------------------
 
-    @on(TabbedContent.TabActivated)
-    def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
-        self._show_key_hints(event.pane.id or "")
-        self._refresh_tab_in_view()
+    @property
+    def active_tab(self) -> str:
+        return self.query_one(ContentSwitcher).current or ""
+
+    @on(TabBar.Chosen)
+    def _tab_clicked(self, message: TabBar.Chosen) -> None:
+        self.action_show_tab(message.tab)
 
     def _show_key_hints(self, tab: str) -> None:
         in_tab = {
@@ -303,13 +311,17 @@ class MainScreen(Screen):
         self.action_show_tab("prompt")
 
     def action_show_tab(self, tab: str) -> None:
-        """Show a tab and put the keyboard in it: focus left in a hidden pane would pull the
-        tabs back to that pane."""
-        tabs = self.query_one(TabbedContent)
-        tabs.active = tab
-        focusable = [widget for widget in tabs.get_pane(tab).query("*") if widget.can_focus]
-        if focusable:
-            focusable[0].focus()
+        """Show a tab, brought up to date before its first frame, with the keyboard in it."""
+        switcher = self.query_one(ContentSwitcher)
+        if switcher.current != tab:
+            switcher.current = tab
+            self.query_one(TabBar).show_active(tab)
+            self._show_key_hints(tab)
+            self._refresh_tab_in_view()
+        pane = switcher.get_child_by_id(tab)
+        focusable = next((widget for widget in pane.query("*") if widget.can_focus), None)
+        if focusable is not None:
+            focusable.focus()
 
     def action_toggle_pause(self) -> None:
         engine = self.services.launcher.engine

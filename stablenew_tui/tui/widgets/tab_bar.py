@@ -1,0 +1,62 @@
+"""The tab titles, one line, the one in view standing out.
+
+One Static rather than Textual's TabbedContent header, which is ten widgets plus an underline
+that moves a frame after the switch: every switch would repaint them all, twice.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.message import Message
+from textual.widgets import Static
+
+SEPARATOR = " "
+
+
+class TabBar(Static):
+    DEFAULT_CSS = """
+    TabBar {
+        height: 1; width: 1fr; padding: 0 1; color: $text-muted;
+        & > .tab-bar--active { color: $text; background: $accent; text-style: bold; }
+    }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"tab-bar--active"}
+
+    class Chosen(Message):
+        """A tab title was clicked."""
+
+        def __init__(self, tab: str) -> None:
+            self.tab = tab
+            super().__init__()
+
+    def __init__(self, titles: dict[str, str], active: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.titles = titles
+        self.active = active
+        self._spans: list[tuple[int, int, str]] = []  # (start, end, tab) in cells
+
+    def on_mount(self) -> None:
+        self.show_active(self.active)
+
+    def show_active(self, tab: str) -> None:
+        self.active = tab
+        active_style = self.get_component_rich_style("tab-bar--active")
+        line = Text(no_wrap=True, overflow="ellipsis")
+        self._spans = []
+        for key, title in self.titles.items():
+            start = line.cell_len
+            line.append(f" {title} ", style=active_style if key == tab else "")
+            self._spans.append((start, line.cell_len, key))
+            line.append(SEPARATOR)
+        self.update(line, layout=False)  # one line of fixed size: no layout needed
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        for start, end, tab in self._spans:
+            if start <= offset.x < end:
+                self.post_message(self.Chosen(tab))
