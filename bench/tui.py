@@ -26,6 +26,10 @@ while a batch streams in.
 
 from __future__ import annotations
 
+# First, as the app does: Textual reads these settings when it is first imported.
+import stablenew_tui.tui.textual_env  # noqa: F401
+
+# isort: split
 import argparse
 import asyncio
 import shutil

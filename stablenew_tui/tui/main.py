@@ -11,6 +11,10 @@ from stablenew_tui.paths import AppPaths
 
 
 def run_tui(args: argparse.Namespace) -> int:
+    # First: Textual reads these settings when it is first imported.
+    import stablenew_tui.tui.textual_env  # noqa: F401
+
+    # isort: split
     # textual-image asks the terminal what graphics it supports when first imported; that
     # must happen before Textual takes the terminal over.
     import textual_image.widget  # noqa: F401

@@ -4,6 +4,7 @@ Each service module is imported in a fresh interpreter, which then must not have
 Textual, so an indirect import through a helper module is caught too.
 """
 
+import os
 import subprocess
 import sys
 
@@ -40,3 +41,32 @@ def test_services_never_load_textual():
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO_ROOT, check=True
     )
     assert result.stdout.strip() == "", f"Textual loaded by a service module: {result.stdout}"
+
+
+def _in_fresh_interpreter(script: str, fps: str | None) -> str:
+    """What `script` prints, run with TEXTUAL_FPS set to `fps` (None: not set)."""
+    env = {key: value for key, value in os.environ.items() if key != "TEXTUAL_FPS"}
+    if fps is not None:
+        env["TEXTUAL_FPS"] = fps
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO_ROOT,
+        check=True, env=env,
+    )  # fmt: skip
+    return result.stdout.strip()
+
+
+def test_the_tui_entry_sets_the_frame_rate_before_textual_is_imported():
+    """run_tui imports textual_env first; that only works while nothing before it (the CLI,
+    the TUI's entry module) has loaded Textual."""
+    script = (
+        "import sys, stablenew_tui.cli, stablenew_tui.tui.main\n"
+        "print('textual' in sys.modules)\n"
+        "import stablenew_tui.tui.textual_env, textual.constants\n"
+        "print(textual.constants.MAX_FPS)\n"
+    )
+    assert _in_fresh_interpreter(script, fps=None).split() == ["False", "120"]
+
+
+def test_a_frame_rate_the_user_set_is_kept():
+    script = "import stablenew_tui.tui.textual_env, textual.constants as c; print(c.MAX_FPS)"
+    assert _in_fresh_interpreter(script, fps="30") == "30"
