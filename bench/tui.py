@@ -14,8 +14,8 @@ while a batch streams in.
     when it ends); "idle": a second app, after the same 200 images have finished. Also
     printed: the full (gen 2) garbage collections that ran during the samples, and how many
     objects stay alive per tab switch.
-    Framework floor: a minimal Textual app with the same kind of tabs (TabbedContent, a
-    200-row DataTable, a 600-line RichLog, a TextArea, a Footer), same keys.
+    Framework floor: a minimal app with Textual's stock widgets for the same two tabs
+    (TabbedContent, a 200-row DataTable, a 600-line RichLog, a TextArea, a Footer), same keys.
 (c) Keypress → terminal, in tmux: the real command against an instant simulator in its own
     process; `send-keys F4`/`F2`, then `capture-pane` as fast as it goes until the tab shows.
     This includes tmux itself (a process spawn per send and per capture, a few ms each).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
 from textual.app import App, SystemCommand
@@ -23,8 +24,6 @@ class StableNewApp(App):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit")]
     CSS = """
     #tabs { height: 1fr; }
-    #queue-view { height: 1fr; }
-    #job-log { height: 1fr; }
     /* Notifications sit above the progress line, never over it. */
     ToastRack { margin-bottom: 2; }
     """
@@ -32,8 +31,8 @@ class StableNewApp(App):
     def __init__(self, services: TuiServices) -> None:
         super().__init__()
         self.services = services
-        if not services.config.ui.animations:
-            self.animation_level = "none"
+        if not services.config.ui.animations and "TEXTUAL_ANIMATIONS" not in os.environ:
+            self.animation_level = "none"  # a TEXTUAL_ANIMATIONS the user set wins
 
     def on_mount(self) -> None:
         self._apply_themes()

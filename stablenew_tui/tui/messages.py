@@ -9,8 +9,9 @@ from stablenew_tui.pipeline.events import Event, StageProgress, VideoProgressed
 
 class EngineEvents(Message):
     """The engine's events since the last message, in order. The screen gets them in batches,
-    a few times a second at most: a fast batch of images would otherwise repaint the screen
-    for every event and keep the keyboard waiting behind the repaints."""
+    ten times a second at most: a fast batch of images would otherwise repaint the screen for
+    every event and keep the keyboard waiting behind the repaints. (This replaces a
+    `can_replace()` per progress message: the job log needs every other event.)"""
 
     def __init__(self, events: list[Event]) -> None:
         self.events = without_stale_progress(events)

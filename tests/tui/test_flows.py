@@ -16,6 +16,7 @@ from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.widgets.prompt_editor import SegmentTable
 from stablenew_tui.tui.widgets.queue_view import QueueView
 from stablenew_tui.tui.widgets.results import ResultsTable
+from stablenew_tui.tui.widgets.tab_bar import TabBar
 from tests.tui.helpers import app_for, node_state, results_in_view, wait_until
 
 MODEL = "dreamshaper_8.safetensors"
@@ -165,6 +166,7 @@ async def test_help_and_keymap(sim):
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await pilot.press("f11")
         assert app.screen.active_tab == "results"
+        assert "Results f11" in str(app.screen.query_one(TabBar).render())
         assert any("bogus" in n.message for n in app._notifications)
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
@@ -326,7 +328,7 @@ async def test_queue_keys_cancel_a_job_and_run_another_next(sim):
         await wait_until(pilot, lambda: _statuses(view)[2] == "cancelled", what="cancelled")
         await pilot.press("end", "f")  # the fifth runs next
         assert view.selected_job_id == view.job_ids[4]
-        run_id = app.screen._shown_run
+        run_id = app.screen._shown_run.id
         jobs = {job.index: job for job in app.services.launcher.queue.jobs(run_id)}
         await pilot.press("f8")
         await wait_until(pilot, lambda: _statuses(view).count("done") == 4, what="four done")

@@ -76,3 +76,19 @@ async def test_the_log_keeps_its_newest_entries_only(monkeypatch):
         assert len(log.entries) == 5
         first, second = _drawn(log)[:2]
         assert first.endswith(" entry 7 word word word") and second.strip() == "word word"
+
+
+async def test_resizing_rewraps_once_and_keeps_following_the_newest():
+    app = _Host()
+    async with app.run_test(size=(40, 12)) as pilot:
+        log = app.query_one(JobLog)
+        for n in range(20):
+            log.note(f"line {n}")
+        log.show_waiting()
+        await pilot.pause()
+        await pilot.resize_terminal(12, 12)  # too narrow for any text
+        await pilot.pause()
+        await pilot.resize_terminal(40, 6)  # back, and shorter
+        await pilot.pause()
+        assert len(log._lines) == 20, "each entry once"
+        assert _drawn(log)[-1].endswith("line 19"), "still following the newest"

@@ -56,15 +56,15 @@ def _in_fresh_interpreter(script: str, fps: str | None) -> str:
 
 
 def test_the_tui_entry_sets_the_frame_rate_before_textual_is_imported():
-    """run_tui imports textual_env first; that only works while nothing before it (the CLI,
-    the TUI's entry module) has loaded Textual."""
+    """`stablenew` with no subcommand imports everything the TUI needs, then stops at the
+    conflicting flags: the cap must already be in place."""
     script = (
-        "import sys, stablenew_tui.cli, stablenew_tui.tui.main\n"
-        "print('textual' in sys.modules)\n"
-        "import stablenew_tui.tui.textual_env, textual.constants\n"
-        "print(textual.constants.MAX_FPS)\n"
+        "from stablenew_tui.cli import main\n"
+        "code = main(['--demo', '--node', 'http://127.0.0.1:9'])\n"
+        "import textual.constants\n"
+        "print(code, textual.constants.MAX_FPS)\n"
     )
-    assert _in_fresh_interpreter(script, fps=None).split() == ["False", "120"]
+    assert _in_fresh_interpreter(script, fps=None).split() == ["2", "120"]
 
 
 def test_a_frame_rate_the_user_set_is_kept():

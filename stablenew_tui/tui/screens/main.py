@@ -18,13 +18,14 @@ from textual.worker import Worker, WorkerState
 
 from stablenew_tui.errors import StableNewError
 from stablenew_tui.pipeline.events import Event, JobDone, NodeStatus, RunStarted
+from stablenew_tui.pipeline.jobs import Job, Run
 from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.tui.messages import EngineEvents
 from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.screens.pack_browser import PackBrowser, PackChoice
 from stablenew_tui.tui.services import TuiServices
 from stablenew_tui.tui.widgets.job_log import JobLog
-from stablenew_tui.tui.widgets.key_hints import KeyHints
+from stablenew_tui.tui.widgets.key_hints import KeyHints, key_display
 from stablenew_tui.tui.widgets.node_status import NodeStatusBar
 from stablenew_tui.tui.widgets.prompt_editor import PromptEditor, SegmentTable
 from stablenew_tui.tui.widgets.queue_view import QueueView
@@ -33,9 +34,10 @@ from stablenew_tui.tui.widgets.run_progress import RunProgress
 from stablenew_tui.tui.widgets.stage_cards import StageCards
 from stablenew_tui.tui.widgets.tab_bar import TabBar
 
-TAB_TITLES = {"prompt": "Prompt F2", "stages": "Stages F3", "queue": "Queue F4",
-              "results": "Results F5"}  # fmt: skip
+TAB_NAMES = {"prompt": "Prompt", "stages": "Stages", "queue": "Queue", "results": "Results"}
 VIEW_REFRESH_SECONDS = 0.25
+# The views of each tab that keep changes waiting until the tab is in view.
+WAITING_VIEWS = {"queue": (QueueView, JobLog), "results": (ResultsTable,)}
 EVENT_BATCH_SECONDS = 0.1  # the engine's news reaches the screen at most this often
 
 
@@ -63,21 +65,20 @@ class MainScreen(Screen):
         self.services = services
         self.next_seed = services.new_seed()
         self.pack = None  # the pack last opened in the browser, for "run pack"
-        self._queue_dirty = False
-        self._shown_run: str | None = None
+        self._shown_run: Run | None = None  # the run the queue view and new results belong to
         self._catalog_loaded = False
 
     def compose(self) -> ComposeResult:
         services = self.services
         yield NodeStatusBar(services.monitor.status, id="nodes")
-        yield TabBar(TAB_TITLES, active="prompt", id="tab-bar")
+        yield TabBar(self._tab_titles(), active="prompt", id="tab-bar")
         with ContentSwitcher(initial="prompt", id="tabs"):
             with Vertical(id="prompt"):
                 yield PromptEditor(services.draft, id="editor")
             with Vertical(id="stages"):
                 yield StageCards(services.warm_settings(), id="cards")
             with Vertical(id="queue"):
-                yield QueueView(id="queue-view")
+                yield QueueView(self._jobs_of_shown_run, id="queue-view")
                 yield JobLog(id="job-log")
             with Vertical(id="results"):
                 yield ResultsPane(services.config.ui.image_preview, id="results-pane")
@@ -130,16 +131,18 @@ class MainScreen(Screen):
                     self._catalog_loaded = True
                     self.load_catalog()
             case RunStarted():
-                self._shown_run = event.run_id
-                self._queue_dirty = True
+                # Read here, in event order: a batch of events can end one run and start
+                # the next, and each finished image belongs to the run before it.
+                self._shown_run = self.services.launcher.queue.run(event.run_id)
+                self.query_one(QueueView).mark_stale()
             case JobDone():
                 self._add_finished(event)
-                self._queue_dirty = True
-            case _:
-                self._queue_dirty = self._queue_dirty or event.kind.startswith(("job", "stage"))
+                self.query_one(QueueView).mark_stale()
+            case _ if event.kind.startswith(("job", "stage")):
+                self.query_one(QueueView).mark_stale()
 
     def _add_finished(self, event: JobDone) -> None:
-        run = self.services.dispatcher.current
+        run = self._shown_run
         settings = run.settings if run else None
         loaded = self.services.monitor.status.get(event.node)
         chosen = settings.txt2img.model if settings else None
@@ -152,19 +155,15 @@ class MainScreen(Screen):
         )  # fmt: skip
         self.query_one(ResultsTable).add_result(row)
 
+    def _jobs_of_shown_run(self) -> list[Job]:
+        return self.services.launcher.queue.jobs(self._shown_run.id) if self._shown_run else []
+
     def _refresh_tab_in_view(self) -> None:
-        """Only the tab in view is brought up to date: work for hidden widgets is wasted, a
-        hidden table that grows makes Textual lay out the whole screen, and Textual (8.2) can
-        leave stale regions on screen when a hidden table's cells change."""
-        active = self.active_tab
-        if active == "results":
-            self.query_one(ResultsTable).show_waiting()
-        elif active == "queue":
-            self.query_one(JobLog).show_waiting()
-            if self._queue_dirty and self._shown_run is not None:
-                self._queue_dirty = False
-                jobs = self.services.launcher.queue.jobs(self._shown_run)
-                self.query_one(QueueView).show_jobs(jobs)
+        """Views hold what changed while out of sight and draw it only when in view: work
+        for hidden widgets is wasted, and a hidden view that grows makes Textual lay out the
+        whole screen."""
+        for view in WAITING_VIEWS.get(self.active_tab, ()):
+            self.query_one(view).show_waiting()
 
     # -- resources -----------------------------------------------------------------------
 
@@ -278,6 +277,15 @@ class MainScreen(Screen):
 
     # -- packs, tabs, control ------------------------------------------------------------
 
+    def _tab_titles(self) -> dict[str, str]:
+        """Each tab's name and the key that shows it, as remapped in the keymap."""
+        keymap = self.services.config.ui.keymap
+        bindings = {binding.id: binding for binding in self.BINDINGS}
+        return {
+            tab: f"{name} {key_display(self.app, bindings[f'tab_{tab}'], keymap)}"
+            for tab, name in TAB_NAMES.items()
+        }
+
     @property
     def active_tab(self) -> str:
         return self.query_one(ContentSwitcher).current or ""
@@ -345,25 +353,30 @@ class MainScreen(Screen):
     def action_cancel_job(self) -> None:
         job_id = self.query_one(QueueView).selected_job_id
         if job_id and self._shown_run:
-            self.services.launcher.queue.cancel(self._shown_run, job_id)
-            self._queue_dirty = True
+            self.services.launcher.queue.cancel(self._shown_run.id, job_id)
+            self._queue_changed()
 
     def action_requeue_failed(self) -> None:
         if self._shown_run is None:
             return
         queue = self.services.launcher.queue
-        count = queue.requeue_failed(self._shown_run)
+        count = queue.requeue_failed(self._shown_run.id)
         current = self.services.dispatcher.current
-        if count and (current is None or current.id != self._shown_run):
-            self.services.dispatcher.submit(queue.run(self._shown_run))
+        if count and (current is None or current.id != self._shown_run.id):
+            self.services.dispatcher.submit(queue.run(self._shown_run.id))
         self.notify(f"{count} failed image(s) queued again")
-        self._queue_dirty = True
+        self._queue_changed()
 
     def action_move_to_front(self) -> None:
         job_id = self.query_one(QueueView).selected_job_id
         if job_id:
             self.services.launcher.queue.move_to_front(job_id)
-            self._queue_dirty = True
+            self._queue_changed()
+
+    def _queue_changed(self) -> None:
+        """A key changed the queue: show it now, not at the next refresh."""
+        self.query_one(QueueView).mark_stale()
+        self._refresh_tab_in_view()
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.app.binding_sections()))

@@ -47,10 +47,11 @@ class JobLog(ScrollView, can_focus=True):
         super().__init__(**kwargs)
         self.border_title = "job log"
         self.entries: deque[str] = deque(maxlen=MAX_ENTRIES)
-        self._lines: list[str] = []  # the entries wrapped to the width in view, kind first
+        self._lines: list[str] = []  # the entries wrapped to `_wrapped_width`, kind first
         self._line_counts: deque[int] = deque()  # lines per entry, oldest first
         self._wrapped_width = 0
         self._waiting = 0  # entries not wrapped yet
+        self._following = True  # the newest line is in view
 
     def show(self, event: Event) -> None:
         text = describe(event)
@@ -63,25 +64,36 @@ class JobLog(ScrollView, can_focus=True):
         self._waiting = min(self._waiting + 1, MAX_ENTRIES)
 
     def show_waiting(self) -> None:
-        """Draw the entries noted since the last call."""
-        width = self.scrollable_content_region.width
-        if not self._waiting or width <= STAMP_WIDTH:
-            return
-        following = self.scroll_offset.y >= self.max_scroll_y
+        """Draw the entries noted since the last call (all of them again after a change of
+        width). Works while the log is hidden too, at the size it last had on screen."""
+        width = self._text_width()
+        if width <= STAMP_WIDTH:
+            return  # never laid out yet: the first Resize brings it here again
         if width != self._wrapped_width:
             self._lines, self._line_counts, self._wrapped_width = [], deque(), width
-            self._waiting = len(self.entries)
-        self._add_lines(list(self.entries)[-self._waiting :], width)
+            self._add_lines(list(self.entries), width)
+        elif self._waiting:
+            self._add_lines(list(self.entries)[-self._waiting :], width)
+        else:
+            return
         self._waiting = 0
         self.virtual_size = Size(0, len(self._lines))
-        if following:  # in this frame already, not after it
+        if self._following:  # in this frame already, not after it
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
         self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
-        if self.scrollable_content_region.width != self._wrapped_width:
-            self._waiting = len(self.entries)
-            self.show_waiting()
+        self.show_waiting()
+        if self._following:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._following = new_value >= self.max_scroll_y
+
+    def _text_width(self) -> int:
+        """Cells for text: the size the log last had on screen, so a hidden log knows it."""
+        return max(self.container_size.width - self.scrollbar_size_vertical, 0)
 
     def _add_lines(self, entries: list[str], width: int) -> None:
         """Wrap `entries` to `width` cells after the time stamp, then forget the lines of
@@ -93,13 +105,11 @@ class JobLog(ScrollView, can_focus=True):
             self._lines.append(kind + stamp + chunks[0])
             self._lines.extend(kind.upper() + " " * STAMP_WIDTH + chunk for chunk in chunks[1:])
             self._line_counts.append(len(chunks))
-        dropped = sum(
-            self._line_counts.popleft() for _ in range(len(self._line_counts) - MAX_ENTRIES)
-        )
-        del self._lines[:dropped]
+        excess = len(self._line_counts) - MAX_ENTRIES
+        del self._lines[: sum(self._line_counts.popleft() for _ in range(excess))]
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        width = self._text_width()
         index = self.scroll_offset.y + y
         if index >= len(self._lines):
             return Strip.blank(width, self.rich_style)

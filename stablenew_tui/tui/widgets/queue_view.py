@@ -7,6 +7,7 @@ switch to this tab cost ~5 ms while a batch streams. A line here is one styled s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.cells import set_cell_size
@@ -25,17 +26,21 @@ HEADER = ("#", "status", "node", "prompt", "note")
 FIXED_WIDTHS = (6, 12, 11)  # index, status, node; prompt and note share the rest 2:1
 
 
+EMPTY_HINT = "no run yet: Ctrl+R queues the prompt, Ctrl+G a pack"
+
+
 class QueueView(ScrollView, can_focus=True):
-    """Rows are jobs, under a header that stays put; the owning screen refreshes them from
-    the queue database while the tab is in view."""
+    """Rows are jobs, under a header that stays put. `mark_stale` says the queue changed;
+    `show_waiting` reads it again (through `load_jobs`) and draws it, while the tab is in
+    view."""
 
     BINDINGS = [
-        Binding("j,down", "cursor(1)", "Down", show=False),
-        Binding("k,up", "cursor(-1)", "Up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("home", "cursor_to(0)", "First", show=False),
-        Binding("end", "cursor_to(-1)", "Last", show=False),
+        Binding("j,down", "cursor(1)", "Down", show=False, id="queue.down"),
+        Binding("k,up", "cursor(-1)", "Up", show=False, id="queue.up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="queue.page_down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="queue.page_up"),
+        Binding("home", "cursor_to(0)", "First", show=False, id="queue.first"),
+        Binding("end", "cursor_to(-1)", "Last", show=False, id="queue.last"),
         Binding("x", "screen.cancel_job", "Cancel job", id="queue.cancel_job"),
         Binding("r", "screen.requeue_failed", "Requeue failed", id="queue.requeue_failed"),
         Binding("f", "screen.move_to_front", "Run next", id="queue.move_to_front"),
@@ -64,10 +69,20 @@ class QueueView(ScrollView, can_focus=True):
 
     cursor = reactive(0, init=False)
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, load_jobs: Callable[[], list[Job]], **kwargs) -> None:
         super().__init__(**kwargs)
+        self.load_jobs = load_jobs
         self.job_ids: list[str] = []
         self.shown: list[tuple[str, ...]] = []  # the cells of each row, in order
+        self._stale = True
+
+    def mark_stale(self) -> None:
+        self._stale = True
+
+    def show_waiting(self) -> None:
+        if self._stale:
+            self._stale = False
+            self.show_jobs(self.load_jobs())
 
     def on_mount(self) -> None:
         self.border_title = "queue"
@@ -85,8 +100,9 @@ class QueueView(ScrollView, can_focus=True):
         self.virtual_size = Size(0, len(jobs) + 1)  # + the header; never wider than the view
         if selected in self.job_ids:
             self.cursor = self.job_ids.index(selected)
-        else:
-            self.cursor = min(self.cursor, max(len(jobs) - 1, 0))
+        else:  # another run: start from its top
+            self.cursor = 0
+            self.scroll_to(y=0, animate=False, immediate=True, force=True)
         self.refresh()
 
     # -- drawing -------------------------------------------------------------------------
@@ -96,6 +112,8 @@ class QueueView(ScrollView, can_focus=True):
         if y == 0:
             return self._strip(HEADER, width, "queue-view--header")
         row = self.scroll_offset.y + y - 1
+        if not self.shown and y == 1:
+            return self._line(f" {EMPTY_HINT}", width, "")
         if row >= len(self.shown):
             return Strip.blank(width, self.rich_style)
         zebra = "queue-view--even" if row % 2 else ""
@@ -104,25 +122,36 @@ class QueueView(ScrollView, can_focus=True):
         )
 
     def _strip(self, cells: tuple[str, ...], width: int, component: str) -> Strip:
-        style = self.rich_style
-        if component:
-            style += self.get_component_rich_style(component)
         flexible = max(width - sum(FIXED_WIDTHS), 0)
         widths = (*FIXED_WIDTHS, flexible * 2 // 3, flexible - flexible * 2 // 3)
         text = "".join(
             set_cell_size(f" {cell}", size) for cell, size in zip(cells, widths, strict=True)
         )
+        return self._line(text, width, component)
+
+    def _line(self, text: str, width: int, component: str) -> Strip:
+        style = self.rich_style
+        if component:
+            style += self.get_component_rich_style(component)
         return Strip([Segment(set_cell_size(text, width), style)], width)
 
     def watch_cursor(self) -> None:
-        """Keep the cursor row in sight, below the header."""
-        rows_in_view = max(self.scrollable_content_region.height - 1, 1)
-        top = self.scroll_offset.y
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False)
-        elif self.cursor >= top + rows_in_view:
-            self.scroll_to(y=self.cursor - rows_in_view + 1, animate=False)
+        self._cursor_into_view()
         self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._cursor_into_view()
+
+    def _cursor_into_view(self) -> None:
+        """Scroll so the cursor row is in sight below the header, at the size the view last
+        had on screen (a hidden view has no region)."""
+        rows_in_view = max(self.container_size.height - 1, 1)
+        top = self.scroll_offset.y
+        # `force`: right after new rows arrive Textual has not yet allowed scrolling.
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, force=True)
+        elif self.cursor >= top + rows_in_view:
+            self.scroll_to(y=self.cursor - rows_in_view + 1, animate=False, force=True)
 
     # -- keys and mouse ------------------------------------------------------------------
 
@@ -130,7 +159,7 @@ class QueueView(ScrollView, can_focus=True):
         self.cursor = max(0, min(self.cursor + step, len(self.shown) - 1))
 
     def action_page(self, direction: int) -> None:
-        self.action_cursor(direction * max(self.scrollable_content_region.height - 1, 1))
+        self.action_cursor(direction * max(self.container_size.height - 1, 1))
 
     def action_cursor_to(self, row: int) -> None:
         self.cursor = max(0, row if row >= 0 else len(self.shown) - 1)
@@ -149,6 +178,12 @@ def _cells(job: Job) -> tuple[str, ...]:
         str(job.index + 1),
         f"{_STATUS_MARK.get(job.status, '?')} {job.status}",
         job.node or "",
-        job.spec.prompt[:200],
-        (job.error or "")[:200],
+        _one_line(job.spec.prompt),
+        _one_line(job.error or ""),
     )
+
+
+def _one_line(text: str) -> str:
+    """Newlines and tabs would break the terminal's lines: every run of white space becomes
+    one space."""
+    return " ".join(text[:400].split())

@@ -61,6 +61,7 @@ class ResultsTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.results: dict[str, ResultRow] = {}  # every result, drawn or waiting to be
         self._waiting: list[ResultRow] = []
+        self._announced: str | None = None  # the path last sent as Selected
 
     def on_mount(self) -> None:
         self.border_title = "results"
@@ -85,13 +86,14 @@ class ResultsTable(DataTable):
         for row in self._waiting:
             self.add_row(*self._cells(row), key=row.path)
         self._waiting.clear()
-        self.sort("time", reverse=True)
+        self.sort("time", key=lambda clock: clock.when, reverse=True)
         if selected is not None:
             self.move_cursor(row=self.get_row_index(selected.path), animate=False)
+        self._announce(self.selected)  # the preview follows the cursor's image
 
     def _cells(self, row: ResultRow) -> tuple[str, ...]:
         return (
-            time.strftime("%H:%M:%S", time.localtime(row.time)),
+            _Clock(row.time),
             _stars(row.rating),
             "" if row.seed is None else str(row.seed),
             row.model,
@@ -115,9 +117,26 @@ class ResultsTable(DataTable):
         self.post_message(self.Rated(row, row.rating))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        row = self.results.get(event.row_key.value)
-        if row is not None:
+        self._announce(self.results.get(event.row_key.value))
+
+    def _announce(self, row: ResultRow | None) -> None:
+        """Say which image is selected, once per change: decoding it for the preview, and
+        sending it to a kitty or sixel terminal, is too costly to repeat for nothing."""
+        if row is not None and row.path != self._announced:
+            self._announced = row.path
             self.post_message(self.Selected(row))
+
+
+class _Clock(str):
+    """A result's time of day as shown (HH:MM:SS), sorted by its whole timestamp: images
+    made within one second keep their order, newest first."""
+
+    when: float
+
+    def __new__(cls, when: float) -> _Clock:
+        clock = super().__new__(cls, time.strftime("%H:%M:%S", time.localtime(when)))
+        clock.when = when
+        return clock
 
 
 def _stars(rating: int | None) -> str:

@@ -1,7 +1,7 @@
 """The tab titles, one line, the one in view standing out.
 
-One Static rather than Textual's TabbedContent header, which is ten widgets plus an underline
-that moves a frame after the switch: every switch would repaint them all, twice.
+One widget drawing one line rather than Textual's TabbedContent header, which is ten widgets
+plus an underline that moves a frame after the switch: every switch repainted them all, twice.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from typing import ClassVar
 from rich.text import Text
 from textual import events
 from textual.message import Message
-from textual.widgets import Static
+from textual.widget import Widget
 
 SEPARATOR = " "
 
 
-class TabBar(Static):
+class TabBar(Widget):
     DEFAULT_CSS = """
     TabBar {
         height: 1; width: 1fr; padding: 0 1; color: $text-muted;
@@ -38,20 +38,21 @@ class TabBar(Static):
         self.active = active
         self._spans: list[tuple[int, int, str]] = []  # (start, end, tab) in cells
 
-    def on_mount(self) -> None:
-        self.show_active(self.active)
-
     def show_active(self, tab: str) -> None:
         self.active = tab
+        self.refresh()  # one line of fixed size: no layout needed
+
+    def render(self) -> Text:
+        """Built at each render, so a new theme's colours apply at once."""
         active_style = self.get_component_rich_style("tab-bar--active")
         line = Text(no_wrap=True, overflow="ellipsis")
         self._spans = []
         for key, title in self.titles.items():
             start = line.cell_len
-            line.append(f" {title} ", style=active_style if key == tab else "")
+            line.append(f" {title} ", style=active_style if key == self.active else "")
             self._spans.append((start, line.cell_len, key))
             line.append(SEPARATOR)
-        self.update(line, layout=False)  # one line of fixed size: no layout needed
+        return line
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
