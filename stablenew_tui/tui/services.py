@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from stablenew_tui.config import AppConfig, NodeConfig
 from stablenew_tui.errors import InputError
@@ -20,22 +21,10 @@ from stablenew_tui.pipeline.monitor import NodeMonitor
 from stablenew_tui.pipeline.settings import PipelineSettings, merge_settings, settings_as_table
 from stablenew_tui.prompts import discover_packs
 from stablenew_tui.prompts.draft import PromptDraft
+from stablenew_tui.tui.widgets.results import ResultRow
 from stablenew_tui.webui.resources import ResourceCatalog
 
 RECENT_RESULTS = 500
-
-
-@dataclass
-class PastResult:
-    path: str
-    time: float
-    prompt: str
-    model: str
-    sampler: str
-    seed: int | None
-    job_id: str | None
-    run_id: str | None
-    stage: str | None
 
 
 @dataclass
@@ -85,8 +74,9 @@ class TuiServices:
         handles = self.launcher.pool.handles
         return await handles[0].catalog.get(refresh=refresh) if handles else None
 
-    def past_results(self) -> list[PastResult]:
-        """The final image of recent jobs, from the learning records (runs in a thread)."""
+    def past_results(self) -> list[ResultRow]:
+        """The final image of recent jobs still on disk, with its rating, from the learning
+        records (runs in a thread)."""
         records = self.records.refresh()
         last_stage: dict[str, dict] = {}
         for record in records:
@@ -94,14 +84,16 @@ class TuiServices:
                 last_stage[record["job_id"]] = record
         results = []
         for record in list(last_stage.values())[-RECENT_RESULTS:]:
-            inputs = record.get("inputs", {})
+            inputs, path = record.get("inputs", {}), record["outputs"]["paths"][-1]
+            if not Path(path).exists():
+                continue
             results.append(
-                PastResult(
-                    path=record["outputs"]["paths"][-1], time=record.get("time", 0.0),
+                ResultRow(
+                    path=path, time=record.get("time", 0.0),
                     prompt=inputs.get("prompt", ""), model=inputs.get("model", ""),
                     sampler=inputs.get("sampler", ""), seed=inputs.get("seed"),
-                    job_id=record.get("job_id"), run_id=record.get("run_id"),
-                    stage=record.get("stage"),
+                    rating=self.ratings.get(path), job_id=record.get("job_id"),
+                    run_id=record.get("run_id"), stage=record.get("stage"),
                 )
             )  # fmt: skip
         return results

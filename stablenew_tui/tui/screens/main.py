@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -182,16 +181,7 @@ class MainScreen(Screen):
 
     @work(thread=True, exit_on_error=False, group="results")
     def _load_past_results(self) -> None:
-        past = self.services.past_results()
-        rows = [
-            ResultRow(
-                path=p.path, time=p.time, prompt=p.prompt, model=p.model, sampler=p.sampler,
-                seed=p.seed, rating=self.services.ratings.get(p.path), job_id=p.job_id,
-                run_id=p.run_id, stage=p.stage,
-            )
-            for p in past
-            if Path(p.path).exists()
-        ]  # fmt: skip
+        rows = self.services.past_results()
         self.app.call_from_thread(self._show_past_results, rows)
 
     def _show_past_results(self, rows: list[ResultRow]) -> None:
