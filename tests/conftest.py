@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_REFERENCE = REPO_ROOT.parent / "shared" / "reference"
+TEST_DATA = REPO_ROOT / "tests" / "data"
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from stablenew_tui.webui.requests import (
     Txt2ImgRequest,
     payload_for,
 )
-from tests.conftest import SHARED_REFERENCE
+from tests.conftest import TEST_DATA
 
 A1111_1_6 = ServerInfo(flavor="a1111", version="v1.6.0", supports_scheduler=False)
 A1111_1_10 = ServerInfo(flavor="a1111", version="v1.10.1", supports_scheduler=True)
@@ -96,7 +96,7 @@ REQUESTS = {
 
 @pytest.fixture(scope="module")
 def openapi() -> dict:
-    return json.loads((SHARED_REFERENCE / "a1111-openapi-v1.6.json").read_text())
+    return json.loads((TEST_DATA / "a1111-openapi-v1.6.json").read_text())
 
 
 def _later_fields(server: ServerInfo) -> frozenset[str]:
