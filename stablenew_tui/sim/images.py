@@ -3,7 +3,7 @@
 The same prompt, seed, size and model always give the same pixels; each prompt word becomes a
 shape whose kind and colour come from a hash of the word, so different prompts look different at
 a glance, and the seed moves things around. Drawing is plain Pillow and cheap (a few ms for
-512×512), and PNGs are written with a fast compression level: benchmarks push thousands through.
+512×512): benchmarks push thousands through. `sim.encoding` puts them on the wire.
 """
 
 from __future__ import annotations
