@@ -9,8 +9,6 @@ resumed job never leaves duplicate lines.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import time
 from collections.abc import Callable
@@ -29,7 +27,7 @@ from stablenew_tui.pipeline.stage_requests import (
     txt2img_request,
     upscale_request,
 )
-from stablenew_tui.webui.errors import WebUIBadAnswer
+from stablenew_tui.webui.images import decode_received_image
 from stablenew_tui.webui.models import GenerationResult
 from stablenew_tui.webui.requests import ExtrasRequest, payload_for
 
@@ -43,10 +41,13 @@ class StageOutput:
     stage: str
     path: str
     sha256: str
+    format: str  # "png", "jpeg" or "webp", from the bytes' signature
+    infotext: str | None  # the generation parameters as the server wrote them
     sent: dict[str, Any]
     info: dict[str, Any]
     started: float
     finished: float
+    # What the next stage starts from, in whatever format the server sent it.
     image_base64: str = field(repr=False, default="")
 
 
@@ -103,12 +104,23 @@ class JobRunner:
         received = time.perf_counter()
         if self.stopped():
             return  # the image was cut short on purpose: not worth keeping
-        png = _decode_png(image, self.handle.name, stage)
-        path, sha256 = await asyncio.to_thread(self.outputs.save_image, stage, job, png)
+        answer = await asyncio.to_thread(decode_received_image, image, self.handle.name, stage)
+        path, sha256 = await asyncio.to_thread(self.outputs.save_image, stage, job, answer)
         finished = time.time()
         sent = _without_images(payload_for(request, await client.server_info()))
         self.produced.append(
-            StageOutput(stage, str(path), sha256, sent, info, started, finished, image)
+            StageOutput(
+                stage=stage,
+                path=str(path),
+                sha256=sha256,
+                format=answer.format.value,
+                infotext=_listed_infotext(info) or answer.infotext,
+                sent=sent,
+                info=info,
+                started=started,
+                finished=finished,
+                image_base64=image,
+            )
         )
         self.overhead += time.perf_counter() - received
         self.events.publish(
@@ -136,7 +148,9 @@ class JobRunner:
                 "finished": output.finished,
                 "seconds": round(output.finished - output.started, 3),
                 "path": self.outputs.relative(Path(output.path)),
+                "format": output.format,
                 "sha256": output.sha256,
+                "infotext": output.infotext,
             }
             for output in self.produced
         ]
@@ -157,6 +171,8 @@ class JobRunner:
                 },
                 "outputs": {
                     "paths": [output.path],
+                    "format": output.format,
+                    "infotext": output.infotext,
                     "info": {key: output.info[key] for key in _INFO_KEYS if key in output.info},
                 },
                 "timings": {
@@ -232,13 +248,11 @@ def _without_images(body: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in body.items() if key not in ("image", "init_images")}
 
 
-def _decode_png(image: str, node: str, stage: str) -> bytes:
-    if image.startswith("data:"):
-        image = image.split(",", 1)[-1]
-    try:
-        data = base64.b64decode(image, validate=True)
-    except (binascii.Error, ValueError):
-        raise WebUIBadAnswer(node, f"{stage} sent an image that is not valid base64") from None
-    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
-        raise WebUIBadAnswer(node, f"{stage} sent an image that is not a PNG")
-    return data
+def _listed_infotext(info: dict[str, Any]) -> str | None:
+    """The infotext `info` lists for the image kept (the first after any grid)."""
+    infotexts = info.get("infotexts")
+    first = info.get("index_of_first_image", 0)
+    if isinstance(infotexts, list) and isinstance(first, int) and 0 <= first < len(infotexts):
+        text = infotexts[first]
+        return text if isinstance(text, str) and text else None
+    return None

@@ -1,7 +1,8 @@
 """Run folders, image files and the manifest.
 
-PNG bytes are written exactly as the WebUI sent them, so the `parameters` chunk survives for
-PNG Info and image browsers. Every file appears atomically; the manifest is an fsynced
+Image bytes are written exactly as the WebUI sent them, PNG, JPEG or WebP, with the extension
+their signature names, so the embedded infotext survives for PNG Info and image browsers. Every
+file appears atomically; the manifest is an fsynced
 append, one line per image, written when its job ends so a crash never leaves a line for an
 image that a resumed run will write again.
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 from stablenew_tui.atomic import append_line_durable, write_bytes_atomic
 from stablenew_tui.pipeline.jobs import Job, slugify
+from stablenew_tui.webui.images import ReceivedImage
 
 MANIFEST_NAME = "manifest.jsonl"
 
@@ -37,16 +39,16 @@ class RunOutputs:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def image_path(self, stage: str, job: Job) -> Path:
+    def image_path(self, stage: str, job: Job, extension: str) -> Path:
         """Index, seed and a short prompt slug: sortable, unique, and safe on any filesystem."""
-        name = f"{job.index + 1:05d}_{job.seed}_{slugify(job.spec.prompt, 40)}.png"
+        name = f"{job.index + 1:05d}_{job.seed}_{slugify(job.spec.prompt, 40)}{extension}"
         return self.folder / stage / name
 
-    def save_image(self, stage: str, job: Job, png: bytes) -> tuple[Path, str]:
+    def save_image(self, stage: str, job: Job, image: ReceivedImage) -> tuple[Path, str]:
         """Write the bytes as received; returns the path and their sha256."""
-        path = self.image_path(stage, job)
-        write_bytes_atomic(path, png)
-        return path, hashlib.sha256(png).hexdigest()
+        path = self.image_path(stage, job, image.extension)
+        write_bytes_atomic(path, image.data)
+        return path, hashlib.sha256(image.data).hexdigest()
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.folder).as_posix()

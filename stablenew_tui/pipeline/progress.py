@@ -7,8 +7,6 @@ outside its generation lock, so polling never slows the job down.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +16,7 @@ from stablenew_tui.pipeline.cluster import NodeHandle
 from stablenew_tui.pipeline.events import EventStream, StageProgress
 from stablenew_tui.pipeline.jobs import Job, slugify
 from stablenew_tui.webui.errors import WebUIError
+from stablenew_tui.webui.images import base64_bytes, sniff_format
 
 MIN_POLL_INTERVAL = 0.5
 
@@ -73,9 +72,13 @@ class ProgressPoller:
         if self.preview_dir is None or not image:
             return None
         try:
-            data = base64.b64decode(image.split(",", 1)[-1], validate=True)
-        except (binascii.Error, ValueError):
+            data = base64_bytes(image)
+        except ValueError:
             return None
-        path = self.preview_dir / f"{slugify(node)}.png"
+        # Previews come in the server's samples_format, like every image it sends.
+        image_format = sniff_format(data)
+        if image_format is None:
+            return None
+        path = self.preview_dir / f"{slugify(node)}{image_format.extension}"
         write_bytes_atomic(path, data)
         return str(path)

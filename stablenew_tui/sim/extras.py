@@ -1,8 +1,9 @@
-"""The Extras tab over HTTP: upscale one image or a batch, and read a PNG's infotext back.
+"""The Extras tab over HTTP: upscale one image or a batch, and read an image's infotext back.
 
 As in A1111, upscaler "None" leaves the image as it is, an unknown upscaler is an assertion
-failure (500), the source PNG's text chunks survive and the operation is described in an extra
-`postprocessing` chunk and in `html_info`.
+failure (500), the source's infotext (PNG text chunk or EXIF) survives and the operation is
+described in an extra `postprocessing` item and in `html_info`. The result is encoded in the
+`samples_format` of the moment, like every image the API sends (`sim.encoding`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from PIL import Image
 
 from stablenew_tui.sim import images
+from stablenew_tui.sim.encoding import AnswerFormat, encode_picture, read_info
 from stablenew_tui.sim.errors import SimServerError
 from stablenew_tui.sim.infotext import parse_infotext
 from stablenew_tui.sim.models import ExtrasBase
@@ -79,16 +81,21 @@ def _upscaled(source: Image.Image, request: ExtrasBase) -> Image.Image:
     return result
 
 
-def _process(source: Image.Image, request: ExtrasBase, infotext: str) -> str:
-    chunks = images.text_chunks(source)
+def _process(
+    source: Image.Image, request: ExtrasBase, infotext: str, answer_format: AnswerFormat
+) -> str:
+    parameters, items = read_info(source)
+    if parameters:
+        items["parameters"] = parameters
     if infotext:
-        chunks["postprocessing"] = infotext
-    return images.encode_png(_upscaled(source, request), chunks.items())
+        items["postprocessing"] = infotext
+    return encode_picture(_upscaled(source, request), items, answer_format)
 
 
 async def run_extras(sim: SimState, request: ExtrasBase, sources: list[Image.Image]) -> list[str]:
-    """Upscale each source under the queue lock; base64 PNGs in order."""
+    """Upscale each source under the queue lock; base64 images in order."""
     infotext = describe(request)
+    answer_format = AnswerFormat.from_options(sim.options, sim.flavor)
     encoded = []
     async with sim.engine.queued():
         for source in sources:
@@ -97,12 +104,14 @@ async def run_extras(sim: SimState, request: ExtrasBase, sources: list[Image.Ima
                 await sim.engine.spend(width * height / 1e6 * MODEL_SECONDS_PER_MEGAPIXEL)
             elif request.upscaler_1 != "None":
                 await sim.engine.spend(FAST_SECONDS_PER_MEGAPIXEL)
-            encoded.append(await asyncio.to_thread(_process, source, request, infotext))
+            encoded.append(
+                await asyncio.to_thread(_process, source, request, infotext, answer_format)
+            )
     return encoded
 
 
 def png_info(encoded: str) -> dict[str, Any]:
     image = images.decode_image(encoded.strip())
-    items = images.text_chunks(image)
-    infotext = items.pop("parameters", "") or ""
+    infotext, items = read_info(image)
+    infotext = infotext or ""
     return {"info": infotext, "items": items, "parameters": parse_infotext(infotext)}

@@ -15,13 +15,14 @@ from typing import Any
 from PIL import Image
 
 from stablenew_tui.sim import images
+from stablenew_tui.sim.encoding import AnswerFormat, encode_picture
 from stablenew_tui.sim.engine import PreviewSource
 from stablenew_tui.sim.errors import SimServerError
 from stablenew_tui.sim.infotext import build_infotext
 from stablenew_tui.sim.plan import JobPlan
 from stablenew_tui.sim.state import SimState
 
-# An encoded PNG and, while a grid may still need it, the picture itself.
+# An encoded image and, while a grid may still need it, the picture itself.
 Picture = tuple[str, Image.Image | None]
 
 
@@ -33,22 +34,27 @@ async def run_job(sim: SimState, plan: JobPlan) -> dict[str, Any]:
     req = plan.request
     engine = sim.engine
     async with engine.queued():
+        # The servers encode the answer after process_images has put overridden options back
+        # (A1111 `modules/api/api.py` text2imgapi), so an overridden format shows only if kept.
+        kept = {} if req.override_settings_restore_afterwards else plan.overrides
+        answer_format = AnswerFormat.from_options({**sim.options, **kept}, sim.flavor)
         saved = {key: sim.options[key] for key in plan.overrides if key in sim.options}
         sim.options.update(plan.overrides)
         try:
             engine.begin(f"scripts_{plan.kind}", req.n_iter * (2 if plan.hires else 1))
             try:
                 await sim.load_wanted_weights()
-                pictures, infotexts = await _run_batches(sim, plan)
+                pictures, infotexts = await _run_batches(sim, plan, answer_format)
                 grid_first = (
                     req.save_images
                     and len(pictures) >= 2
                     and bool(sim.options.get("return_grid") or sim.options.get("grid_save"))
                 )
                 if grid_first:
-                    pictures.insert(
-                        0, await asyncio.to_thread(_encode_grid, pictures, infotexts[0])
+                    grid = await asyncio.to_thread(
+                        _encode_grid, pictures, _embedded(sim, infotexts[0]), answer_format
                     )
+                    pictures.insert(0, grid)
                     infotexts.insert(0, infotexts[0])
                 # Built before the overrides are restored: it reports what the job ran with.
                 info = _info(sim, plan, infotexts, engine.state.job_timestamp, int(grid_first))
@@ -70,7 +76,9 @@ async def run_job(sim: SimState, plan: JobPlan) -> dict[str, Any]:
     }
 
 
-async def _run_batches(sim: SimState, plan: JobPlan) -> tuple[list[Picture], list[str]]:
+async def _run_batches(
+    sim: SimState, plan: JobPlan, answer_format: AnswerFormat
+) -> tuple[list[Picture], list[str]]:
     req, engine, hires = plan.request, sim.engine, plan.hires
     batch_size = max(req.batch_size, 1)
     model_key = sim.loaded_checkpoint.relative_path
@@ -103,8 +111,9 @@ async def _run_batches(sim: SimState, plan: JobPlan) -> tuple[list[Picture], lis
                 plan.prompts[index], plan.negative_prompts[index], _params(sim, plan, index)
             )
             encoded = await asyncio.to_thread(
-                _render, plan, index, model_key, drawn_size, fraction, text, sim.options
-            )
+                _render, plan, index, model_key, drawn_size, fraction,
+                _embedded(sim, text), answer_format,
+            )  # fmt: skip
             pictures.append(encoded)
             infotexts.append(text)
     return pictures, infotexts
@@ -116,8 +125,8 @@ def _render(
     model_key: str,
     size: tuple[int, int],
     fraction: float,
-    infotext: str,
-    options: dict[str, Any],
+    embedded: dict[str, str],
+    answer_format: AnswerFormat,
 ) -> Picture:
     picture = images.draw_scene(plan.prompts[index], plan.seeds[index], *size, model_key)
     if plan.init_images:
@@ -125,14 +134,22 @@ def _render(
         init = images.fit(init, *size, plan.request.resize_mode)
         picture = images.blend_into(init, picture, plan.request.denoising_strength)
     picture = images.unfinished(picture, fraction)
-    chunks = [("parameters", infotext)] if options.get("enable_pnginfo", True) else []
+    encoded = encode_picture(picture, embedded, answer_format)
     # Pictures are kept only while a grid may need them: a long batch would pile up otherwise.
-    return images.encode_png(picture, chunks), picture if plan.request.save_images else None
+    return encoded, picture if plan.request.save_images else None
 
 
-def _encode_grid(pictures: list[Picture], infotext: str) -> Picture:
+def _encode_grid(
+    pictures: list[Picture], embedded: dict[str, str], answer_format: AnswerFormat
+) -> Picture:
     sheet = images.grid([picture for _, picture in pictures if picture is not None])
-    return images.encode_png(sheet, [("parameters", infotext)]), None
+    return encode_picture(sheet, embedded, answer_format), None
+
+
+def _embedded(sim: SimState, infotext: str) -> dict[str, str]:
+    """The info a picture carries into the encoder: its infotext, where `enable_pnginfo` is on
+    (A1111 `modules/processing.py` sets image.info["parameters"] for images and the grid)."""
+    return {"parameters": infotext} if sim.options.get("enable_pnginfo", True) else {}
 
 
 def _params(sim: SimState, plan: JobPlan, index: int) -> dict[str, Any]:

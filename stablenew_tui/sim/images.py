@@ -3,7 +3,7 @@
 The same prompt, seed, size and model always give the same pixels; each prompt word becomes a
 shape whose kind and colour come from a hash of the word, so different prompts look different at
 a glance, and the seed moves things around. Drawing is plain Pillow and cheap (a few ms for
-512×512), and PNGs are written with a fast compression level: benchmarks push thousands through.
+512×512): benchmarks push thousands through. `sim.encoding` puts them on the wire.
 """
 
 from __future__ import annotations
@@ -15,13 +15,11 @@ import hashlib
 import io
 import random
 import re
-from collections.abc import Iterable
 
-from PIL import Image, ImageDraw, ImageFilter, ImageOps, PngImagePlugin
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 from stablenew_tui.sim.errors import SimHTTPError
 
-PNG_COMPRESS_LEVEL = 1
 # Words every prompt has: they would make every picture share the same shapes.
 _STOPWORDS = frozenset(
     ("and", "the", "with", "for", "from", "are", "very", "highly", "best", "quality", "lora")
@@ -150,16 +148,6 @@ def grid(images: list[Image.Image]) -> Image.Image:
     return sheet
 
 
-def encode_png(image: Image.Image, text_chunks: Iterable[tuple[str, str]] = ()) -> str:
-    """Base64 PNG (no data: prefix) with the given tEXt chunks."""
-    info = PngImagePlugin.PngInfo()
-    for key, value in text_chunks:
-        info.add_text(key, value)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL, pnginfo=info)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def decode_image(encoded: str) -> Image.Image:
     """A request's base64 image (a data: URL is accepted); 500 "Invalid encoded image" if not."""
     try:
@@ -170,8 +158,3 @@ def decode_image(encoded: str) -> Image.Image:
     except (OSError, ValueError, binascii.Error, IndexError) as error:
         raise SimHTTPError(500, "Invalid encoded image") from error
     return image
-
-
-def text_chunks(image: Image.Image) -> dict[str, str]:
-    """The PNG text chunks of a decoded image (its infotext is under "parameters")."""
-    return {k: v for k, v in image.info.items() if isinstance(k, str) and isinstance(v, str)}

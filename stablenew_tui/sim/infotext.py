@@ -1,4 +1,5 @@
-"""A1111's infotext: the text in a PNG's `parameters` chunk and in `info["infotexts"]`.
+"""A1111's infotext: the text in an image's `parameters` (a PNG text chunk, or the JPEG/WebP
+EXIF UserComment) and in `info["infotexts"]`.
 
     <prompt>
     Negative prompt: <negative prompt>

@@ -135,6 +135,9 @@ def default_options(flavor: Flavor, catalog: Catalog, *, preview: bool) -> dict[
     if flavor.name == "sdnext":
         options.update(
             {
+                # SD.Next `modules/ui_definitions.py`: images are JPEG out of the box.
+                "samples_format": "jpg",
+                "jpeg_quality": 90,
                 "sd_backend": "diffusers",
                 "diffusers_pipeline": "Autodetect",
                 "diffusers_move_base": False,

@@ -9,6 +9,7 @@ from fastapi import Body, FastAPI
 
 from stablenew_tui.sim import images
 from stablenew_tui.sim.catalog import LATENT_UPSCALE_MODES
+from stablenew_tui.sim.encoding import AnswerFormat, encode_picture
 from stablenew_tui.sim.errors import SimServerError
 from stablenew_tui.sim.samplers import SCHEDULERS, samplers_for
 from stablenew_tui.sim.state import REFRESH_SECONDS, SimState
@@ -179,8 +180,11 @@ def _preview(sim: SimState) -> str | None:
         width, height = max(source.width // 4, 8), max(source.height // 4, 8)
         small = images.draw_scene(source.prompt, source.seed, width, height, source.model)
         state.preview_cache.clear()
-        state.preview_cache[key] = images.encode_png(
-            images.unfinished(small, reached / state.sampling_steps)
+        # Encoded like any answer image (A1111 `modules/api/api.py` progressapi).
+        state.preview_cache[key] = encode_picture(
+            images.unfinished(small, reached / state.sampling_steps),
+            {},
+            AnswerFormat.from_options(sim.options, sim.flavor),
         )
     return state.preview_cache[key]
 

@@ -2,7 +2,8 @@
 
 An input is a run folder (its final stage), a plain folder of images, or an image file. A run
 folder holds one subfolder per stage and a `manifest.jsonl`, one JSON object per written file
-with its `stage`, its `path` relative to the run folder and its `job_index`.
+with its `stage`, its `path` relative to the run folder and its job `index`. Images may be
+PNG, JPEG or WebP, as the WebUI sent them.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def _frames_from_manifest(run: Path) -> list[Path]:
             raise InputError(
                 f"lists {relative}, which does not exist", source=str(manifest), line=line_number
             )
-        order = entry.get("job_index", entry.get("order"))
+        order = entry.get("index")
         by_stage.setdefault(stage, []).append((order if isinstance(order, int) else None, image))
     if not by_stage:
         return []

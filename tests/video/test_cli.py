@@ -12,7 +12,7 @@ import pytest
 
 from stablenew_tui.cli import main
 from tests.conftest import REPO_ROOT
-from tests.video.conftest import BLUE, GREEN, RED, MakeFrames, probe
+from tests.video.conftest import BLUE, GREEN, RED, MakeFrames, close_to, frame_pixels, probe
 
 
 def test_encodes_and_says_what_it_wrote(make_frames: MakeFrames, tmp_path, capsys):
@@ -92,3 +92,13 @@ def test_ctrl_c_cancels_with_130_and_leaves_nothing(make_frames: MakeFrames, tmp
     assert process.returncode == 130, err
     assert list(out_dir.iterdir()) == [] and list(work_root.iterdir()) == []
     assert "Traceback" not in err
+
+
+def test_jpeg_and_webp_frames_as_a_webui_sends_them(make_frames: MakeFrames, tmp_path, capsys):
+    make_frames([RED, GREEN, BLUE], names=["00001.jpg", "00002.webp", "00003.webp"])
+    out = tmp_path / "clip.mp4"
+    argv = ["video", str(tmp_path / "frames"), "--out", str(out), "--fps", "4"]
+    assert main(argv) == 0, capsys.readouterr().err
+    assert probe(out).frames == 12
+    for frame, colour in ((1, RED), (5, GREEN), (9, BLUE)):
+        assert close_to(frame_pixels(out, frame).getpixel((32, 32)), colour)

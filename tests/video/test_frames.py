@@ -52,12 +52,12 @@ def test_run_folder_with_manifest_takes_the_last_stage_in_job_order(
     _write_manifest(
         run,
         [
-            {"stage": "txt2img", "path": "txt2img/b.png", "job_index": 1},
-            {"stage": "txt2img", "path": "txt2img/a.png", "job_index": 0},
-            {"stage": "upscale", "path": "upscale/b.png", "job_index": 1},
-            {"stage": "txt2img", "path": "txt2img/c.png", "job_index": 2},
-            {"stage": "upscale", "path": "upscale/c.png", "job_index": 2},
-            {"stage": "upscale", "path": "upscale/a.png", "job_index": 0},
+            {"stage": "txt2img", "path": "txt2img/b.png", "index": 1},
+            {"stage": "txt2img", "path": "txt2img/a.png", "index": 0},
+            {"stage": "upscale", "path": "upscale/b.png", "index": 1},
+            {"stage": "txt2img", "path": "txt2img/c.png", "index": 2},
+            {"stage": "upscale", "path": "upscale/c.png", "index": 2},
+            {"stage": "upscale", "path": "upscale/a.png", "index": 0},
             {"stage": "video", "path": "video.mp4"},
         ],
     )
@@ -83,7 +83,7 @@ def test_manifest_torn_last_line_is_ignored_but_a_bad_middle_line_is_not(
 ):
     run = tmp_path / "run"
     make_frames([RED], folder="run/txt2img", names=["a.png"])
-    good = json.dumps({"stage": "txt2img", "path": "txt2img/a.png", "job_index": 0})
+    good = json.dumps({"stage": "txt2img", "path": "txt2img/a.png", "index": 0})
     (run / "manifest.jsonl").write_text(f'{good}\n{{"stage": "txt2im')
     assert [path.name for path in collect_frames(run)] == ["a.png"]
     (run / "manifest.jsonl").write_text(f"{good}\nnot json\n{good}\n")
@@ -94,7 +94,7 @@ def test_manifest_torn_last_line_is_ignored_but_a_bad_middle_line_is_not(
 def test_manifest_naming_a_missing_image_is_an_error(make_frames: MakeFrames, tmp_path):
     run = tmp_path / "run"
     make_frames([RED], folder="run/txt2img", names=["a.png"])
-    _write_manifest(run, [{"stage": "txt2img", "path": "txt2img/gone.png", "job_index": 0}])
+    _write_manifest(run, [{"stage": "txt2img", "path": "txt2img/gone.png", "index": 0}])
     with pytest.raises(InputError, match=r"manifest.jsonl:1: lists txt2img/gone.png"):
         collect_frames(run)
 
