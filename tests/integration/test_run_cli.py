@@ -35,7 +35,8 @@ async def stablenew_async(*args: str) -> asyncio.subprocess.Process:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["no-such-pack"], "no pack file or pack named 'no-such-pack'"),
+        (["no-such-pack"], "no pack named 'no-such-pack' in "),
+        (["a {red|blue} fox"], "use --prompt for prompt text"),
         (["--prompt", "x", "--size", "big"], "--size 'big': expected WIDTHxHEIGHT"),
         (["--prompt", "x", "--stages", "txt2img,paint"], "unknown stage 'paint'"),
         (["--prompt", "x", "--steps", "0"], "txt2img.steps: Input should be greater than"),

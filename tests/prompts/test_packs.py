@@ -15,7 +15,7 @@ from stablenew_tui.prompts import (
     load_pack,
     pack_folders,
 )
-from stablenew_tui.prompts.packs import EXAMPLE_PACKS
+from stablenew_tui.prompts.wildcards import EXAMPLE_WILDCARDS
 
 from .conftest import write_files
 
@@ -177,7 +177,7 @@ def test_unknown_pack_suggests_names(tmp_path):
 def test_example_packs_load_and_expand_with_example_wildcards():
     from stablenew_tui.prompts import PromptSampler, WildcardLibrary
 
-    library = WildcardLibrary([EXAMPLE_PACKS.parent / "wildcards"])
+    library = WildcardLibrary([EXAMPLE_WILDCARDS])
     infos = discover_packs(pack_folders())
     assert {info.path.suffix for info in infos} == {".txt", ".tsv", ".toml", ".json"}
     for info in infos:
