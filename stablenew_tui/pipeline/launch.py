@@ -48,6 +48,9 @@ class RunRequest:
     prompt_seed: int | None = None  # None: each prompt is drawn with its image's seed
     max_prompts: int = DEFAULT_MAX_PROMPTS  # combinatorial cap, per template
     output_root: Path | None = None
+    # The base seed when the settings leave it random (-1), e.g. the one the TUI previewed
+    # the prompt with. It is not a setting: the run keeps -1, so it is never remembered.
+    random_seed: int | None = None
 
 
 @dataclass
@@ -115,7 +118,7 @@ class RunLauncher:
         settings = merge_settings(*layers)
         if request.locks and len(source.entries) > 1:
             raise InputError("locks apply to one template, not to a pack of several")
-        base_seed = choose_base_seed(settings)
+        base_seed = choose_base_seed(settings, drawn=request.random_seed)
         job_prompts = expand_entries(
             source.entries,
             images_per_prompt=settings.images_per_prompt,

@@ -8,14 +8,16 @@ import os
 import signal
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from stablenew_tui.learning.records import read_records
 from stablenew_tui.paths import AppPaths
+from stablenew_tui.pipeline.lastrun import LAST_RUN_NAME
 from stablenew_tui.sim import SimServer
-from tests.integration.pipeline_helpers import manifest
+from tests.integration.pipeline_helpers import manifest, posted
 
 STABLENEW = [sys.executable, "-m", "stablenew_tui"]
 
@@ -188,3 +190,37 @@ def test_output_cut_short_by_its_reader_is_not_a_traceback():
     _, stderr = reader.communicate(timeout=60)
     assert "Traceback" not in stderr.decode()
     assert reader.returncode in (0, 141)
+
+
+async def _small_run(sim, *args: str) -> tuple[int, str]:
+    process = await stablenew_async("run", "--node", sim.url, "--size", "64x64", *args)
+    stdout, stderr = await process.communicate()
+    return process.returncode, stdout.decode() + stderr.decode()
+
+
+def _last_run_settings() -> dict:
+    path = AppPaths.from_environment().data_dir / LAST_RUN_NAME
+    return tomllib.loads(path.read_text(encoding="utf-8"))["settings"]
+
+
+async def test_a_seed_flag_is_remembered_and_a_run_reusing_it_says_so(sim):
+    code, _ = await _small_run(sim, "--prompt", "a fox", "--steps", "2", "--seed", "123")
+    assert code == 0 and _last_run_settings()["txt2img"]["seed"] == 123
+    code, output = await _small_run(sim, "--prompt", "a fox")
+    assert code == 0, output
+    assert "seed 123, remembered from the last run; --seed -1 draws a random one" in output
+    code, output = await _small_run(sim, "--prompt", "a fox", "--seed", "-1")
+    assert code == 0 and "remembered from the last run" not in output
+    assert _last_run_settings()["txt2img"]["seed"] == -1, "a random seed is never remembered"
+    code, output = await _small_run(sim, "--prompt", "a fox")
+    assert code == 0 and "remembered from the last run" not in output
+    seeds = [body["seed"] for body in posted(sim, "txt2img")]
+    assert seeds[:2] == [123, 123]
+    assert 123 not in seeds[2:] and seeds[2] != seeds[3]
+
+
+async def test_the_last_run_is_saved_when_the_run_ends_even_without_an_image(sim):
+    sim.faults.oom_next(1, path="txt2img")
+    code, output = await _small_run(sim, "--prompt", "a fox", "--steps", "9")
+    assert code == 1, output
+    assert _last_run_settings()["txt2img"]["steps"] == 9
