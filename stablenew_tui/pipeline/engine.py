@@ -203,7 +203,8 @@ class Engine:
             return await self._node_trouble(run, runner, error)
         except WebUIError as error:
             # Out of memory included: the same job on the same node would fail the same way.
-            self._fail(runner, str(error))
+            # The reason leaves the node out: every line that shows it names the node already.
+            self._fail(runner, error.message)
             return True
         except Exception as error:  # a bug must cost one job, never the run
             log.exception("job %s failed unexpectedly", job.id)
@@ -250,17 +251,17 @@ class Engine:
             error, WebUIUnauthorized
         )
         if retry or isinstance(error, WebUIUnauthorized):
-            self.queue.requeue(job.id, str(error))
+            self.queue.requeue(job.id, error.message)
         else:
-            self._fail(runner, str(error))
+            self._fail(runner, error.message)
             return True
         self.events.publish(
-            JobFailed(job.id, job.index, handle.name, runner.stage, str(error), True)
+            JobFailed(job.id, job.index, handle.name, runner.stage, error.message, True)
         )
         if isinstance(error, WebUIUnauthorized):
-            self.events.publish(NodeStatus(handle.name, "DISCONNECTED", str(error)))
+            self.events.publish(NodeStatus(handle.name, "DISCONNECTED", error.message))
             return False
-        return await self._wait_for_node(handle, str(error))
+        return await self._wait_for_node(handle, error.message)
 
     async def _wait_for_node(self, handle: NodeHandle, reason: str) -> bool:
         self.events.publish(NodeStatus(handle.name, "DISCONNECTED", reason))

@@ -48,7 +48,7 @@ def load_last_run(path: Path) -> LastRun:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return LastRun()
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as error:
         return LastRun(warnings=[f"{path}: ignored, not readable ({error})"])
     warnings: list[str] = []
     settings = _known_only(data.get("settings", {}), PipelineSettings, "settings", warnings, path)

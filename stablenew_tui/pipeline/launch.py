@@ -23,9 +23,16 @@ from stablenew_tui.pipeline.lastrun import LAST_RUN_NAME, load_last_run
 from stablenew_tui.pipeline.outputs import new_run_folder
 from stablenew_tui.pipeline.prompt_plan import DEFAULT_MAX_PROMPTS, TemplateEntry, expand_entries
 from stablenew_tui.pipeline.queue import JobQueue
-from stablenew_tui.pipeline.settings import PipelineSettings, SettingsLayer, merge_settings
+from stablenew_tui.pipeline.settings import (
+    PipelineSettings,
+    SettingsLayer,
+    layer_problem,
+    merge_settings,
+)
 from stablenew_tui.pipeline.validate import check_names
 from stablenew_tui.prompts import (
+    Pack,
+    PackError,
     SamplingMode,
     SegmentLocks,
     WildcardLibrary,
@@ -113,6 +120,8 @@ class RunLauncher:
         ]
 
     async def prepare(self, request: RunRequest) -> PreparedRun:
+        if request.max_prompts < 1:
+            raise InputError(f"--max-prompts must be 1 or more, not {request.max_prompts}")
         source = self.prompt_source(request)
         layers = self.settings_layers(source.overrides, request.flags, source.name)
         settings = merge_settings(*layers)
@@ -165,6 +174,7 @@ class RunLauncher:
             return PromptSource(name=request.prompt, entries=[entry])
         if request.pack:
             pack = load_pack(request.pack, self.pack_folders)
+            _check_overrides(pack)
             entries = [
                 TemplateEntry(item.prompt, request.negative or pack.negative_for(item),
                               str(pack.path), item.line)
@@ -175,3 +185,13 @@ class RunLauncher:
             entry = TemplateEntry(self.last_run.prompt, self.last_run.negative)
             return PromptSource(name=self.last_run.prompt, entries=[entry], origin="last run")
         raise InputError("nothing to run: give a PACK or --prompt TEXT")
+
+
+def _check_overrides(pack: Pack) -> None:
+    """A pack's settings that are wrong whatever else is set, named at their line."""
+    problem = layer_problem(dict(pack.overrides))
+    if problem is not None:
+        location, message = problem
+        key = ".".join(str(part) for part in location)
+        line = pack.override_lines.get(location[:2])  # type: ignore[call-overload]
+        raise PackError(f"overrides.{key}: {message}", source=str(pack.path), line=line)

@@ -57,6 +57,7 @@ class Pack:
     prompts: tuple[PackPrompt, ...]
     negative: str = ""  # the pack-wide negative
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    override_lines: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (stage, key)
 
     def negative_for(self, prompt: PackPrompt) -> str:
         """The prompt's own negative followed by the pack-wide one."""
@@ -137,8 +138,9 @@ def load_pack(path_or_name: str | Path, folders: Iterable[str | Path] = ()) -> P
         document = read_document(path, text, _decode(path, text))
         prompts = tuple(PackPrompt(*entry) for entry in document.prompts)
         pack = Pack(
-            document.name or path.stem, path, prompts, document.negative, document.overrides
-        )
+            document.name or path.stem, path, prompts, document.negative, document.overrides,
+            document.override_lines,
+        )  # fmt: skip
     if not pack.prompts:
         raise PackError("the pack holds no prompts", source=str(path), line=1)
     for prompt in pack.prompts:
@@ -184,6 +186,13 @@ def _read(path: Path) -> str:
 
 
 def _decode(path: Path, text: str) -> Any:
+    try:
+        return _decode_by_suffix(path, text)
+    except RecursionError:
+        raise PackError("nested too deeply", source=str(path)) from None
+
+
+def _decode_by_suffix(path: Path, text: str) -> Any:
     if path.suffix == ".json":
         try:
             return json.loads(text)

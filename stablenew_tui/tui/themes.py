@@ -57,7 +57,7 @@ def load_themes(*folders: Path) -> LoadedThemes:
                 spec = _ThemeFile.model_validate(data)
                 theme = Theme(**spec.model_dump())
                 _check_colors(theme)
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as error:
                 loaded.problems.append(f"{path}: not a readable theme file ({error})")
                 continue
             except ValidationError as error:

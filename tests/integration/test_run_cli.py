@@ -45,14 +45,35 @@ async def stablenew_async(*args: str) -> asyncio.subprocess.Process:
         (["--prompt", "x", "--bogus"], "unrecognized arguments: --bogus"),
         ([], "nothing to run"),
         (["--resume"], "nothing to resume"),
+        (["--prompt", "x", "--max-prompts", "0"], "--max-prompts must be 1 or more, not 0"),
+        (["--prompt", "x", "--max-prompts", "-1"], "--max-prompts must be 1 or more, not -1"),
+        (["--prompt", "x", "--cfg", "nan"], "txt2img.cfg_scale: Input should be a finite number"),
+        (["--prompt", "{0$$a|b}"], "prompt:1: template '{0$$a|b}' draws an empty prompt for"),
+        (["{tmp}/deep.json"], "deep.json: nested too deeply"),
+        (["{tmp}/pack.toml"], "pack.toml:4: overrides.txt2img.steps: Input should be a valid"),
+        (["--config", "{tmp}/config.toml", "--prompt", "x"], "config.toml:3: stages.txt2img."),
     ],
 )
-def test_bad_input_exits_2_with_one_line(args, message):
+def test_bad_input_exits_2_with_one_line(args, message, tmp_path):
+    (tmp_path / "deep.json").write_text('{"prompts": ' + "[" * 6000 + "]" * 6000 + "}")
+    (tmp_path / "pack.toml").write_text('prompts = ["x"]\n\n[overrides.txt2img]\nsteps = "many"\n')
+    (tmp_path / "config.toml").write_text('[stages.txt2img]\nsampler = "Euler"\nsteps = "many"\n')
+    args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
     result = stablenew("run", "--node", "http://127.0.0.1:9", *args)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("node", ["127.0.0.1:7860", "localhost:7860"])
+def test_a_node_without_scheme_says_what_to_write(node):
+    result = stablenew("run", "--node", node, "--prompt", "x")
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"stablenew: --node {node}: node URL must start with http:// or https://, "
+        f"e.g. http://{node}\n"
+    )
 
 
 def test_unreachable_node_exits_1_without_traceback():
@@ -224,3 +245,13 @@ async def test_the_last_run_is_saved_when_the_run_ends_even_without_an_image(sim
     code, output = await _small_run(sim, "--prompt", "a fox", "--steps", "9")
     assert code == 1, output
     assert _last_run_settings()["txt2img"]["steps"] == 9
+
+
+async def test_a_failure_line_names_the_node_once(sim):
+    sim.faults.oom_next(1, path="txt2img")
+    code, output = await _small_run(sim, "--prompt", "a fox", "--steps", "2")
+    assert code == 1
+    (line,) = [line for line in output.splitlines() if "FAILED" in line]
+    node = sim.url.removeprefix("http://")
+    assert line.count(node) == 1, line
+    assert f"[{node}] image 1 FAILED in txt2img: txt2img rejected (500): " in line
