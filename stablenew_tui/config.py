@@ -19,12 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 from stablenew_tui.atomic import write_text_atomic
 from stablenew_tui.errors import InputError, first_problem
 from stablenew_tui.paths import AppPaths
+from stablenew_tui.pipeline.settings import layer_problem
 
 PreviewMethod = Literal["auto", "kitty", "sixel", "halfcell", "unicode", "none"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class NodeConfig(_Strict):
@@ -40,8 +41,18 @@ class NodeConfig(_Strict):
     @model_validator(mode="after")
     def _normalize(self) -> NodeConfig:
         parts = urlsplit(self.url.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"url must look like http://host:port, not {redact_url(self.url)!r}")
+        if "://" not in self.url:
+            # Not guessed: the scheme decides whether the traffic (and a password) is encrypted.
+            raise ValueError(
+                "node URL must start with http:// or https://, "
+                f"e.g. http://{redact_url('//' + self.url.strip())[2:]}"
+            )
+        if parts.scheme not in ("http", "https"):
+            raise ValueError(
+                f"node URL must start with http:// or https://, not {redact_url(self.url)!r}"
+            )
+        if not parts.hostname:
+            raise ValueError(f"node URL {redact_url(self.url)!r} names no host")
         # Credentials typed into the URL move into user/password so they never get logged.
         if parts.username or parts.password:
             object.__setattr__(self, "user", self.user or parts.username)
@@ -134,12 +145,23 @@ def parse_config(text: str, *, source: str) -> AppConfig:
         raise InputError(
             f"not valid TOML: {error}", source=source, line=line, column=column
         ) from None
+    except RecursionError:
+        raise InputError("nested too deeply", source=source) from None
     try:
-        return AppConfig.model_validate(data)
+        config = AppConfig.model_validate(data)
     except ValidationError as error:
         location, key, message = first_problem(error)
         line = _line_of_key(text, location)
         raise InputError(f"{key}: {message}", source=source, line=line) from None
+    # [stages] tables are partial: merged with other layers at each run, but a value that is
+    # wrong whatever they hold is reported now, where its line is known.
+    problem = layer_problem(config.stages.model_dump())
+    if problem is not None:
+        location = ("stages", *problem[0])
+        key = ".".join(str(part) for part in location)
+        line = _line_of_key(text, location)
+        raise InputError(f"{key}: {problem[1]}", source=source, line=line)
+    return config
 
 
 def save_config(config: AppConfig, path: Path) -> None:
@@ -172,16 +194,29 @@ def _toml_position(message: str) -> tuple[int | None, int | None]:
 
 
 def _line_of_key(text: str, loc: tuple[Any, ...]) -> int | None:
-    """Best effort: the line where the innermost named key is assigned."""
+    """Best effort: the line where the innermost named key is written, looked for from the
+    header of its nearest enclosing table (`[stages.txt2img]`, the n-th `[[nodes]]`) on."""
     names = [part for part in loc if isinstance(part, str)]
     if not names:
         return None
-    pattern = re.compile(rf"^\s*\"?{re.escape(names[-1])}\"?\s*=")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if pattern.match(line):
-            return number
-    header = re.compile(rf"^\s*\[\[?\s*{re.escape('.'.join(names))}\s*\]\]?")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if header.match(line):
-            return number
-    return None
+    lines = text.splitlines()
+    start = 0
+    for end in range(len(loc), 0, -1):
+        prefix = loc[:end]
+        dotted = ".".join(part for part in prefix if isinstance(part, str))
+        occurrence = prefix[-1] if isinstance(prefix[-1], int) else 0
+        headers = [n for n, line in enumerate(lines) if _table_header(dotted).match(line)]
+        if dotted and len(headers) > occurrence:
+            if end == len(loc):  # the table itself is what is wrong
+                return headers[occurrence] + 1
+            start = headers[occurrence]
+            break
+    key = re.compile(rf"(^|[\s{{,.])\"?{re.escape(names[-1])}\"?\s*=")
+    return next(
+        (n + 1 for n in (*range(start, len(lines)), *range(start)) if key.search(lines[n])), None
+    )
+
+
+def _table_header(dotted: str) -> re.Pattern:
+    """The header of table `dotted`, or of a table inside it (`[a.b]` also opens `a`)."""
+    return re.compile(rf"^\s*\[\[?\s*{re.escape(dotted)}\s*[\].]")

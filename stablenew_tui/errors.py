@@ -6,6 +6,7 @@ It carries where the problem is, so the message can name the file, the line and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -53,10 +54,14 @@ class InputError(StableNewError):
         return text
 
 
-def first_problem(error: ValidationError) -> tuple[tuple[Any, ...], str, str]:
-    """The first thing pydantic found wrong: its location, that location as a dotted key, and
-    a message in plain words ("unknown key" rather than pydantic's "Extra inputs…")."""
-    first = error.errors()[0]
+def first_problem(
+    error: ValidationError, keep: Callable[[tuple[Any, ...]], bool] | None = None
+) -> tuple[tuple[Any, ...], str, str]:
+    """The first thing pydantic found wrong (of those whose location `keep` accepts): its
+    location, that location as a dotted key, and a message in plain words ("unknown key"
+    rather than pydantic's "Extra inputs…")."""
+    problems = error.errors()
+    first = next((p for p in problems if keep is None or keep(tuple(p["loc"]))), problems[0])
     location = tuple(first["loc"])
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":

@@ -1,4 +1,4 @@
-"""Where config, state and images live.
+"""Where config, state and images live, and where the data shipped with the package is.
 
 XDG by default; `STABLENEW_HOME=<dir>` puts everything under one folder, which keeps tests,
 CI and portable installs hermetic.
@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
+
+
+def bundled_data(name: str) -> Path:
+    """A folder shipped inside the package (`themes`, `packs`, `wildcards`), found the same
+    way in a source checkout and in an installed wheel."""
+    # pip installs wheels as plain files, so the package's resources are a real folder.
+    return Path(str(resources.files("stablenew_tui") / "data" / name))
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from stablenew_tui.config import AppConfig, NodeConfig, load_config, redact_url
-from stablenew_tui.errors import InputError
+from stablenew_tui.errors import InputError, first_problem
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.prompts import SamplingMode
 
@@ -80,8 +82,8 @@ def nodes_from(urls: list[str], config: AppConfig) -> list[NodeConfig]:
         for url in urls:
             try:
                 nodes.append(NodeConfig(url=url))
-            except ValueError as error:
-                message = str(error).splitlines()[-1].strip().removeprefix("Value error, ")
+            except ValidationError as error:
+                _, _, message = first_problem(error)
                 raise InputError(f"--node {redact_url(url)}: {message}") from None
         return nodes
     return config.nodes or [NodeConfig(url=DEFAULT_NODE_URL)]

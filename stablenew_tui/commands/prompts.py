@@ -29,13 +29,14 @@ _EXPAND_HELP = f"""\
 Print the prompts a template or a pack expands to, one per line (--json: one object per
 prompt, with each segment's choice, the locks and the prompt seed).
 
-TEMPLATE|PACK is a pack when it is the path of an existing {"/".join(PACK_SUFFIXES)} file
-or the name of a pack in the pack folders (--packs DIR, then examples/packs); anything else
-is template text. Each prompt has its own seed: --seed S gives S, S+1, ... (random when not
-given). --count defaults to 1, and in combinatorial mode to {COMBINATORIAL_CAP}, a cap; with
-a pack it counts per prompt of the pack. Segment indexes for --lock and --pin are those
-`stablenew prompts segments TEMPLATE` lists. Wildcards come from --wildcards DIR, else from
-examples/wildcards."""
+TEMPLATE|PACK is a pack when it is a pack file, a path ending in {", ".join(PACK_SUFFIXES)},
+or one word of name characters (`landscapes`, `styles/ink`) without template syntax; such a
+name must be a pack in the pack folders (--packs DIR, then the example packs), or it is an
+error. Anything else is template text; --prompt TEXT always is. Each prompt has its own seed:
+--seed S gives S, S+1, ... (random when not given). --count defaults to 1, and in
+combinatorial mode to {COMBINATORIAL_CAP}, a cap; with a pack it counts per prompt of the
+pack. Segment indexes for --lock and --pin are those `stablenew prompts segments TEMPLATE`
+lists. Wildcards come from --wildcards DIR, else from the example wildcards."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,7 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=_EXPAND_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    expand.add_argument("source", metavar="TEMPLATE|PACK")
+    expand.add_argument("source", nargs="?", metavar="TEMPLATE|PACK")
+    expand.add_argument("--prompt", metavar="TEXT", help="template text, never read as a pack")
     expand.add_argument("--count", type=int, metavar="N", help="prompts to print (per prompt)")
     expand.add_argument("--seed", type=int, metavar="S", help="seed of the first prompt")
     add_sampling_arguments(expand)
@@ -79,11 +81,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _add_folder_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--wildcards", action="append", default=[], type=Path, metavar="DIR",
-        help="a wildcard folder (repeatable; default: examples/wildcards)",
+        help="a wildcard folder (repeatable; default: the example wildcards)",
     )  # fmt: skip
     parser.add_argument(
         "--packs", action="append", default=[], type=Path, metavar="DIR",
-        help="a pack folder, searched before examples/packs (repeatable)",
+        help="a pack folder, searched before the example packs (repeatable)",
     )  # fmt: skip
 
 
@@ -95,9 +97,11 @@ def _expand(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     library = WildcardLibrary(_wildcard_folders(args.wildcards))
     locks = locks_from_flags(args.lock, args.pin)
-    pack = _pack(args.source, args.packs)
+    if (args.source is None) == (args.prompt is None):
+        raise InputError("give a TEMPLATE or PACK, or --prompt TEXT (one of them)")
+    pack = _pack(args.source, args.packs) if args.prompt is None else None
     if pack is None:
-        template = Template.parse(args.source)
+        template = Template.parse(args.prompt if args.prompt is not None else args.source)
         sampler = PromptSampler(template, library, mode=mode, locks=locks)
         for prompt in sampler.prompts(range(seed, seed + count)):
             _print(prompt, args.json, {})

@@ -97,10 +97,25 @@ async def _run(args: argparse.Namespace) -> int:
                     output_root=args.out,
                 )
                 prepared = await launcher.prepare(request)
+                remembered = _remembered_seed(launcher, prepared, args.seed)
+                if remembered is not None:
+                    reporter.note(
+                        f"seed {remembered}, remembered from the last run; "
+                        "--seed -1 draws a random one"
+                    )
             return await _execute(prepared, reporter)
         finally:
             reporter.close()
             await launcher.aclose()
+
+
+def _remembered_seed(launcher: RunLauncher, prepared, flag: int | None) -> int | None:
+    """The fixed seed this run took from the last run without a --seed: the same seed
+    makes the same images, so the user should know."""
+    remembered = launcher.last_run.settings.get("txt2img", {}).get("seed", -1)
+    if flag is not None or remembered in (-1, None):
+        return None
+    return remembered if prepared.run.settings.txt2img.seed == remembered else None
 
 
 async def _execute(prepared, reporter) -> int:

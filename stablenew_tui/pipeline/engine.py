@@ -32,8 +32,8 @@ from stablenew_tui.pipeline.events import (
     RunStarted,
 )
 from stablenew_tui.pipeline.job_runner import JobRunner
-from stablenew_tui.pipeline.jobs import Job, Run
-from stablenew_tui.pipeline.lastrun import save_last_run
+from stablenew_tui.pipeline.jobs import Job, Run, job_id
+from stablenew_tui.pipeline.lastrun import LAST_RUN_NAME, save_last_run
 from stablenew_tui.pipeline.outputs import RunOutputs
 from stablenew_tui.pipeline.progress import ProgressPoller
 from stablenew_tui.pipeline.queue import JobQueue
@@ -101,7 +101,6 @@ class Engine:
         self._resumed = asyncio.Event()
         self._resumed.set()
         self._run: Run | None = None
-        self._last_run_saved = False
 
     # -- control -------------------------------------------------------------------------
 
@@ -161,9 +160,20 @@ class Engine:
         ended = not self._stop and not counts.get("queued") and not counts.get("running")
         if ended and counts.get("done") and run.settings.enabled("video"):
             await make_run_video(run, self.events, self.records, self.options.ffmpeg)
+        self._remember(run)
         summary = RunSummary(run.id, run.folder, counts, stopped=self._stop)
         self.events.publish(RunFinished(run.id, run.folder, summary.counts, summary.stopped))
         return summary
+
+    def _remember(self, run: Run) -> None:
+        """Save the run's settings and first prompt as the last run, however it ended. A seed
+        drawn at random stays -1 in the settings, so it is never remembered as fixed."""
+        first = self.queue.job(job_id(run.id, 0))
+        if first is None:
+            return
+        spec = first.spec
+        prompt = spec.template if spec.template is not None else spec.prompt
+        save_last_run(self.data_dir / LAST_RUN_NAME, run.settings, prompt, spec.negative)
 
     async def _worker(self, run: Run, handle: NodeHandle, outputs: RunOutputs) -> None:
         while not self._stop:
@@ -193,7 +203,8 @@ class Engine:
             return await self._node_trouble(run, runner, error)
         except WebUIError as error:
             # Out of memory included: the same job on the same node would fail the same way.
-            self._fail(runner, str(error))
+            # The reason leaves the node out: every line that shows it names the node already.
+            self._fail(runner, error.message)
             return True
         except Exception as error:  # a bug must cost one job, never the run
             log.exception("job %s failed unexpectedly", job.id)
@@ -219,15 +230,6 @@ class Engine:
             return True
         runner.write_results(self.records)
         self.queue.finish(job.id, "done")
-        if not self._last_run_saved:
-            spec = job.spec
-            save_last_run(
-                self.data_dir / "last_run.toml",
-                runner.run.settings,
-                spec.template if spec.template is not None else spec.prompt,
-                spec.negative,
-            )
-            self._last_run_saved = True
         paths = [output.path for output in runner.produced]
         overhead_ms = runner.overhead * 1000
         self.events.publish(
@@ -249,17 +251,17 @@ class Engine:
             error, WebUIUnauthorized
         )
         if retry or isinstance(error, WebUIUnauthorized):
-            self.queue.requeue(job.id, str(error))
+            self.queue.requeue(job.id, error.message)
         else:
-            self._fail(runner, str(error))
+            self._fail(runner, error.message)
             return True
         self.events.publish(
-            JobFailed(job.id, job.index, handle.name, runner.stage, str(error), True)
+            JobFailed(job.id, job.index, handle.name, runner.stage, error.message, True)
         )
         if isinstance(error, WebUIUnauthorized):
-            self.events.publish(NodeStatus(handle.name, "DISCONNECTED", str(error)))
+            self.events.publish(NodeStatus(handle.name, "DISCONNECTED", error.message))
             return False
-        return await self._wait_for_node(handle, str(error))
+        return await self._wait_for_node(handle, error.message)
 
     async def _wait_for_node(self, handle: NodeHandle, reason: str) -> bool:
         self.events.publish(NodeStatus(handle.name, "DISCONNECTED", reason))

@@ -60,10 +60,15 @@ class Run(BaseModel):
     paused: bool = False
 
 
-def choose_base_seed(settings: PipelineSettings, rng: random.Random | None = None) -> int:
-    """The seed of a run's first image: the one asked for, or a random one for -1."""
+def choose_base_seed(
+    settings: PipelineSettings, rng: random.Random | None = None, drawn: int | None = None
+) -> int:
+    """The seed of a run's first image: the one asked for; for -1, `drawn` (a seed already
+    drawn at random, say for a preview) or else a new random one. The settings keep -1."""
     if settings.txt2img.seed != -1:
         return settings.txt2img.seed
+    if drawn is not None:
+        return drawn
     return (rng or random.SystemRandom()).randrange(MAX_SEED)
 
 
@@ -86,7 +91,7 @@ def plan_run(
     )  # fmt: skip
     jobs = [
         Job(
-            id=f"{run_id}-{index:05d}",
+            id=job_id(run_id, index),
             run_id=run_id,
             index=index,
             prompt_index=prompt_index,
@@ -97,6 +102,10 @@ def plan_run(
         for index, (prompt_index, spec) in enumerate(job_prompts)
     ]
     return run, jobs
+
+
+def job_id(run_id: str, index: int) -> str:
+    return f"{run_id}-{index:05d}"
 
 
 def job_seed(base_seed: int, index: int) -> int:

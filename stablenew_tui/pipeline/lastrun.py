@@ -1,11 +1,14 @@
 """The last run's settings and prompt, so the next start is warm.
 
-Saved as TOML (atomic) after a run's first successful job; read at start to prefill. Keys this
-version does not know (an older or newer file) are dropped with a warning, never an error.
+Saved as TOML (atomic) when each run ends and when the TUI quits, with the settings in effect;
+read at start to prefill. A seed is remembered only when it was set (a flag, a typed seed, a
+pack's settings): a run whose seed was drawn at random keeps -1. Keys this version does not
+know (an older or newer file) are dropped with a warning, never an error.
 """
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +20,7 @@ from stablenew_tui.atomic import write_text_atomic
 from stablenew_tui.pipeline.settings import PipelineSettings, settings_as_table
 
 LAST_RUN_NAME = "last_run.toml"
+log = logging.getLogger("stablenew.lastrun")
 
 
 @dataclass
@@ -32,7 +36,10 @@ def save_last_run(path: Path, settings: PipelineSettings, prompt: str, negative:
         "prompt": {"text": prompt, "negative": negative},
         "settings": settings_as_table(settings),
     }
-    write_text_atomic(path, tomli_w.dumps(data))
+    try:
+        write_text_atomic(path, tomli_w.dumps(data))
+    except OSError as error:  # a warm start next time is a convenience, not worth a failure
+        log.warning("could not save the last run to %s: %s", path, error)
 
 
 def load_last_run(path: Path) -> LastRun:
@@ -41,7 +48,7 @@ def load_last_run(path: Path) -> LastRun:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return LastRun()
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as error:
         return LastRun(warnings=[f"{path}: ignored, not readable ({error})"])
     warnings: list[str] = []
     settings = _known_only(data.get("settings", {}), PipelineSettings, "settings", warnings, path)

@@ -23,9 +23,16 @@ from stablenew_tui.pipeline.lastrun import LAST_RUN_NAME, load_last_run
 from stablenew_tui.pipeline.outputs import new_run_folder
 from stablenew_tui.pipeline.prompt_plan import DEFAULT_MAX_PROMPTS, TemplateEntry, expand_entries
 from stablenew_tui.pipeline.queue import JobQueue
-from stablenew_tui.pipeline.settings import PipelineSettings, SettingsLayer, merge_settings
+from stablenew_tui.pipeline.settings import (
+    PipelineSettings,
+    SettingsLayer,
+    layer_problem,
+    merge_settings,
+)
 from stablenew_tui.pipeline.validate import check_names
 from stablenew_tui.prompts import (
+    Pack,
+    PackError,
     SamplingMode,
     SegmentLocks,
     WildcardLibrary,
@@ -48,6 +55,9 @@ class RunRequest:
     prompt_seed: int | None = None  # None: each prompt is drawn with its image's seed
     max_prompts: int = DEFAULT_MAX_PROMPTS  # combinatorial cap, per template
     output_root: Path | None = None
+    # The base seed when the settings leave it random (-1), e.g. the one the TUI previewed
+    # the prompt with. It is not a setting: the run keeps -1, so it is never remembered.
+    random_seed: int | None = None
 
 
 @dataclass
@@ -110,12 +120,14 @@ class RunLauncher:
         ]
 
     async def prepare(self, request: RunRequest) -> PreparedRun:
+        if request.max_prompts < 1:
+            raise InputError(f"--max-prompts must be 1 or more, not {request.max_prompts}")
         source = self.prompt_source(request)
         layers = self.settings_layers(source.overrides, request.flags, source.name)
         settings = merge_settings(*layers)
         if request.locks and len(source.entries) > 1:
             raise InputError("locks apply to one template, not to a pack of several")
-        base_seed = choose_base_seed(settings)
+        base_seed = choose_base_seed(settings, drawn=request.random_seed)
         job_prompts = expand_entries(
             source.entries,
             images_per_prompt=settings.images_per_prompt,
@@ -162,6 +174,7 @@ class RunLauncher:
             return PromptSource(name=request.prompt, entries=[entry])
         if request.pack:
             pack = load_pack(request.pack, self.pack_folders)
+            _check_overrides(pack)
             entries = [
                 TemplateEntry(item.prompt, request.negative or pack.negative_for(item),
                               str(pack.path), item.line)
@@ -172,3 +185,13 @@ class RunLauncher:
             entry = TemplateEntry(self.last_run.prompt, self.last_run.negative)
             return PromptSource(name=self.last_run.prompt, entries=[entry], origin="last run")
         raise InputError("nothing to run: give a PACK or --prompt TEXT")
+
+
+def _check_overrides(pack: Pack) -> None:
+    """A pack's settings that are wrong whatever else is set, named at their line."""
+    problem = layer_problem(dict(pack.overrides))
+    if problem is not None:
+        location, message = problem
+        key = ".".join(str(part) for part in location)
+        line = pack.override_lines.get(location[:2])  # type: ignore[call-overload]
+        raise PackError(f"overrides.{key}: {message}", source=str(pack.path), line=line)

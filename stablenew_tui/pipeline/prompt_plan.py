@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stablenew_tui.errors import InputError
 from stablenew_tui.pipeline.jobs import PromptSpec, job_seed
 from stablenew_tui.prompts import (
     PromptSampler,
@@ -61,7 +62,24 @@ def expand_entries(
         first = len(planned)
         seeds = [_prompt_seed(first + n, base_seed, prompt_seed) for n in range(images_per_prompt)]
         planned.extend((prompt_index, _spec(p, entry)) for p in sampler.prompts(seeds))
+    _refuse_empty_prompts(planned, entries)
     return planned
+
+
+def _refuse_empty_prompts(
+    planned: list[tuple[int, PromptSpec]], entries: list[TemplateEntry]
+) -> None:
+    """An empty prompt leaves nothing to guide the image (`{0$$a|b}`, `{|}`): refused before
+    anything is sent."""
+    for job_index, (prompt_index, spec) in enumerate(planned):
+        if not spec.prompt.strip():
+            entry = entries[prompt_index]
+            raise InputError(
+                f"template {entry.text!r} draws an empty prompt for image {job_index + 1} "
+                f"(prompt seed {spec.prompt_seed}): check its counts and empty options",
+                source=entry.source,
+                line=entry.line,
+            )
 
 
 def _prompt_seed(job_index: int, base_seed: int, prompt_seed: int | None) -> int:

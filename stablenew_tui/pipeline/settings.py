@@ -28,7 +28,8 @@ STAGE_ORDER: tuple[StageName, ...] = ("txt2img", "img2img", "upscale", "video")
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # NaN passes no bound and would be reported as out of range; name it for what it is.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class Txt2ImgSettings(_Settings):
@@ -120,6 +121,36 @@ def merge_settings(*layers: SettingsLayer) -> PipelineSettings:
         location, key, message = first_problem(error)
         source = _layer_that_set(location, layers)
         raise InputError(f"{key}: {message}", source=source) from None
+
+
+def layer_problem(table: dict[str, Any]) -> tuple[tuple[Any, ...], str] | None:
+    """The first value of one partial table that is wrong whatever the other layers hold (a
+    type, a range, an unknown key), with its location, so a file can name its line before
+    any merge. Problems between values (a crossfade longer than the image) wait for the merge."""
+    merged: dict[str, Any] = {}
+    _deep_merge(merged, table)
+    try:
+        PipelineSettings.model_validate(merged)
+    except ValidationError as error:
+        written = [tuple(problem["loc"]) for problem in error.errors()]
+        if any(_writes_value(table, loc) for loc in written):
+            location, _, message = first_problem(error, keep=lambda loc: _writes_value(table, loc))
+            return location, message
+    return None
+
+
+def _writes_value(table: dict[str, Any], loc: tuple[Any, ...]) -> bool:
+    """Whether `table` itself holds a value (not a whole table) at `loc`."""
+    node: Any = table
+    for part in loc:
+        if isinstance(node, dict):
+            present = part in node
+        else:
+            present = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if not present:
+            return False
+        node = node[part]
+    return not isinstance(node, dict)
 
 
 def settings_as_table(settings: PipelineSettings) -> dict[str, Any]:

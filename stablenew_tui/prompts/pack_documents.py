@@ -26,6 +26,7 @@ class PackDocument:
     negative: str = ""
     prompts: list[tuple[str, str, int]] = field(default_factory=list)  # prompt, negative, line
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    override_lines: dict[tuple[str, str], int] = field(default_factory=dict)  # (stage, key)
 
 
 class _Lines:
@@ -73,6 +74,11 @@ def read_document(path: Path, text: str, data: Any) -> PackDocument:
         raise lines.error("expected a 'prompts' list", 1)
     document.prompts = _prompts(data["prompts"], lines)
     document.overrides = _overrides(data.get("overrides", {}), lines)
+    document.override_lines = {
+        (stage, key): lines.of_key(key, lines.of_key(stage, lines.of_key("overrides")))
+        for stage, settings in document.overrides.items()
+        for key in settings
+    }
     return document
 
 
@@ -115,4 +121,10 @@ def _overrides(overrides: Any, lines: _Lines) -> dict[str, dict[str, Any]]:
             )
         if not isinstance(settings, dict):
             raise lines.error(f"overrides for '{stage}' must be a table", lines.of_key(stage))
+        for key, value in settings.items():
+            if isinstance(value, dict):  # every stage setting is a value; merging stays flat
+                raise lines.error(
+                    f"overrides.{stage}.{key}: expected a value, not a table",
+                    lines.of_key(key, lines.of_key(stage, lines.of_key("overrides"))),
+                )
     return {stage: dict(settings) for stage, settings in overrides.items()}

@@ -31,14 +31,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stablenew_tui.errors import InputError
+from stablenew_tui.paths import bundled_data
 from stablenew_tui.prompts.errors import PackError
+from stablenew_tui.prompts.grammar import has_constructs
 from stablenew_tui.prompts.pack_documents import read_document
 from stablenew_tui.prompts.template import Template
 
 PACK_SUFFIXES = (".toml", ".json", ".txt", ".tsv")
-EXAMPLE_PACKS = Path(__file__).resolve().parents[2] / "examples" / "packs"
+EXAMPLE_PACKS = bundled_data("packs")
 _DRIVE = re.compile(r"[A-Za-z]:")
+_PACK_NAME = re.compile(r"[\w.-]+(?:/[\w.-]+)*")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Pack:
     prompts: tuple[PackPrompt, ...]
     negative: str = ""  # the pack-wide negative
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    override_lines: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (stage, key)
 
     def negative_for(self, prompt: PackPrompt) -> str:
         """The prompt's own negative followed by the pack-wide one."""
@@ -73,10 +76,7 @@ class PackInfo:
 
 def pack_folders(extra: Iterable[str | Path] = ()) -> list[Path]:
     """`extra` folders first, then the example packs shipped with StableNew."""
-    folders = [Path(folder) for folder in extra]
-    if EXAMPLE_PACKS.is_dir():
-        folders.append(EXAMPLE_PACKS)
-    return folders
+    return [*(Path(folder) for folder in extra), EXAMPLE_PACKS]
 
 
 def discover_packs(folders: Iterable[str | Path]) -> list[PackInfo]:
@@ -123,6 +123,8 @@ def load_pack(path_or_name: str | Path, folders: Iterable[str | Path] = ()) -> P
     folders = list(folders)
     path = Path(path_or_name)
     if not is_pack_file(path):
+        if path.is_absolute() and path.suffix in PACK_SUFFIXES:
+            raise PackError("no such pack file; use --prompt for prompt text", source=str(path))
         info = find_pack(str(path_or_name), folders)
         if info is None:
             raise PackError(_not_found(str(path_or_name), folders))
@@ -136,8 +138,9 @@ def load_pack(path_or_name: str | Path, folders: Iterable[str | Path] = ()) -> P
         document = read_document(path, text, _decode(path, text))
         prompts = tuple(PackPrompt(*entry) for entry in document.prompts)
         pack = Pack(
-            document.name or path.stem, path, prompts, document.negative, document.overrides
-        )
+            document.name or path.stem, path, prompts, document.negative, document.overrides,
+            document.override_lines,
+        )  # fmt: skip
     if not pack.prompts:
         raise PackError("the pack holds no prompts", source=str(path), line=1)
     for prompt in pack.prompts:
@@ -145,25 +148,29 @@ def load_pack(path_or_name: str | Path, folders: Iterable[str | Path] = ()) -> P
     return pack
 
 
-def pack_named(source: str, folders: Iterable[str | Path]) -> Pack | None:
-    """The pack `source` names (a pack file, or a pack's name in `folders`); None when it is
-    not a pack at all, i.e. template text."""
-    folders = list(folders)
+def looks_like_pack(source: str) -> bool:
+    """Whether `source` refers to a pack rather than being prompt text: an existing pack file,
+    a path with a pack suffix, or one word of name characters (`landscapes`, `styles/ink`).
+    Text with a template construct (`{a|b}`, `__name__`) is always prompt text."""
     if is_pack_file(Path(source)):
-        return load_pack(source, folders)
-    try:
-        info = find_pack(source, folders)
-    except InputError:
-        return None  # not even a valid pack name: template text
-    return load_pack(info.path, folders) if info else None
+        return True
+    if has_constructs(source):
+        return False
+    return _PACK_NAME.fullmatch(source) is not None or Path(source).suffix in PACK_SUFFIXES
+
+
+def pack_named(source: str, folders: Iterable[str | Path]) -> Pack | None:
+    """The pack `source` refers to, or None when it is prompt text (see `looks_like_pack`).
+    A name that refers to no pack is an error, never prompt text."""
+    return load_pack(source, folders) if looks_like_pack(source) else None
 
 
 def _not_found(name: str, folders: list) -> str:
     names = [info.name for info in discover_packs(folders)]
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     where = ", ".join(str(folder) for folder in folders) or "no pack folders"
-    hint = f"; closest names: {', '.join(close)}" if close else ""
-    return f"no pack file or pack named '{name}' (looked in {where}){hint}"
+    hint = f" (closest names: {', '.join(close)})" if close else ""
+    return f"no pack named '{name}' in {where}{hint}; use --prompt for prompt text"
 
 
 def _read(path: Path) -> str:
@@ -179,6 +186,13 @@ def _read(path: Path) -> str:
 
 
 def _decode(path: Path, text: str) -> Any:
+    try:
+        return _decode_by_suffix(path, text)
+    except RecursionError:
+        raise PackError("nested too deeply", source=str(path)) from None
+
+
+def _decode_by_suffix(path: Path, text: str) -> Any:
     if path.suffix == ".json":
         try:
             return json.loads(text)

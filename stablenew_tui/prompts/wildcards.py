@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from itertools import accumulate
 from pathlib import Path
 
+from stablenew_tui.paths import bundled_data
 from stablenew_tui.prompts.errors import Origin, WildcardFileError
 from stablenew_tui.prompts.grammar import Sequence, Wildcard, has_constructs, parse_sequence
 from stablenew_tui.prompts.wildcard_files import (
@@ -30,15 +31,13 @@ from stablenew_tui.prompts.wildcard_files import (
     read_text_file,
 )
 
-EXAMPLE_WILDCARDS = Path(__file__).resolve().parents[2] / "examples" / "wildcards"
+EXAMPLE_WILDCARDS = bundled_data("wildcards")
 
 
 def wildcard_folders(configured: Iterable[str | Path] = ()) -> list[Path]:
     """The configured folders; the bundled examples when none are configured."""
     folders = [Path(folder).expanduser() for folder in configured]
-    if folders:
-        return folders
-    return [EXAMPLE_WILDCARDS] if EXAMPLE_WILDCARDS.is_dir() else []
+    return folders or [EXAMPLE_WILDCARDS]
 
 
 class WildcardValues:

@@ -39,6 +39,12 @@ class StableNewApp(App):
         self._apply_keymap()
         self.push_screen(MainScreen(self.services))
 
+    async def action_quit(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.remember_session()
+        await super().action_quit()
+
     async def on_unmount(self) -> None:
         await self.services.aclose()
 

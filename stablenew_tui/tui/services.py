@@ -16,6 +16,7 @@ from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.dispatcher import RunDispatcher
 from stablenew_tui.pipeline.engine import EngineOptions
 from stablenew_tui.pipeline.events import EventStream
+from stablenew_tui.pipeline.lastrun import LAST_RUN_NAME, save_last_run
 from stablenew_tui.pipeline.launch import RunLauncher
 from stablenew_tui.pipeline.monitor import NodeMonitor
 from stablenew_tui.pipeline.settings import PipelineSettings, merge_settings, settings_as_table
@@ -62,6 +63,15 @@ class TuiServices:
             self.warnings.append(f"settings: {error}; starting from the defaults")
             settings = PipelineSettings()
         return settings_as_table(settings)
+
+    def remember(self, flags: dict, prompt: str, negative: str) -> None:
+        """Save the session's settings and prompt as the last run, so the next start is warm.
+        Settings that do not merge (an invalid card) leave the remembered ones as they were."""
+        try:
+            settings = merge_settings(*self.launcher.settings_layers({}, flags))
+        except InputError:
+            settings = PipelineSettings.model_validate(self.warm_settings())
+        save_last_run(self.app_paths.data_dir / LAST_RUN_NAME, settings, prompt, negative)
 
     def packs(self):
         return discover_packs(self.launcher.pack_folders)

@@ -1,4 +1,5 @@
-"""Themes are data: TOML files in the project's `themes/` and the user's themes folder.
+"""Themes are data: TOML files shipped in the package (`data/themes`) and in the user's themes
+folder.
 
 A broken file is reported and skipped; a configured theme that does not exist falls back to
 the default. Neither ever stops the app.
@@ -14,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from textual.theme import Theme
 
 from stablenew_tui.errors import first_problem
+from stablenew_tui.paths import bundled_data
 
-BUNDLED_THEMES = Path(__file__).resolve().parents[2] / "themes"
+BUNDLED_THEMES = bundled_data("themes")
 DEFAULT_THEME = "stablenew-dark"
 
 
@@ -55,7 +57,7 @@ def load_themes(*folders: Path) -> LoadedThemes:
                 spec = _ThemeFile.model_validate(data)
                 theme = Theme(**spec.model_dump())
                 _check_colors(theme)
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as error:
                 loaded.problems.append(f"{path}: not a readable theme file ({error})")
                 continue
             except ValidationError as error:

@@ -38,7 +38,7 @@ _MAX_CROSSFADE_FRAMES = 1023
 class VideoSettings(BaseModel):
     """How to turn a sequence of images into one video file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     fps: int = Field(24, ge=1, le=120, description="output frames per second")
     seconds_per_image: float = Field(1.0, gt=0.0, le=60.0)

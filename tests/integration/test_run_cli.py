@@ -8,14 +8,16 @@ import os
 import signal
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from stablenew_tui.learning.records import read_records
 from stablenew_tui.paths import AppPaths
+from stablenew_tui.pipeline.lastrun import LAST_RUN_NAME
 from stablenew_tui.sim import SimServer
-from tests.integration.pipeline_helpers import manifest
+from tests.integration.pipeline_helpers import manifest, posted
 
 STABLENEW = [sys.executable, "-m", "stablenew_tui"]
 
@@ -35,21 +37,43 @@ async def stablenew_async(*args: str) -> asyncio.subprocess.Process:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["no-such-pack"], "no pack file or pack named 'no-such-pack'"),
+        (["no-such-pack"], "no pack named 'no-such-pack' in "),
+        (["a {red|blue} fox"], "use --prompt for prompt text"),
         (["--prompt", "x", "--size", "big"], "--size 'big': expected WIDTHxHEIGHT"),
         (["--prompt", "x", "--stages", "txt2img,paint"], "unknown stage 'paint'"),
         (["--prompt", "x", "--steps", "0"], "txt2img.steps: Input should be greater than"),
         (["--prompt", "x", "--bogus"], "unrecognized arguments: --bogus"),
         ([], "nothing to run"),
         (["--resume"], "nothing to resume"),
+        (["--prompt", "x", "--max-prompts", "0"], "--max-prompts must be 1 or more, not 0"),
+        (["--prompt", "x", "--max-prompts", "-1"], "--max-prompts must be 1 or more, not -1"),
+        (["--prompt", "x", "--cfg", "nan"], "txt2img.cfg_scale: Input should be a finite number"),
+        (["--prompt", "{0$$a|b}"], "prompt:1: template '{0$$a|b}' draws an empty prompt for"),
+        (["{tmp}/deep.json"], "deep.json: nested too deeply"),
+        (["{tmp}/pack.toml"], "pack.toml:4: overrides.txt2img.steps: Input should be a valid"),
+        (["--config", "{tmp}/config.toml", "--prompt", "x"], "config.toml:3: stages.txt2img."),
     ],
 )
-def test_bad_input_exits_2_with_one_line(args, message):
+def test_bad_input_exits_2_with_one_line(args, message, tmp_path):
+    (tmp_path / "deep.json").write_text('{"prompts": ' + "[" * 6000 + "]" * 6000 + "}")
+    (tmp_path / "pack.toml").write_text('prompts = ["x"]\n\n[overrides.txt2img]\nsteps = "many"\n')
+    (tmp_path / "config.toml").write_text('[stages.txt2img]\nsampler = "Euler"\nsteps = "many"\n')
+    args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
     result = stablenew("run", "--node", "http://127.0.0.1:9", *args)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("node", ["127.0.0.1:7860", "localhost:7860"])
+def test_a_node_without_scheme_says_what_to_write(node):
+    result = stablenew("run", "--node", node, "--prompt", "x")
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"stablenew: --node {node}: node URL must start with http:// or https://, "
+        f"e.g. http://{node}\n"
+    )
 
 
 def test_unreachable_node_exits_1_without_traceback():
@@ -187,3 +211,47 @@ def test_output_cut_short_by_its_reader_is_not_a_traceback():
     _, stderr = reader.communicate(timeout=60)
     assert "Traceback" not in stderr.decode()
     assert reader.returncode in (0, 141)
+
+
+async def _small_run(sim, *args: str) -> tuple[int, str]:
+    process = await stablenew_async("run", "--node", sim.url, "--size", "64x64", *args)
+    stdout, stderr = await process.communicate()
+    return process.returncode, stdout.decode() + stderr.decode()
+
+
+def _last_run_settings() -> dict:
+    path = AppPaths.from_environment().data_dir / LAST_RUN_NAME
+    return tomllib.loads(path.read_text(encoding="utf-8"))["settings"]
+
+
+async def test_a_seed_flag_is_remembered_and_a_run_reusing_it_says_so(sim):
+    code, _ = await _small_run(sim, "--prompt", "a fox", "--steps", "2", "--seed", "123")
+    assert code == 0 and _last_run_settings()["txt2img"]["seed"] == 123
+    code, output = await _small_run(sim, "--prompt", "a fox")
+    assert code == 0, output
+    assert "seed 123, remembered from the last run; --seed -1 draws a random one" in output
+    code, output = await _small_run(sim, "--prompt", "a fox", "--seed", "-1")
+    assert code == 0 and "remembered from the last run" not in output
+    assert _last_run_settings()["txt2img"]["seed"] == -1, "a random seed is never remembered"
+    code, output = await _small_run(sim, "--prompt", "a fox")
+    assert code == 0 and "remembered from the last run" not in output
+    seeds = [body["seed"] for body in posted(sim, "txt2img")]
+    assert seeds[:2] == [123, 123]
+    assert 123 not in seeds[2:] and seeds[2] != seeds[3]
+
+
+async def test_the_last_run_is_saved_when_the_run_ends_even_without_an_image(sim):
+    sim.faults.oom_next(1, path="txt2img")
+    code, output = await _small_run(sim, "--prompt", "a fox", "--steps", "9")
+    assert code == 1, output
+    assert _last_run_settings()["txt2img"]["steps"] == 9
+
+
+async def test_a_failure_line_names_the_node_once(sim):
+    sim.faults.oom_next(1, path="txt2img")
+    code, output = await _small_run(sim, "--prompt", "a fox", "--steps", "2")
+    assert code == 1
+    (line,) = [line for line in output.splitlines() if "FAILED" in line]
+    node = sim.url.removeprefix("http://")
+    assert line.count(node) == 1, line
+    assert f"[{node}] image 1 FAILED in txt2img: txt2img rejected (500): " in line

@@ -70,6 +70,35 @@ def test_example_pack_by_name(capsys):
     assert code == 0 and len(out.splitlines()) == 3
 
 
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("landscape", "no pack named 'landscape' in "),
+        ("styles/ink", "no pack named 'styles/ink' in "),
+        ("missing.toml", "no pack named 'missing.toml' in "),
+        ("/no/such.txt", "/no/such.txt: no such pack file"),
+    ],
+)
+def test_a_pack_looking_name_that_is_no_pack_is_an_error(capsys, source, message):
+    code, out, err = _run(capsys, "expand", source)
+    assert code == 2 and out == ""
+    assert message in err
+    assert err.rstrip().endswith("; use --prompt for prompt text")
+
+
+def test_prompt_flag_takes_any_text_as_a_template(capsys, wildcard_dir):
+    code, out, _ = _run(capsys, "expand", "--prompt", "landscape")
+    assert code == 0 and out == "landscape\n"
+    code, out, _ = _run(capsys, "expand", "a {x|y} __colors__", "--wildcards", str(wildcard_dir))
+    assert code == 0 and out.startswith("a ")
+
+
+@pytest.mark.parametrize("argv", [["expand"], ["expand", "portraits", "--prompt", "x"]])
+def test_expand_takes_one_source(capsys, argv):
+    code, _, err = _run(capsys, *argv)
+    assert code == 2 and "one of them" in err
+
+
 def test_segments(capsys):
     code, out, _ = _run(capsys, "segments", "a {x|y} __w__")
     assert code == 0

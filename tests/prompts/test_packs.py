@@ -15,7 +15,7 @@ from stablenew_tui.prompts import (
     load_pack,
     pack_folders,
 )
-from stablenew_tui.prompts.packs import EXAMPLE_PACKS
+from stablenew_tui.prompts.wildcards import EXAMPLE_WILDCARDS
 
 from .conftest import write_files
 
@@ -177,7 +177,7 @@ def test_unknown_pack_suggests_names(tmp_path):
 def test_example_packs_load_and_expand_with_example_wildcards():
     from stablenew_tui.prompts import PromptSampler, WildcardLibrary
 
-    library = WildcardLibrary([EXAMPLE_PACKS.parent / "wildcards"])
+    library = WildcardLibrary([EXAMPLE_WILDCARDS])
     infos = discover_packs(pack_folders())
     assert {info.path.suffix for info in infos} == {".txt", ".tsv", ".toml", ".json"}
     for info in infos:
@@ -185,3 +185,33 @@ def test_example_packs_load_and_expand_with_example_wildcards():
         for entry in pack.prompts:
             sampler = PromptSampler(pack.template(entry), library)
             assert all(prompt.text for prompt in sampler.prompts(range(20)))
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("deep.json", '{"prompts": ' + "[" * 6000 + "]" * 6000 + "}"),
+        ("deep.toml", 'prompts = ["x"]\n[overrides.txt2img]\nsteps = ' + "[" * 6000 + "]" * 6000),
+    ],
+    ids=["json", "toml"],
+)
+def test_a_pack_nested_thousands_of_levels_deep_is_one_error(tmp_path, name, text):
+    error = _pack_error(tmp_path, name, text)
+    assert error.message == "nested too deeply"
+
+
+def test_an_override_that_is_a_table_names_its_line(tmp_path):
+    text = '{\n  "prompts": ["x"],\n  "overrides": {\n    "txt2img": {\n      "a": {"b": 1}\n'
+    error = _pack_error(tmp_path, "p.json", text + "    }\n  }\n}\n")
+    assert (error.line, error.message) == (5, "overrides.txt2img.a: expected a value, not a table")
+
+
+def test_override_lines_are_recorded_per_stage_and_key(tmp_path):
+    text = (
+        'prompts = ["x"]\n[overrides.img2img]\nsteps = 3\n'
+        "[overrides.txt2img]\ncfg_scale = 5\nsteps = 4\n"
+    )
+    pack = load_pack(write_files(tmp_path, {"p.toml": text}) / "p.toml")
+    assert pack.override_lines == {
+        ("img2img", "steps"): 3, ("txt2img", "cfg_scale"): 5, ("txt2img", "steps"): 6,
+    }  # fmt: skip

@@ -107,3 +107,56 @@ def test_xdg_locations(tmp_path):
     paths = AppPaths.from_environment(env)
     assert paths.config_file == tmp_path / "c" / "stablenew" / "config.toml"
     assert paths.data_dir == Path("/d/stablenew")
+
+
+DEEP = "[" * 6000 + "]" * 6000
+
+
+def test_config_nested_thousands_of_levels_deep_is_one_error():
+    with pytest.raises(InputError) as caught:
+        parse_config(f"[stages.txt2img]\nsteps = {DEEP}\n", source="c.toml")
+    assert str(caught.value) == "c.toml: nested too deeply"
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:7860", "localhost:7860", "gpu-box"])
+def test_node_url_without_scheme_says_what_to_write(url):
+    with pytest.raises(ValueError, match=f"must start with http:// or https://, e.g. http://{url}"):
+        NodeConfig(url=url)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '[client]\nretries = 2\n\n[stages.txt2img]\nsampler = "Euler"\nsteps = "many"\n',
+            "c.toml:6: stages.txt2img.steps: Input should be a valid integer",
+        ),
+        (
+            "[stages.txt2img]\nsteps = 3\n[stages.img2img]\nsteps = 999\n",
+            "c.toml:4: stages.img2img.steps: Input should be less than or equal to 150",
+        ),
+        (
+            "[stages]\ntxt2img = { steps = 3, cfg_scale = nan }\n",
+            "c.toml:2: stages.txt2img.cfg_scale: Input should be a finite number",
+        ),
+        ("\n[stages.upscale]\nwarp = 1\n", "c.toml:3: stages.upscale.warp: unknown key"),
+        (
+            '[[nodes]]\nurl = "http://a:1"\n[[nodes]]\nname = "b"\nurl = "b:2"\n',
+            "c.toml:3: nodes.1: node URL must start with http:// or https://, e.g. http://b:2",
+        ),
+        (
+            "[client]\nread_timeout = inf\n",
+            "c.toml:2: client.read_timeout: Input should be a finite",
+        ),
+        ("[ui]\n[overrides.txt2img]\nsteps = 3\n", "c.toml:2: overrides: unknown key"),
+    ],
+)
+def test_value_errors_name_the_line_also_under_stages(text, expected):
+    with pytest.raises(InputError) as caught:
+        parse_config(text, source="c.toml")
+    assert str(caught.value).startswith(expected)
+
+
+def test_settings_that_conflict_only_when_merged_wait_for_the_merge():
+    config = parse_config("[stages.upscale]\ntarget_width = 1024\n", source="c.toml")
+    assert config.stages.upscale == {"target_width": 1024}

@@ -56,6 +56,13 @@ def test_unreadable_last_run_is_a_warning(tmp_path):
     assert last.settings == {} and last.warnings
 
 
+def test_last_run_nested_too_deeply_is_a_warning(tmp_path):
+    path = tmp_path / "last_run.toml"
+    path.write_text("[settings]\nstages = " + "[" * 6000 + "]" * 6000 + "\n")
+    last = load_last_run(path)
+    assert last.settings == {} and "not readable" in last.warnings[0]
+
+
 def test_follower_reads_only_what_was_appended(tmp_path):
     from stablenew_tui.learning.records import RecordsFollower
 

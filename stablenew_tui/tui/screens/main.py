@@ -212,22 +212,27 @@ class MainScreen(Screen):
             return
         self._queue(RunRequest(
             prompt=draft.text, negative=draft.negative, flags=self._flags(), mode=draft.mode,
-            locks=draft.locks, prompt_seed=draft.prompt_seed,
+            locks=draft.locks, prompt_seed=draft.prompt_seed, random_seed=self.next_seed,
         ))  # fmt: skip
 
     def action_run_pack(self) -> None:
         if self.pack is None:
             self.notify("open a pack first (Ctrl+O)", severity="warning")
             return
-        self._queue(RunRequest(pack=str(self.pack.path), flags=self._flags()))
+        self._queue(
+            RunRequest(pack=str(self.pack.path), flags=self._flags(), random_seed=self.next_seed)
+        )
 
     def _flags(self) -> dict:
-        cards = self.query_one(StageCards)
-        flags = cards.changed()
-        if cards.values()["txt2img"].get("seed", -1) == -1:
-            # The seed the preview was drawn with, so the first image gets exactly that prompt.
-            flags.setdefault("txt2img", {})["seed"] = self.next_seed
-        return flags
+        """What the user changed in the cards. A random seed (-1) stays -1: the run starts
+        from the seed the preview was drawn with (`random_seed`), which is never remembered."""
+        return self.query_one(StageCards).changed()
+
+    def remember_session(self) -> None:
+        """Save the cards and the editor as they are now as the last run (on quit)."""
+        self.query_one(PromptEditor).flush()
+        draft = self.services.draft
+        self.services.remember(self._flags(), draft.text, draft.negative)
 
     def _queue(self, request: RunRequest) -> None:
         invalid = self.query_one(StageCards).invalid_fields()
