@@ -3,8 +3,8 @@
 A WebUI answers 200 with an image even when it did not do what was asked: A1111 1.10 and Forge
 replace an unknown sampler with their first one (`modules/sd_samplers.py`,
 `get_sampler_and_scheduler`), drop a checkpoint override naming no checkpoint they know
-(`modules/processing.py`, `process_images`), ignore settings frozen on the server, and another
-client may change the node's model at any moment. The answer's `info` (and the infotext in it)
+(`modules/processing.py`, `process_images`), and another client may change the node's model at
+any moment. The answer's `info` (and the infotext in it)
 says what the image was really made with; any difference from the request fails the image.
 
 What a server does not report cannot be checked: SD.Next's `info` has no `sd_model_name` or
@@ -26,7 +26,7 @@ from stablenew_tui.webui.models import GenerationResult, SDModel
 from stablenew_tui.webui.requests import VAE_AUTOMATIC, VAE_NONE
 from stablenew_tui.webui.resources import MODEL_FILE_SUFFIXES
 
-# How many characters of a sha256 the WebUIs show as a checkpoint's short hash (A1111: 10).
+# Fewer characters of a sha256 than this do not tell checkpoints apart (A1111 shows 10).
 _MIN_HASH_LENGTH = 8
 _FORGE_MODULE = re.compile(r"^Module \d+$")
 

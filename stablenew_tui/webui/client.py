@@ -163,6 +163,9 @@ class WebUIClient:
         async with self._serial:
             await self._transport.post(f"{API}/options", options, read_timeout=self._long)
 
+    async def current_model(self) -> str | None:
+        return (await self.get_options()).get("sd_model_checkpoint")
+
     # -- generation ----------------------------------------------------------------------
 
     async def txt2img(self, request: Txt2ImgRequest) -> GenerationResult:
