@@ -271,7 +271,6 @@ class Engine:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
             if await handle.client.reachable():
-                handle.forget_loaded()
                 self.events.publish(NodeStatus(handle.name, "READY"))
                 return True
         return False

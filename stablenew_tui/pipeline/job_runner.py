@@ -1,15 +1,18 @@
 """Runs one job's stages on one node and writes what they produce.
 
-txt2img → img2img on its output → upscale on the last output, as enabled. Each stage's image
-is saved the moment it arrives; the manifest lines and learning records for the job are
-written together when it ends, done or failed, so what earlier stages made is never lost and a
-resumed job never leaves duplicate lines.
+txt2img → img2img on its output → upscale on the last output, as enabled. Each generated image
+is checked against its request before anything is kept (`verify`): one made with another
+model, sampler, seed or size is never saved. Each stage's image is saved the moment it passes;
+the manifest lines and learning records for the job are written together when it ends, done or
+failed, so what earlier stages made is never lost and a resumed job never leaves duplicate
+lines.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,13 +30,18 @@ from stablenew_tui.pipeline.stage_requests import (
     txt2img_request,
     upscale_request,
 )
+from stablenew_tui.pipeline.verify import Verdict, check_image
+from stablenew_tui.webui.errors import AnswerMismatch
 from stablenew_tui.webui.images import decode_received_image
-from stablenew_tui.webui.models import GenerationResult
-from stablenew_tui.webui.requests import ExtrasRequest, payload_for
+from stablenew_tui.webui.requests import ExtrasRequest, Img2ImgRequest, Txt2ImgRequest
+
+log = logging.getLogger("stablenew.engine")
 
 IMAGE_STAGES = ("txt2img", "img2img", "upscale")
 # Keys of the WebUI's `info` worth keeping in a learning record.
 _INFO_KEYS = ("seed", "subseed", "sd_model_name", "sd_model_hash", "sd_vae_name", "version")
+# Sends of one stage after an image came back made with another checkpoint or VAE.
+MISMATCH_RETRIES = 1
 
 
 @dataclass
@@ -47,6 +55,7 @@ class StageOutput:
     info: dict[str, Any]
     started: float
     finished: float
+    verdict: Verdict = field(default_factory=Verdict)
     # What the next stage starts from, in whatever format the server sent it.
     image_base64: str = field(repr=False, default="")
 
@@ -65,10 +74,7 @@ class JobRunner:
     overhead: float = 0.0  # seconds spent between answers received and results durable
 
     async def execute(self) -> None:
-        settings = self.run.settings
-        txt2img = settings.txt2img
-        await self.handle.ensure(txt2img.model, txt2img.vae)
-        for stage in (name for name in settings.stages if name in IMAGE_STAGES):
+        for stage in (name for name in self.run.settings.stages if name in IMAGE_STAGES):
             if self.stopped():
                 return
             self.stage = stage
@@ -87,27 +93,25 @@ class JobRunner:
         if stage == "txt2img":
             request = txt2img_request(settings, job)
         elif stage == "img2img":
-            if settings.img2img.model:
-                await self.handle.ensure(settings.img2img.model, None)
             request = img2img_request(settings, job, previous)
         else:
             request = upscale_request(settings, job, previous)
         self.events.publish(StageStarted(job.id, job.index, stage, self.handle.name))
         started = time.time()
+        body = await client.payload(request)
         async with self.poller.watch(self.handle, job, stage):
             if isinstance(request, ExtrasRequest):
                 image, info = (await client.extra_single_image(request)).images[0], {}
+                verdict = Verdict()
             else:
-                call = client.txt2img if stage == "txt2img" else client.img2img
-                result: GenerationResult = await call(request)
-                image, info = result.generated_images()[0], result.raw_info
+                image, info, verdict = await self._checked_generation(stage, request, body)
         received = time.perf_counter()
         if self.stopped():
             return  # the image was cut short on purpose: not worth keeping
         answer = await asyncio.to_thread(decode_received_image, image, self.handle.name, stage)
         path, sha256 = await asyncio.to_thread(self.outputs.save_image, stage, job, answer)
         finished = time.time()
-        sent = _without_images(payload_for(request, await client.server_info()))
+        sent = _without_images(body)
         self.produced.append(
             StageOutput(
                 stage=stage,
@@ -119,6 +123,7 @@ class JobRunner:
                 info=info,
                 started=started,
                 finished=finished,
+                verdict=verdict,
                 image_base64=image,
             )
         )
@@ -126,6 +131,28 @@ class JobRunner:
         self.events.publish(
             StageDone(job.id, job.index, stage, self.handle.name, [str(path)], finished - started)
         )
+
+    async def _checked_generation(
+        self, stage: str, request: Txt2ImgRequest | Img2ImgRequest, body: dict[str, Any]
+    ) -> tuple[str, dict[str, Any], Verdict]:
+        """The image, its `info` and what checking it found; sent again when it came back made
+        with another checkpoint or VAE, which the node may have had switched under it."""
+        client = self.handle.client
+        call = client.txt2img if stage == "txt2img" else client.img2img
+        node, models = self.handle.name, (await self.handle.catalog.get()).model_details
+        sends_left = 1 + MISMATCH_RETRIES
+        while True:
+            sends_left -= 1
+            result = await call(request)
+            image = result.generated_images()[0]
+            if self.stopped():
+                return image, result.raw_info, Verdict()  # cut short: it will not be kept
+            try:
+                return image, result.raw_info, check_image(body, result, models, node=node)
+            except AnswerMismatch as mismatch:
+                if not mismatch.retriable or sends_left == 0:
+                    raise
+                log.warning("%s %s: %s; sending it again", self.job.id, stage, mismatch)
 
     # -- what gets written when the job ends ---------------------------------------------
 
@@ -140,9 +167,10 @@ class JobRunner:
                 **_prompt_fields(job),
                 "settings": output.sent,
                 "seed": output.info.get("seed", job.seed),
-                "model": output.info.get("sd_model_name"),
+                "model": output.verdict.model,
                 "model_hash": output.info.get("sd_model_hash"),
-                "vae": output.info.get("sd_vae_name"),
+                "vae": output.verdict.vae,
+                "unverified": list(output.verdict.unverified),
                 "node": self.handle.name,
                 "started": output.started,
                 "finished": output.finished,
@@ -174,6 +202,7 @@ class JobRunner:
                     "format": output.format,
                     "infotext": output.infotext,
                     "info": {key: output.info[key] for key in _INFO_KEYS if key in output.info},
+                    "unverified": list(output.verdict.unverified),
                 },
                 "timings": {
                     "queued": job.created,
@@ -227,8 +256,8 @@ def _record_inputs(output: StageOutput, job: Job) -> dict[str, Any]:
     sent = output.sent
     overrides = sent.get("override_settings") or {}
     inputs = {
-        "model": output.info.get("sd_model_name"),
-        "vae": output.info.get("sd_vae_name"),
+        "model": output.verdict.model,
+        "vae": output.verdict.vae,
         "sampler": sent.get("sampler_name"),
         "scheduler": sent.get("scheduler"),
         "steps": sent.get("steps"),

@@ -1,9 +1,15 @@
 """From stage settings and a job to the WebUI request of each stage.
 
 Names chosen by the user (sampler, scheduler, upscaler, checkpoints) go through verbatim.
+Every generation names its checkpoint and VAE in `override_settings`, so what it is made with
+never depends on what another client did to the node; the server applies them inside the
+request, under its queue lock (`modules/processing.py`, `process_images`). Restoring them
+afterwards is off: the WebUI would only load the previous checkpoint back, for nothing.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from stablenew_tui.pipeline.jobs import Job
 from stablenew_tui.pipeline.settings import PipelineSettings
@@ -24,7 +30,7 @@ def txt2img_request(settings: PipelineSettings, job: Job) -> Txt2ImgRequest:
         cfg_scale=stage.cfg_scale,
         width=stage.width,
         height=stage.height,
-        override_settings=_overrides(settings),
+        **_overrides(settings, stage.model),
     )
     if stage.subseed_strength > 0:
         request.subseed = stage.subseed
@@ -57,7 +63,7 @@ def img2img_request(settings: PipelineSettings, job: Job, init_image: str) -> Im
         cfg_scale=stage.cfg_scale or base.cfg_scale,
         width=width,
         height=height,
-        override_settings=_overrides(settings),
+        **_overrides(settings, stage.model or base.model),
     )
 
 
@@ -79,7 +85,7 @@ def upscale_request(
             cfg_scale=settings.img2img.cfg_scale or settings.txt2img.cfg_scale,
             width=width,
             height=height,
-            override_settings=_overrides(settings),
+            **_overrides(settings, settings.img2img.model or settings.txt2img.model),
         )
     request = ExtrasRequest(image=image, upscaler_1=stage.upscaler)
     if stage.target_width and stage.target_height:
@@ -100,10 +106,17 @@ def upscale_request(
     return request
 
 
-def _overrides(settings: PipelineSettings) -> dict | None:
-    if settings.txt2img.clip_skip is None:
-        return None
-    return {"CLIP_stop_at_last_layers": settings.txt2img.clip_skip}
+def _overrides(settings: PipelineSettings, model: str | None) -> dict[str, Any]:
+    """The request fields that pin a generation's checkpoint, VAE and clip skip."""
+    chosen = {
+        "sd_model_checkpoint": model,
+        "sd_vae": settings.txt2img.vae,
+        "CLIP_stop_at_last_layers": settings.txt2img.clip_skip,
+    }
+    overrides = {key: value for key, value in chosen.items() if value is not None}
+    if not overrides:
+        return {}
+    return {"override_settings": overrides, "override_settings_restore_afterwards": False}
 
 
 def _hires_size(settings: PipelineSettings) -> tuple[int, int]:

@@ -11,7 +11,7 @@ import difflib
 
 from stablenew_tui.errors import InputError
 from stablenew_tui.pipeline.settings import PipelineSettings
-from stablenew_tui.webui.client import VAE_AUTOMATIC, VAE_NONE
+from stablenew_tui.webui.requests import VAE_AUTOMATIC, VAE_NONE
 from stablenew_tui.webui.resources import ResourceCatalog
 
 

@@ -33,7 +33,9 @@ class Flavor:
     version: str  # what /internal/sysinfo, the infotext and info["version"] report
     install_root: str  # where the fake model files live; shows up in every `filename`
     sampler_rules: SamplerRules
-    unknown_sampler_status: int  # status of the "Sampler not found" answer
+    # Status of the "Sampler not found" answer; unreachable since v1.9, which replaces an
+    # unknown sampler (see samplers.resolve_sampler).
+    unknown_sampler_status: int
     error_style: ErrorStyle
     has_schedulers_route: bool
     has_vae_route: bool  # /sdapi/v1/sd-vae

@@ -20,7 +20,7 @@ from stablenew_tui.sim.engine import PreviewSource
 from stablenew_tui.sim.errors import SimServerError
 from stablenew_tui.sim.infotext import build_infotext
 from stablenew_tui.sim.plan import JobPlan
-from stablenew_tui.sim.state import SimState
+from stablenew_tui.sim.state import SimState, VaeChoice
 
 # An encoded image and, while a grid may still need it, the picture itself.
 Picture = tuple[str, Image.Image | None]
@@ -38,8 +38,7 @@ async def run_job(sim: SimState, plan: JobPlan) -> dict[str, Any]:
         # (A1111 `modules/api/api.py` text2imgapi), so an overridden format shows only if kept.
         kept = {} if req.override_settings_restore_afterwards else plan.overrides
         answer_format = AnswerFormat.from_options({**sim.options, **kept}, sim.flavor)
-        saved = {key: sim.options[key] for key in plan.overrides if key in sim.options}
-        sim.options.update(plan.overrides)
+        stored = _apply_overrides(sim, plan.overrides)
         try:
             engine.begin(f"scripts_{plan.kind}", req.n_iter * (2 if plan.hires else 1))
             try:
@@ -62,10 +61,7 @@ async def run_job(sim: SimState, plan: JobPlan) -> dict[str, Any]:
                 engine.end()
         finally:
             if req.override_settings_restore_afterwards:
-                for key in plan.overrides:
-                    sim.options.pop(key, None)
-                sim.options.update(saved)
-                await sim.load_wanted_weights()
+                await _restore(sim, stored)
     parameters = req.model_dump()
     if plan.kind == "img2img" and not req.include_init_images:
         parameters["init_images"] = parameters["mask"] = None
@@ -74,6 +70,34 @@ async def run_job(sim: SimState, plan: JobPlan) -> dict[str, Any]:
         "parameters": parameters,
         "info": json.dumps(info),
     }
+
+
+def _apply_overrides(sim: SimState, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Set a request's override_settings for its run, as process_images does
+    (`modules/processing.py` in A1111, Forge and SD.Next); returns the values to restore.
+
+    Overrides go through the same opts.set as POST options, so settings this server will not
+    change (`freeze_settings`) stay as they are and the image is made with what is loaded."""
+    stored = {key: sim.options[key] for key in overrides if key in sim.options}
+    if not sim.freeze_settings:
+        sim.store_options(overrides)
+    return stored
+
+
+async def _restore(sim: SimState, stored: dict[str, Any]) -> None:
+    """Put overridden settings back after the run, each server in its own way."""
+    sim.options.update(stored)
+    if sim.flavor.is_forge:
+        # set_config(stored_opts) only refreshes the loading parameters; the next generation
+        # loads what they name (modules_forge/main_entry.py, checkpoint_change).
+        return
+    if sim.flavor.name == "sdnext":
+        # SD.Next reloads the restored checkpoint and VAE at once.
+        await sim.load_wanted_weights()
+        return
+    # A1111 sets the options back and reloads only the VAE; the checkpoint stays loaded until
+    # a request without an override of its own reloads the one the options name.
+    await sim.load_wanted_vae()
 
 
 async def _run_batches(
@@ -170,8 +194,10 @@ def _params(sim: SimState, plan: JobPlan, index: int) -> dict[str, Any]:
         "Size": f"{req.width}x{req.height}",
         "Model hash": checkpoint.shorthash if sim.options.get("add_model_hash_to_info") else None,
         "Model": checkpoint.short_name if sim.options.get("add_model_name_to_info") else None,
-        "VAE hash": vae.shorthash,
-        "VAE": vae.name,
+        # Forge leaves the VAE out (its create_infotext has these lines commented out) and
+        # lists its additional modules instead, below.
+        "VAE hash": None if flavor.is_forge else vae.shorthash,
+        "VAE": None if flavor.is_forge else vae.name,
         "Variation seed": plan.subseeds[index] if variation else None,
         "Variation seed strength": req.subseed_strength if variation else None,
         "Denoising strength": req.denoising_strength if hires or plan.init_images else None,
@@ -201,7 +227,9 @@ def _info(
 ) -> dict[str, Any]:
     """The `info` object, whose JSON text the answer carries; keys as Processed.js() has them."""
     req = plan.request
-    checkpoint, vae = sim.loaded_checkpoint, sim.loaded_vae
+    checkpoint = sim.loaded_checkpoint
+    # Forge never sets sd_vae.loaded_vae_file, so its sd_vae_name and sd_vae_hash are None.
+    vae = VaeChoice() if sim.flavor.is_forge else sim.loaded_vae
     return {
         "prompt": plan.prompts[0],
         "all_prompts": plan.prompts,

@@ -110,9 +110,8 @@ def _checked_overrides(sim: SimState, overrides: dict[str, Any]) -> dict[str, An
     overrides = dict(overrides)
     name = overrides.get("sd_model_checkpoint")
     if name is not None and sim.catalog.find_checkpoint(name) is None:
-        if sim.flavor.is_forge:
-            raise SimServerError("RuntimeError", f"model {name!r} not found")
-        # A1111 drops an override naming an unknown checkpoint and keeps the loaded one.
+        # A1111, Forge and SD.Next drop an override naming no known checkpoint and keep the
+        # loaded one (modules/processing.py, process_images: checkpoint_aliases.get() is None).
         del overrides["sd_model_checkpoint"]
     return overrides
 

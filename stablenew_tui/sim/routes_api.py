@@ -82,11 +82,22 @@ def add_api_routes(app: FastAPI, sim: SimState) -> None:
             raise SimServerError("RuntimeError", f"model {name!r} not found")
         if sim.freeze_settings:
             return
-        sim.options.update(req)
+        sim.store_options(req)
+        if flavor.is_forge:
+            # Forge's set_config only refreshes the loading parameters: the checkpoint loads,
+            # or fails to, in the next generation (modules/sysinfo.py set_config,
+            # modules/sd_models.py forge_model_reload).
+            return
         if sim.weights_out_of_date():
             # Switching model or VAE reloads weights behind the queue lock: the call blocks.
+            previous = sim.loaded_checkpoint.title
             async with sim.engine.queued():
-                await sim.load_wanted_weights()
+                try:
+                    await sim.load_wanted_weights()
+                except SimServerError:
+                    # Options.set reports a failing onchange, puts the old value back and the
+                    # POST still answers 200 (modules/options.py).
+                    sim.options["sd_model_checkpoint"] = previous
         else:
             sim.options["sd_model_checkpoint"] = sim.loaded_checkpoint.title
 

@@ -190,7 +190,11 @@ def resolve_sampler(
 ) -> tuple[str, str | None]:
     """(sampler, schedule label) the server runs with; `None` schedule where none exists.
 
-    Raises the flavor's "Sampler not found" error for a name it does not list.
+    Since v1.9 an unknown name silently becomes the first sampler, "DPM++ 2M"
+    (`modules/sd_samplers.py`, get_sampler_and_scheduler: `all_samplers_map.get(name,
+    default_sampler)`), so the API's own "Sampler not found" check never fires, in A1111 1.10
+    and Forge alike. v1.8 has no such step and answers 404 (`modules/api/api.py`,
+    validate_sampler_name, at v1.8.0); SD.Next keeps its own rules.
     """
     by_name = {sampler.name: sampler for sampler in samplers_for(flavor)}
     name = sampler_name or flavor.default_sampler
@@ -206,9 +210,7 @@ def resolve_sampler(
             if name.endswith(" " + label) and name not in by_name:
                 scheduler, name = candidate, name[: -len(label) - 1]
                 break
-    sampler = by_name.get(name)
-    if sampler is None:
-        raise SimHTTPError(flavor.unknown_sampler_status, "Sampler not found")
+    sampler = by_name.get(name, samplers_for(flavor)[0])
     if scheduler is SCHEDULERS[0] and "scheduler" in sampler.options:
         # Automatic means "the sampler's own schedule", and the infotext names that schedule.
         scheduler = _find_scheduler(sampler.options["scheduler"]) or scheduler

@@ -7,6 +7,7 @@ from typing import Any
 
 from stablenew_tui.sim.catalog import Catalog, Checkpoint, fake_sha256
 from stablenew_tui.sim.engine import GenerationEngine
+from stablenew_tui.sim.errors import SimServerError
 from stablenew_tui.sim.faults import FaultInjector
 from stablenew_tui.sim.flavors import Flavor
 from stablenew_tui.sim.options import default_options
@@ -39,6 +40,8 @@ class SimState:
         self.credentials = credentials
         self.freeze_settings = False  # option changes answered 200 and ignored
         self.out_of_memory_events = 0
+        # Checkpoint files the loader cannot read (corrupt, or not a model): loading one fails.
+        self.unloadable: set[str] = set()
         # The first checkpoint is loaded at start-up, as the WebUI does before it serves.
         self.loaded_checkpoint: Checkpoint = self.catalog.checkpoints[0]
         self.loaded_vae = self.wanted_vae()
@@ -76,6 +79,20 @@ class SimState:
             or self.wanted_vae() != self.loaded_vae
         )
 
+    def store_options(self, changes: dict[str, Any]) -> None:
+        """Set options as the server stores them. Forge keeps its module list as full paths and
+        takes bare file names too, dropping names it has no file for
+        (`modules_forge/main_entry.py`, `modules_change`)."""
+        changes = dict(changes)
+        if self.flavor.is_forge and isinstance(changes.get("forge_additional_modules"), list):
+            by_name = {path.rsplit("/", 1)[-1]: path for path in self.catalog.modules}
+            names = [
+                str(value).replace("\\", "/").rsplit("/", 1)[-1]
+                for value in changes["forge_additional_modules"]
+            ]
+            changes["forge_additional_modules"] = [by_name[n] for n in names if n in by_name]
+        self.options.update(changes)
+
     # -- loading (call with the queue lock held) ----------------------------------------------
 
     async def load_wanted_weights(self) -> None:
@@ -83,14 +100,31 @@ class SimState:
         checkpoint = self.wanted_checkpoint()
         if checkpoint is not self.loaded_checkpoint:
             await self.engine.spend(MODEL_LOAD_SECONDS[checkpoint.architecture])
+            if checkpoint.relative_path in self.unloadable:
+                raise self._load_failure()
             self.loaded_checkpoint = checkpoint
             self.loaded_vae = VaeChoice()  # a fresh model comes with its own VAE
         if checkpoint.sha256 is None:
             # A1111 hashes a checkpoint the first time it loads it; its title changes then.
             checkpoint.sha256 = fake_sha256(checkpoint.relative_path)
-        self.options["sd_model_checkpoint"] = checkpoint.title
+        if not self.flavor.is_forge:
+            # A1111's load_model stores the title; Forge's forge_model_reload leaves the name
+            # as it was given (`modules/sd_models.py` in each).
+            self.options["sd_model_checkpoint"] = checkpoint.title
         self.options["sd_checkpoint_hash"] = checkpoint.sha256
+        await self.load_wanted_vae()
+
+    async def load_wanted_vae(self) -> None:
         vae = self.wanted_vae()
         if vae != self.loaded_vae:
             await self.engine.spend(VAE_LOAD_SECONDS)
             self.loaded_vae = vae
+
+    def _load_failure(self) -> SimServerError:
+        """What the loader raises for a file it cannot read. The options keep naming that file,
+        so the next generation without a checkpoint of its own tries it again (A1111's
+        reload_model_weights puts the previous model back meanwhile)."""
+        if self.flavor.is_forge:
+            # backend/loader.py, forge_loader: any failure to split the state dict.
+            return SimServerError("ValueError", "Failed to recognize model type!")
+        return SimServerError("SafetensorError", "Error while deserializing header: HeaderTooLarge")

@@ -12,8 +12,10 @@ from typing import Any
 
 from stablenew_tui.config import ClientConfig, NodeConfig
 from stablenew_tui.webui.errors import (
-    ModelSwitchFailed,
+    ModelLoadFailed,
     WebUIBadAnswer,
+    WebUIError,
+    WebUIOutOfMemory,
     WebUIRejected,
     WebUIUnavailable,
 )
@@ -43,9 +45,6 @@ from stablenew_tui.webui.requests import (
 from stablenew_tui.webui.transport import NodeTransport
 
 API = "/sdapi/v1"
-# How the WebUI spells "let the checkpoint decide" and "no VAE".
-VAE_AUTOMATIC = "Automatic"
-VAE_NONE = "None"
 
 
 class WebUIClient:
@@ -151,7 +150,7 @@ class WebUIClient:
             raise WebUIBadAnswer(self.node.name, f"{endpoint} did not answer with a list")
         return [item for item in data if isinstance(item, dict)]
 
-    # -- options, model and VAE ----------------------------------------------------------
+    # -- options -------------------------------------------------------------------------
 
     async def get_options(self) -> dict[str, Any]:
         data = await self._transport.get(f"{API}/options")
@@ -166,52 +165,6 @@ class WebUIClient:
 
     async def current_model(self) -> str | None:
         return (await self.get_options()).get("sd_model_checkpoint")
-
-    async def set_model(self, name: str) -> None:
-        """Load the checkpoint `name` (title, model name or hash) unless already loaded, and
-        read the options back: a switch that did not take is an error, not silence."""
-        models = await self.sd_models()
-        if not any(model.matches(name) for model in models):
-            raise WebUIRejected(self.node.name, 404, f"no checkpoint named {name!r}", "options")
-        if _is_model(await self.current_model(), name, models):
-            return
-        await self.set_options({"sd_model_checkpoint": name})
-        loaded = await self.current_model()
-        if not _is_model(loaded, name, models):
-            raise ModelSwitchFailed(
-                self.node.name, f"asked for model {name!r}, {loaded!r} is loaded"
-            )
-
-    async def set_vae(self, name: str) -> None:
-        """Select a VAE (`Automatic`, `None` or a VAE name) and verify it took."""
-        server = await self.server_info()
-        if server.flavor == "forge":
-            await self._set_forge_vae(name)
-            return
-        if (await self.get_options()).get("sd_vae") == name:
-            return
-        await self.set_options({"sd_vae": name})
-        loaded = (await self.get_options()).get("sd_vae")
-        if loaded != name:
-            raise ModelSwitchFailed(self.node.name, f"asked for VAE {name!r}, {loaded!r} is active")
-
-    async def _set_forge_vae(self, name: str) -> None:
-        # Forge picks VAEs and text encoders as a list of module files, not by `sd_vae`.
-        wanted: list[str] = []
-        if name not in (VAE_AUTOMATIC, VAE_NONE):
-            modules = await self.sd_vae()
-            match = next((module for module in modules if module.model_name == name), None)
-            if match is None:
-                raise WebUIRejected(self.node.name, 404, f"no VAE named {name!r}", "options")
-            wanted = [match.filename or match.model_name]
-        if (await self.get_options()).get("forge_additional_modules") == wanted:
-            return
-        await self.set_options({"forge_additional_modules": wanted})
-        loaded = (await self.get_options()).get("forge_additional_modules")
-        if loaded != wanted:
-            raise ModelSwitchFailed(
-                self.node.name, f"asked for VAE {name!r}, Forge kept {loaded!r}"
-            )
 
     # -- generation ----------------------------------------------------------------------
 
@@ -228,7 +181,33 @@ class WebUIClient:
     async def _generate(
         self, endpoint: str, request: Txt2ImgRequest | Img2ImgRequest
     ) -> GenerationResult:
-        return GenerationResult.from_answer(await self._post_image_request(endpoint, request))
+        try:
+            data = await self._post_image_request(endpoint, request)
+        except WebUIRejected as error:
+            checkpoint = (request.override_settings or {}).get("sd_model_checkpoint")
+            if checkpoint and error.status >= 500 and not isinstance(error, WebUIOutOfMemory):
+                await self._raise_if_not_loaded(checkpoint, error)
+            raise
+        return GenerationResult.from_answer(data)
+
+    async def _raise_if_not_loaded(self, checkpoint: str, error: WebUIRejected) -> None:
+        """A checkpoint named in a request loads inside the generation (Forge also loads one
+        chosen through the options only then), so a load failure comes back as the
+        generation's error. The loader records the sha256 of what it loaded in the
+        `sd_checkpoint_hash` option (`modules/sd_models.py` in A1111 and Forge): when that is
+        not the checkpoint asked for, the failure was the load."""
+        try:
+            loaded = (await self.get_options()).get("sd_checkpoint_hash")
+            models = await self.sd_models() if loaded else []
+        except WebUIError:
+            return  # the original error says more than a failed look
+        if not loaded:
+            return  # this server does not say what it loaded
+        asked = next((model for model in models if model.matches(checkpoint)), None)
+        if asked is None or (asked.sha256 or "").lower() != str(loaded).lower():
+            raise ModelLoadFailed(
+                self.node.name, f"could not load model {checkpoint!r}: {error.reason}"
+            ) from error
 
     async def _post_image_request(self, endpoint: str, request: Any) -> dict[str, Any]:
         """One generation-type POST, serialized per node; the answer must hold an image."""
@@ -281,14 +260,6 @@ class WebUIClient:
     @property
     def _long(self) -> float:
         return self.settings.read_timeout
-
-
-def _is_model(loaded: str | None, wanted: str, models: list[SDModel]) -> bool:
-    if loaded is None:
-        return False
-    if loaded == wanted:
-        return True
-    return any(model.matches(wanted) and model.matches(loaded) for model in models)
 
 
 def _version_from(data: Any) -> str | None:

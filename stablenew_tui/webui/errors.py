@@ -48,8 +48,20 @@ class WebUIBadAnswer(WebUIError):
     """The server answered 200 with something that is not what the API promises."""
 
 
-class ModelSwitchFailed(WebUIError):
-    """The server accepted a model or VAE change but still has another one loaded."""
+class ModelLoadFailed(WebUIError):
+    """The server could not load the checkpoint a request asked for."""
+
+
+class AnswerMismatch(WebUIError):
+    """The server answered with an image made with something other than what was asked.
+
+    `retriable` when sending the request again can help: the checkpoint or VAE on the node
+    changed under the request. A different sampler, seed or size would come back the same."""
+
+    def __init__(self, node: str, differences: list[str], *, retriable: bool) -> None:
+        self.differences = differences
+        self.retriable = retriable
+        super().__init__(node, "; ".join(differences))
 
 
 def reason_from_body(body: Any, fallback: str) -> str:

@@ -20,6 +20,9 @@ FORGE_ONLY_FIELDS = frozenset(
 )
 # The A1111 UI's default for the hires pass; the API has none and crashes without one.
 HIRES_DEFAULT_DENOISING = 0.7
+# How the WebUI spells "let the checkpoint decide" and "no VAE".
+VAE_AUTOMATIC = "Automatic"
+VAE_NONE = "None"
 
 
 class _Request(BaseModel):
@@ -114,7 +117,9 @@ def payload_for(request: _Request, server: ServerInfo) -> dict[str, Any]:
             if request.cfg_scale is not None:
                 body.setdefault("hr_cfg", request.cfg_scale)
             body.setdefault("hr_additional_modules", ["Use same choices"])
-    if server.flavor != "forge":
+    if server.flavor == "forge":
+        _vae_as_forge_modules(body.get("override_settings") or {})
+    else:
         for field in FORGE_ONLY_FIELDS:
             body.pop(field, None)
     if not server.supports_scheduler:
@@ -124,6 +129,14 @@ def payload_for(request: _Request, server: ServerInfo) -> dict[str, Any]:
         for field in SCHEDULER_FIELDS:
             body.pop(field, None)
     return body
+
+
+def _vae_as_forge_modules(overrides: dict[str, Any]) -> None:
+    """Forge has no `sd_vae`: VAEs and text encoders are a list of module files, which it also
+    takes by bare file name (`modules_forge/main_entry.py`, `modules_change`)."""
+    if "sd_vae" in overrides:
+        vae = overrides.pop("sd_vae")
+        overrides["forge_additional_modules"] = [] if vae in (VAE_AUTOMATIC, VAE_NONE) else [vae]
 
 
 def _fold_scheduler_into_sampler(

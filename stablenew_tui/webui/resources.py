@@ -14,9 +14,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from stablenew_tui.webui.client import VAE_AUTOMATIC, VAE_NONE, WebUIClient
+from stablenew_tui.webui.client import WebUIClient
 from stablenew_tui.webui.errors import WebUIUnavailable
 from stablenew_tui.webui.models import SDModel, ServerInfo
+from stablenew_tui.webui.requests import VAE_AUTOMATIC, VAE_NONE
 
 CatalogSource = Literal["api", "filesystem"]
 
@@ -27,7 +28,7 @@ _BUILTIN_SAMPLERS = (
     "DDIM", "DDIM CFG++", "PLMS", "UniPC", "LCM",
 )  # fmt: skip
 _BUILTIN_UPSCALERS = ("None", "Lanczos", "Nearest")
-_MODEL_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
+MODEL_FILE_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
 
 
 class ResourceCatalog(BaseModel):
@@ -118,7 +119,7 @@ def _model_files(folder: Path) -> list[str]:
     found = [
         path.relative_to(folder).as_posix()
         for path in folder.rglob("*")
-        if path.is_file() and path.suffix.lower() in _MODEL_SUFFIXES
+        if path.is_file() and path.suffix.lower() in MODEL_FILE_SUFFIXES
     ]
     return sorted(found, key=str.lower)
 

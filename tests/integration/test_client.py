@@ -5,11 +5,9 @@ from __future__ import annotations
 import base64
 import io
 
-import pytest
 from PIL import Image
 
 from stablenew_tui.sim import SimServer
-from stablenew_tui.webui.errors import ModelSwitchFailed, WebUIRejected
 from stablenew_tui.webui.requests import (
     ExtrasBatchRequest,
     ExtrasRequest,
@@ -79,39 +77,6 @@ async def test_img2img_and_extras_transform_the_image(sim):
     assert _size(second.images[0]) == (320, 256)
     assert _size(upscaled.images[0]) == (640, 512)
     assert len(batch.images) == 1
-
-
-async def test_set_model_and_vae_are_verified(any_sim):
-    async with client_for(any_sim.url) as client:
-        models = await client.sd_models()
-        vaes = await client.sd_vae()
-        target = models[-1]
-        await client.set_model(target.title)
-        assert target.matches(await client.current_model())
-        await client.set_model(target.model_name)  # already loaded: no switch
-        await client.set_vae(vaes[0].model_name)
-        await client.set_vae("Automatic")
-    posted = [r.body for r in any_sim.requests if r.method == "POST" and r.path.endswith("options")]
-    assert {"sd_model_checkpoint": target.title} in posted
-    assert {"sd_model_checkpoint": target.model_name} not in posted
-
-
-async def test_unknown_model_is_refused_before_switching(sim):
-    async with client_for(sim.url) as client:
-        with pytest.raises(WebUIRejected, match="no checkpoint named 'nope'"):
-            await client.set_model("nope")
-    assert not any(r.method == "POST" for r in sim.requests)
-
-
-async def test_a_switch_that_does_not_take_is_an_error(sim):
-    async with client_for(sim.url) as client:
-        models = await client.sd_models()
-        current = await client.current_model()
-        other = next(m for m in models if not m.matches(current))
-        # With --freeze-settings A1111 answers 200 to option changes and ignores them.
-        sim.freeze_settings = True
-        with pytest.raises(ModelSwitchFailed, match="is loaded"):
-            await client.set_model(other.title)
 
 
 async def test_progress_interrupt_skip_when_idle(any_sim):

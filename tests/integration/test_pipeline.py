@@ -48,8 +48,12 @@ async def test_every_stage_combination_sends_choices_verbatim(sim, stages):
     assert summary.counts == {"done": 2}
     assert [type(e) for e in events].count(JobDone) == 2
 
-    # The switch happened once, with the names as chosen.
-    assert posted(sim, "options") == [{"sd_model_checkpoint": MODEL}, {"sd_vae": VAE}]
+    # No switch through the options: every generation names its checkpoint and VAE.
+    assert posted(sim, "options") == []
+    pinned = {"sd_model_checkpoint": MODEL, "sd_vae": VAE}
+    for body in posted(sim, "txt2img") + posted(sim, "img2img"):
+        assert body["override_settings"] == pinned
+        assert body["override_settings_restore_afterwards"] is False
     txt2img = posted(sim, "txt2img")
     assert [body["seed"] for body in txt2img] == [1000, 1001]
     for body in txt2img:
@@ -77,6 +81,9 @@ async def test_every_stage_combination_sends_choices_verbatim(sim, stages):
         data = (folder / line["path"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == line["sha256"]
         assert line["node"] == "node0" and line["prompt"] == "a lighthouse at dusk"
+        assert line["unverified"] == []
+        if line["stage"] != "upscale":
+            assert (line["model"], line["vae"]) == ("dreamshaper_8", VAE)
         assert "init_images" not in line["settings"] and "image" not in line["settings"]
     last = Image.open(folder / lines[-1]["path"])
     expected_width = 256 * (2 if "upscale" in stages else 1)

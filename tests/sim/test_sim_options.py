@@ -66,8 +66,9 @@ async def test_forge_takes_its_vae_from_additional_modules() -> None:
         vae = next(path for path in sim.webui.catalog.modules if path.endswith("/ae.safetensors"))
         await http.post(f"{API}/options", json={"forge_additional_modules": [vae]})
         info = info_of(await http.post(f"{API}/txt2img", json=SMALL))
-    assert info["sd_vae_name"] == "ae.safetensors"
-    assert "Module 1: ae" in info["infotexts"][0]
+    # Forge never fills sd_vae_name: its infotext names the modules instead.
+    assert (info["sd_vae_name"], info["sd_vae_hash"]) == (None, None)
+    assert "Module 1: ae" in info["infotexts"][0] and "VAE" not in info["infotexts"][0]
 
 
 async def test_override_settings_apply_to_one_job_only(client: httpx.AsyncClient) -> None:

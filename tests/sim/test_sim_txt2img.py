@@ -128,11 +128,8 @@ async def test_wrong_types_get_fastapis_422(client: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize(
     ("flavor", "status", "body"),
     [
-        ("a1111", 400, {"error": "HTTPException", "detail": "Sampler not found", "body": "",
-                        "errors": "400: Sampler not found"}),
         ("a1111-1.8", 404, {"error": "HTTPException", "detail": "Sampler not found", "body": "",
                             "errors": "404: Sampler not found"}),
-        ("forge", 400, {"detail": "Sampler not found"}),
         ("sdnext", 404, {"error": "HTTPException", "code": 404, "detail": "Sampler not found",
                          "body": "", "errors": "404: Sampler not found"}),
     ],
@@ -141,6 +138,17 @@ async def test_unknown_sampler_fails_per_flavor(flavor: str, status: int, body: 
     async with serving(flavor) as (_sim, http):
         answer = await http.post(f"{API}/txt2img", json={"sampler_name": "Eulerr"})
     assert (answer.status_code, answer.json()) == (status, body)
+
+
+@pytest.mark.parametrize("flavor", ["a1111", "forge"])
+async def test_unknown_sampler_silently_becomes_the_first_one(flavor: str) -> None:
+    """Since v1.9 get_sampler_and_scheduler maps an unknown name to samplers[0]."""
+    async with serving(flavor) as (_sim, http):
+        answer = await http.post(f"{API}/txt2img", json={"sampler_name": "Eulerr", "steps": 2})
+    assert answer.status_code == 200
+    info = info_of(answer)
+    assert info["sampler_name"] == "DPM++ 2M"
+    assert "Sampler: DPM++ 2M, Schedule type: Karras," in info["infotexts"][0]
 
 
 async def test_combined_sampler_name_splits_into_a_schedule(client: httpx.AsyncClient) -> None:

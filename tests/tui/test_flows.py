@@ -64,7 +64,7 @@ async def test_choose_run_see_and_rate(sim):
         (body,) = _posted(sim, "txt2img")
         assert body["sampler_name"] == "DPM++ 2M" and body["steps"] == 3
         assert body["prompt"] == "a lighthouse at dusk"
-        assert {"sd_model_checkpoint": title} in _posted(sim, "options")
+        assert body["override_settings"]["sd_model_checkpoint"] == title
         assert app.focused is table
         await pilot.press("4")
         row = table.selected
