@@ -62,3 +62,38 @@ def test_resources_of_a_webui_without_api_says_to_start_it_with_api():
     assert result.returncode == 1
     assert "start the WebUI with --api" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+NGINX_502 = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.24.0</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (
+            {"status": 200, "body": {"images": [123], "parameters": {}, "info": "{}"}},
+            "txt2img: invalid answer at images[0]: input should be a valid string (got 123)",
+        ),
+        (
+            {"status": 502, "text": NGINX_502, "content_type": "text/html"},
+            "txt2img rejected (502): 502 Bad Gateway",
+        ),
+    ],
+    ids=["invalid images", "proxy error page"],
+)
+def test_a_broken_answer_fails_the_job_with_one_plain_reason(answer, reason, tmp_path: Path):
+    with StubWebUI("a1111-1.10") as stub:
+        stub.answer("POST /sdapi/v1/txt2img", **answer)
+        result = stablenew(
+            "run", "--node", stub.url, "--prompt", "x", "--size", "64x64", "--json",
+            "--out", str(tmp_path / "out"),
+        )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    (failed,) = [event for event in events if event["event"] == "job_failed"]
+    assert failed["reason"].endswith(reason)
+    assert "Traceback" not in result.stderr and "pydantic" not in result.stdout + result.stderr
