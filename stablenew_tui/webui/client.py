@@ -8,6 +8,7 @@ connection open. Progress, interrupt and skip bypass the lock so they work durin
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -56,7 +57,8 @@ API = "/sdapi/v1"
 # How the WebUI spells "let the checkpoint decide" and "no VAE".
 VAE_AUTOMATIC = "Automatic"
 VAE_NONE = "None"
-_Parsed = TypeVar("_Parsed", bound=BaseModel)
+_Model = TypeVar("_Model", bound=BaseModel)
+_Parsed = TypeVar("_Parsed")
 
 
 class WebUIClient:
@@ -158,7 +160,7 @@ class WebUIClient:
 
     async def embeddings(self) -> Embeddings:
         data = await self._get(f"{API}/embeddings", optional=True)
-        return self._parse(Embeddings, data or {}, "embeddings")
+        return self._parse(Embeddings.model_validate, data or {}, "embeddings")
 
     async def hypernetworks(self) -> list[Hypernetwork]:
         return await self._list(Hypernetwork, "hypernetworks", optional=True)
@@ -175,7 +177,7 @@ class WebUIClient:
     async def scripts(self) -> ScriptLists:
         """Scripts and extensions installed per tab: what alwayson_scripts may name."""
         data = await self._get(f"{API}/scripts", optional=True)
-        return self._parse(ScriptLists, data or {}, "scripts")
+        return self._parse(ScriptLists.model_validate, data or {}, "scripts")
 
     async def refresh(self, what: str) -> None:
         """`what` is checkpoints, vae or loras; the WebUI rescans its folders."""
@@ -183,14 +185,15 @@ class WebUIClient:
             await self._transport.post(f"{API}/refresh-{what}", read_timeout=self._long)
 
     async def _list(
-        self, model: type[_Parsed], endpoint: str, *, optional: bool = False
-    ) -> list[_Parsed]:
+        self, model: type[_Model], endpoint: str, *, optional: bool = False
+    ) -> list[_Model]:
         data = await self._get(f"{API}/{endpoint}", optional=optional)
         if data is None and optional:
             return []
         if not isinstance(data, list):
             raise WebUIBadAnswer(self.node.name, f"{endpoint} did not answer with a list")
-        return [self._parse(model, item, endpoint, at=(index,)) for index, item in enumerate(data)]
+        parse = model.model_validate
+        return [self._parse(parse, item, endpoint, at=(index,)) for index, item in enumerate(data)]
 
     async def _get(self, path: str, *, optional: bool = False) -> Any:
         """A GET; with `optional`, a route this server lacks (404) answers None."""
@@ -205,12 +208,17 @@ class WebUIClient:
             raise
 
     def _parse(
-        self, model: type[_Parsed], data: Any, endpoint: str, *, at: tuple[int, ...] = ()
+        self,
+        parse: Callable[[Any], _Parsed],
+        data: Any,
+        endpoint: str,
+        *,
+        at: tuple[int, ...] = (),
     ) -> _Parsed:
-        """An answer (or item `at` of a list answer) as `model`, or one WebUIBadAnswer naming
-        the endpoint and the field."""
+        """An answer (or item `at` of a list answer) parsed, or one WebUIBadAnswer naming the
+        endpoint and the field: never a pydantic traceback."""
         try:
-            return model.model_validate(data)
+            return parse(data)
         except ValidationError as error:
             raise invalid_answer(self.node.name, endpoint, error, at=at) from None
 
@@ -292,10 +300,7 @@ class WebUIClient:
         self, endpoint: str, request: Txt2ImgRequest | Img2ImgRequest
     ) -> GenerationResult:
         data = await self._post_image_request(endpoint, request)
-        try:
-            return GenerationResult.from_answer(data)
-        except ValidationError as error:
-            raise invalid_answer(self.node.name, endpoint, error) from None
+        return self._parse(GenerationResult.from_answer, data, endpoint)
 
     async def _post_image_request(self, endpoint: str, request: Any) -> dict[str, Any]:
         """One generation-type POST, serialized per node; the answer must hold an image."""
@@ -332,21 +337,22 @@ class WebUIClient:
 
     async def _extras(self, endpoint: str, request: ExtrasRequest) -> ExtrasResult:
         data = await self._post_image_request(endpoint, request)
-        try:
-            return ExtrasResult.from_answer(data)
-        except ValidationError as error:
-            raise invalid_answer(self.node.name, endpoint, error) from None
+        return self._parse(ExtrasResult.from_answer, data, endpoint)
 
     async def png_info(self, image_base64: str) -> PngInfo:
         data = await self._transport.post(f"{API}/png-info", {"image": image_base64})
-        return self._parse(PngInfo, data if isinstance(data, dict) else {}, "png-info")
+        return self._parse(
+            PngInfo.model_validate, data if isinstance(data, dict) else {}, "png-info"
+        )
 
     # -- progress and control (never behind the lock) ------------------------------------
 
     async def progress(self, *, with_preview: bool = False) -> Progress:
         params = {"skip_current_image": "false" if with_preview else "true"}
         data = await self._transport.get(f"{API}/progress", params=params)
-        return self._parse(Progress, data if isinstance(data, dict) else {}, "progress")
+        return self._parse(
+            Progress.model_validate, data if isinstance(data, dict) else {}, "progress"
+        )
 
     async def interrupt(self) -> None:
         await self._transport.post(f"{API}/interrupt")
