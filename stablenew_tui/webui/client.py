@@ -365,9 +365,10 @@ class WebUIClient:
         return data if isinstance(data, dict) else {}
 
     async def reachable(self) -> bool:
+        """Whether a WebUI API answers (a server restarting without --api does not, yet)."""
         try:
             await self.server_info(refresh=True)
-        except WebUIUnavailable:
+        except (WebUIUnavailable, WebUINoApi):
             return False
         return True
 

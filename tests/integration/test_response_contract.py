@@ -186,6 +186,7 @@ async def test_a_webui_without_api_is_told_to_start_with_api():
         async with client_for(stub.url) as client:
             with pytest.raises(WebUINoApi, match="start the WebUI with --api"):
                 await client.sd_models()
+            assert not await client.reachable()
 
 
 _READERS = {  # how the client reads each route
