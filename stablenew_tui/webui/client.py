@@ -323,7 +323,7 @@ class WebUIClient:
             count = None
         before, self._out_of_memory_count = self._out_of_memory_count, count
         if count is not None and count > (before or 0):
-            reason = f"the GPU ran out of memory ({endpoint} answered without an image)"
+            reason = "the GPU ran out of memory (the server answered without an image)"
             return WebUIOutOfMemory(self.node.name, 200, reason, endpoint)
         return WebUIBadAnswer(
             self.node.name, f"{endpoint} answered without an image (the server's log says why)"

@@ -41,11 +41,18 @@ class WebUIRejected(WebUIError):
         self.status = status
         self.reason = reason
         self.endpoint = endpoint
-        super().__init__(node, f"{endpoint} rejected ({status}): {reason}")
+        super().__init__(node, self._describe())
+
+    def _describe(self) -> str:
+        return f"{self.endpoint} rejected ({self.status}): {self.reason}"
 
 
 class WebUIOutOfMemory(WebUIRejected):
-    """The GPU ran out of memory; the same job on the same node will fail again."""
+    """The GPU ran out of memory; the same job on the same node will fail again. SD.Next
+    tells only by answering 200 without images (status 200 here)."""
+
+    def _describe(self) -> str:
+        return super()._describe() if self.status >= 400 else f"{self.endpoint}: {self.reason}"
 
 
 class WebUIBadAnswer(WebUIError):

@@ -162,8 +162,12 @@ async def test_sdnext_out_of_memory_is_a_200_without_images(flavor):
             await client.server_info()  # counts the out-of-memory events so far: none
             stub.use("POST /sdapi/v1/txt2img#out-of-memory")
             stub.use("GET /sdapi/v1/memory#after-out-of-memory")
-            with pytest.raises(WebUIOutOfMemory, match="ran out of memory"):
+            with pytest.raises(WebUIOutOfMemory) as out_of_memory:
                 await client.txt2img(Txt2ImgRequest(prompt="x"))
+            assert str(out_of_memory.value) == (
+                f"{client.node.name}: txt2img: the GPU ran out of memory "
+                "(the server answered without an image)"
+            )
             # The count did not move again: this empty answer is some other failure.
             with pytest.raises(WebUIBadAnswer, match="answered without an image") as failed:
                 await client.txt2img(Txt2ImgRequest(prompt="x"))
