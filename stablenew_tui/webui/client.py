@@ -8,32 +8,41 @@ connection open. Progress, interrupt and skip bypass the lock so they work durin
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from stablenew_tui.config import ClientConfig, NodeConfig
 from stablenew_tui.webui.errors import (
     ModelLoadFailed,
     WebUIBadAnswer,
     WebUIError,
+    WebUINoApi,
     WebUIOutOfMemory,
     WebUIRejected,
     WebUIUnavailable,
+    invalid_answer,
 )
 from stablenew_tui.webui.models import (
     VAE,
     Embeddings,
     ExtrasResult,
+    FaceRestorer,
     GenerationResult,
     Hypernetwork,
     LatentUpscaleMode,
     Lora,
     PngInfo,
     Progress,
+    PromptStyle,
     Sampler,
     Scheduler,
+    ScriptLists,
     SDModel,
     ServerInfo,
     Upscaler,
+    out_of_memory_count,
 )
 from stablenew_tui.webui.requests import (
     ExtrasBatchRequest,
@@ -45,6 +54,8 @@ from stablenew_tui.webui.requests import (
 from stablenew_tui.webui.transport import NodeTransport
 
 API = "/sdapi/v1"
+_Model = TypeVar("_Model", bound=BaseModel)
+_Parsed = TypeVar("_Parsed")
 
 
 class WebUIClient:
@@ -60,6 +71,7 @@ class WebUIClient:
         self._transport = NodeTransport(node, self.settings, retry_base_delay=retry_base_delay)
         self._serial = asyncio.Lock()
         self._server: ServerInfo | None = None
+        self._out_of_memory_count: int | None = None  # the GPU's count when last looked at
 
     def __repr__(self) -> str:
         return f"WebUIClient({self.node.name!r}, {self.node.url!r})"
@@ -82,15 +94,25 @@ class WebUIClient:
 
     async def _probe(self) -> ServerInfo:
         probe = self._transport.status_of
-        modules, sdnext, schedulers, sysinfo = await asyncio.gather(
+        modules, sdnext, schedulers, samplers, sysinfo, memory = await asyncio.gather(
             probe(f"{API}/sd-modules"),
             probe(f"{API}/version"),
             probe(f"{API}/schedulers"),
+            probe(f"{API}/samplers"),
             probe("/internal/sysinfo"),
+            probe(f"{API}/memory"),
         )
-        if 401 in (modules[0], schedulers[0]):
+        if 401 in (modules[0], schedulers[0], samplers[0]):
             # Raise the same Unauthorized a normal call would, with its message.
             await self._transport.get(f"{API}/sd-models")
+        if samplers[0] == 404 and modules[0] == 404 and sdnext[0] == 404:
+            # Every flavor serves `samplers`; a WebUI without --api serves no /sdapi route.
+            raise WebUINoApi(
+                self.node.name,
+                f"{self.node.url} answers, but not with the WebUI API (every /sdapi/v1 route "
+                "is 404): start the WebUI with --api",
+            )
+        self._out_of_memory_count = out_of_memory_count(memory[1])
         if modules[0] == 200:
             flavor = "forge"
         elif sdnext[0] == 200:
@@ -100,55 +122,102 @@ class WebUIClient:
         else:
             raise WebUIBadAnswer(self.node.name, "does not look like a Stable Diffusion WebUI API")
         version = _version_from(sdnext[1] if flavor == "sdnext" else sysinfo[1])
-        return ServerInfo(flavor=flavor, version=version, supports_scheduler=schedulers[0] == 200)
+        # SD.Next also serves `schedulers`, but lists its samplers there ({name, cls, options},
+        # `modules/api/endpoints.py` get_schedulers): it has no separate scheduler field.
+        supports_scheduler = flavor != "sdnext" and schedulers[0] == 200
+        return ServerInfo(flavor=flavor, version=version, supports_scheduler=supports_scheduler)
 
     # -- resources -----------------------------------------------------------------------
 
     async def sd_models(self) -> list[SDModel]:
-        return [SDModel.model_validate(item) for item in await self._list("sd-models")]
+        return await self._list(SDModel, "sd-models")
 
     async def sd_vae(self) -> list[VAE]:
         """VAEs; on Forge these are its `sd-modules` (VAEs and text encoders)."""
         server = await self.server_info()
-        endpoint = "sd-modules" if server.flavor == "forge" else "sd-vae"
-        return [VAE.model_validate(item) for item in await self._list(endpoint)]
+        return await self._list(VAE, "sd-modules" if server.flavor == "forge" else "sd-vae")
 
     async def samplers(self) -> list[Sampler]:
-        return [Sampler.model_validate(item) for item in await self._list("samplers")]
+        return await self._list(Sampler, "samplers")
 
     async def schedulers(self) -> list[Scheduler]:
-        """Empty on servers before 1.9.1, which have no separate scheduler."""
+        """Empty where the schedule is no separate choice: A1111 before 1.9.1, SD.Next."""
         if not (await self.server_info()).supports_scheduler:
             return []
-        return [Scheduler.model_validate(item) for item in await self._list("schedulers")]
+        return await self._list(Scheduler, "schedulers")
 
     async def upscalers(self) -> list[Upscaler]:
-        return [Upscaler.model_validate(item) for item in await self._list("upscalers")]
+        return await self._list(Upscaler, "upscalers")
+
+    # The lists below are missing on some flavors or setups (SD.Next has no hypernetworks
+    # nor latent-upscale-modes; a disabled extension takes its route along): none there.
 
     async def latent_upscale_modes(self) -> list[LatentUpscaleMode]:
-        items = await self._list("latent-upscale-modes")
-        return [LatentUpscaleMode.model_validate(item) for item in items]
+        return await self._list(LatentUpscaleMode, "latent-upscale-modes", optional=True)
 
     async def embeddings(self) -> Embeddings:
-        data = await self._transport.get(f"{API}/embeddings")
-        return Embeddings.model_validate(data if isinstance(data, dict) else {})
+        data = await self._get(f"{API}/embeddings", optional=True)
+        return self._parse(Embeddings.model_validate, data or {}, "embeddings")
 
     async def hypernetworks(self) -> list[Hypernetwork]:
-        return [Hypernetwork.model_validate(item) for item in await self._list("hypernetworks")]
+        return await self._list(Hypernetwork, "hypernetworks", optional=True)
 
     async def loras(self) -> list[Lora]:
-        return [Lora.model_validate(item) for item in await self._list("loras")]
+        return await self._list(Lora, "loras", optional=True)
+
+    async def prompt_styles(self) -> list[PromptStyle]:
+        return await self._list(PromptStyle, "prompt-styles", optional=True)
+
+    async def face_restorers(self) -> list[FaceRestorer]:
+        return await self._list(FaceRestorer, "face-restorers", optional=True)
+
+    async def scripts(self) -> ScriptLists:
+        """Scripts and extensions installed per tab: what alwayson_scripts may name."""
+        data = await self._get(f"{API}/scripts", optional=True)
+        return self._parse(ScriptLists.model_validate, data or {}, "scripts")
 
     async def refresh(self, what: str) -> None:
         """`what` is checkpoints, vae or loras; the WebUI rescans its folders."""
         async with self._serial:
             await self._transport.post(f"{API}/refresh-{what}", read_timeout=self._long)
 
-    async def _list(self, endpoint: str) -> list[Any]:
-        data = await self._transport.get(f"{API}/{endpoint}")
+    async def _list(
+        self, model: type[_Model], endpoint: str, *, optional: bool = False
+    ) -> list[_Model]:
+        data = await self._get(f"{API}/{endpoint}", optional=optional)
+        if data is None and optional:
+            return []
         if not isinstance(data, list):
             raise WebUIBadAnswer(self.node.name, f"{endpoint} did not answer with a list")
-        return [item for item in data if isinstance(item, dict)]
+        parse = model.model_validate
+        return [self._parse(parse, item, endpoint, at=(index,)) for index, item in enumerate(data)]
+
+    async def _get(self, path: str, *, optional: bool = False) -> Any:
+        """A GET; with `optional`, a route this server lacks (404) answers None."""
+        try:
+            return await self._transport.get(path)
+        except WebUIRejected as error:
+            if error.status != 404:
+                raise
+            if optional:
+                return None
+            await self.server_info(refresh=True)  # says so if the server has no API at all
+            raise
+
+    def _parse(
+        self,
+        parse: Callable[[Any], _Parsed],
+        data: Any,
+        endpoint: str,
+        *,
+        at: tuple[int, ...] = (),
+    ) -> _Parsed:
+        """An answer (or item `at` of a list answer) parsed, or one WebUIBadAnswer naming the
+        endpoint and the field: never a pydantic traceback."""
+        try:
+            return parse(data)
+        except ValidationError as error:
+            raise invalid_answer(self.node.name, endpoint, error, at=at) from None
 
     # -- options -------------------------------------------------------------------------
 
@@ -188,7 +257,7 @@ class WebUIClient:
             if checkpoint and error.status >= 500 and not isinstance(error, WebUIOutOfMemory):
                 await self._raise_if_not_loaded(checkpoint, error)
             raise
-        return GenerationResult.from_answer(data)
+        return self._parse(GenerationResult.from_answer, data, endpoint)
 
     async def _raise_if_not_loaded(self, checkpoint: str, error: WebUIRejected) -> None:
         """A checkpoint named in a request loads inside the generation (Forge also loads one
@@ -217,8 +286,24 @@ class WebUIClient:
         if not isinstance(data, dict):
             raise WebUIBadAnswer(self.node.name, f"{endpoint} did not answer with an object")
         if not any(data.get("images") or [data.get("image")]):
-            raise WebUIBadAnswer(self.node.name, f"{endpoint} answered without an image")
+            raise await self._no_image_error(endpoint)
         return data
+
+    async def _no_image_error(self, endpoint: str) -> WebUIError:
+        """SD.Next answers a failed generation, out of memory included, with 200 and no
+        images; the reason goes only to its log (`modules/api/generate.py` post_text2img).
+        The GPU's out-of-memory count (`memory` → cuda.events.oom) tells that case apart."""
+        try:
+            count = out_of_memory_count(await self.memory())
+        except WebUIError:
+            count = None
+        before, self._out_of_memory_count = self._out_of_memory_count, count
+        if count is not None and count > (before or 0):
+            reason = "the GPU ran out of memory (the server answered without an image)"
+            return WebUIOutOfMemory(self.node.name, 200, reason, endpoint)
+        return WebUIBadAnswer(
+            self.node.name, f"{endpoint} answered without an image (the server's log says why)"
+        )
 
     async def extra_single_image(self, request: ExtrasRequest) -> ExtrasResult:
         return await self._extras("extra-single-image", request)
@@ -227,18 +312,23 @@ class WebUIClient:
         return await self._extras("extra-batch-images", request)
 
     async def _extras(self, endpoint: str, request: ExtrasRequest) -> ExtrasResult:
-        return ExtrasResult.from_answer(await self._post_image_request(endpoint, request))
+        data = await self._post_image_request(endpoint, request)
+        return self._parse(ExtrasResult.from_answer, data, endpoint)
 
     async def png_info(self, image_base64: str) -> PngInfo:
         data = await self._transport.post(f"{API}/png-info", {"image": image_base64})
-        return PngInfo.model_validate(data if isinstance(data, dict) else {})
+        return self._parse(
+            PngInfo.model_validate, data if isinstance(data, dict) else {}, "png-info"
+        )
 
     # -- progress and control (never behind the lock) ------------------------------------
 
     async def progress(self, *, with_preview: bool = False) -> Progress:
         params = {"skip_current_image": "false" if with_preview else "true"}
         data = await self._transport.get(f"{API}/progress", params=params)
-        return Progress.model_validate(data if isinstance(data, dict) else {})
+        return self._parse(
+            Progress.model_validate, data if isinstance(data, dict) else {}, "progress"
+        )
 
     async def interrupt(self) -> None:
         await self._transport.post(f"{API}/interrupt")
@@ -251,9 +341,10 @@ class WebUIClient:
         return data if isinstance(data, dict) else {}
 
     async def reachable(self) -> bool:
+        """Whether a WebUI API answers (a server restarting without --api does not, yet)."""
         try:
             await self.server_info(refresh=True)
-        except WebUIUnavailable:
+        except (WebUIUnavailable, WebUINoApi):
             return False
         return True
 

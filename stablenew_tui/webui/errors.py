@@ -6,7 +6,11 @@ URLs are stored without user info and auth headers are never formatted into text
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
+
+from pydantic import ValidationError
 
 from stablenew_tui.errors import StableNewError
 
@@ -37,11 +41,18 @@ class WebUIRejected(WebUIError):
         self.status = status
         self.reason = reason
         self.endpoint = endpoint
-        super().__init__(node, f"{endpoint} rejected ({status}): {reason}")
+        super().__init__(node, self._describe())
+
+    def _describe(self) -> str:
+        return f"{self.endpoint} rejected ({self.status}): {self.reason}"
 
 
 class WebUIOutOfMemory(WebUIRejected):
-    """The GPU ran out of memory; the same job on the same node will fail again."""
+    """The GPU ran out of memory; the same job on the same node will fail again. SD.Next
+    tells only by answering 200 without images (status 200 here)."""
+
+    def _describe(self) -> str:
+        return super()._describe() if self.status >= 400 else f"{self.endpoint}: {self.reason}"
 
 
 class WebUIBadAnswer(WebUIError):
@@ -64,6 +75,10 @@ class AnswerMismatch(WebUIError):
         super().__init__(node, "; ".join(differences))
 
 
+class WebUINoApi(WebUIError):
+    """Something answers at the address, but no WebUI API: it was started without --api."""
+
+
 def reason_from_body(body: Any, fallback: str) -> str:
     """One line from any of the error shapes A1111, Forge, SD.Next and FastAPI use."""
     if isinstance(body, dict):
@@ -80,8 +95,55 @@ def reason_from_body(body: Any, fallback: str) -> str:
         if unique:
             return ": ".join(unique)[:500]
     if isinstance(body, str) and body.strip():
+        if _looks_like_html(body):
+            # A reverse proxy's or a login page: its title says it all ("502 Bad Gateway").
+            return html_title(body) or fallback
         return body.strip().splitlines()[-1][:500]
     return fallback
+
+
+def html_title(text: str) -> str | None:
+    """The page's <title> (or first <h1>) as one plain line, if it has one."""
+    for tag in ("title", "h1"):
+        match = re.search(rf"<{tag}[^>]*>(.*?)</{tag}\s*>", text, re.IGNORECASE | re.DOTALL)
+        if match:
+            title = " ".join(html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).split())
+            if title:
+                return title[:200]
+    return None
+
+
+def _looks_like_html(text: str) -> bool:
+    head = text.lstrip()[:200].lower()
+    return head.startswith(("<!doctype html", "<html", "<head", "<body", "<title", "<h1"))
+
+
+def invalid_answer(
+    node: str, endpoint: str, error: ValidationError, *, at: tuple[Any, ...] = ()
+) -> WebUIBadAnswer:
+    """A parse failure of a server's answer (or of its item `at`) as one plain line naming the
+    field and what was wrong with it, never pydantic's text with its documentation links."""
+    problem = error.errors()[0]
+    field = _field_path((*at, *problem["loc"]))
+    message = problem["msg"].removeprefix("Value error, ")
+    message = message[:1].lower() + message[1:]
+    text = f"{endpoint}: invalid answer" + (f" at {field}" if field else "") + f": {message}"
+    if "input" in problem and not isinstance(problem["input"], (dict, list)):
+        text += f" (got {_short(problem['input'])})"
+    return WebUIBadAnswer(node, text)
+
+
+def _field_path(location: tuple[Any, ...]) -> str:
+    """("images", 0) → "images[0]"; ("info", "seed") → "info.seed"; (0, "name") → "[0].name"."""
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
+    return path
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _validation_item(item: Any) -> str:

@@ -71,6 +71,9 @@ class Sampler(_Answer):
 
 
 class Scheduler(_Answer):
+    """A1111 1.9+/Forge: {name, label, aliases, default_rho, need_inner_model}. SD.Next serves
+    {name, cls, options} there, but its "schedulers" are its samplers: it has no separate field."""
+
     name: str
     label: str = ""
     aliases: list[str] | None = None
@@ -103,8 +106,45 @@ class Lora(_Answer):
 
 
 class Embeddings(_Answer):
-    loaded: dict[str, Any] = Field(default_factory=dict)
-    skipped: dict[str, Any] = Field(default_factory=dict)
+    """Embedding names. A1111 and Forge map each name to its details (`api.py`
+    get_embeddings); SD.Next lists bare names (`modules/api/endpoints.py` get_embeddings)."""
+
+    loaded: list[str] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)
+
+    @field_validator("loaded", "skipped", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        return list(value) if isinstance(value, dict) else value
+
+
+class PromptStyle(_Answer):
+    """A saved style; SD.Next adds `extra`, `filename` and `preview`."""
+
+    name: str
+    prompt: str | None = None
+    negative_prompt: str | None = None
+
+
+class FaceRestorer(_Answer):
+    """A1111/Forge send {name, cmd_dir}; on SD.Next these are its detailer models {name, path}."""
+
+    name: str
+
+
+class ScriptLists(_Answer):
+    """Installed scripts and extensions by tab, as the WebUI names them (lower-case titles);
+    SD.Next adds a `control` list."""
+
+    txt2img: list[str] = Field(default_factory=list)
+    img2img: list[str] = Field(default_factory=list)
+
+    @field_validator("txt2img", "img2img", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
 
 
 class ProgressState(_Answer):
@@ -131,7 +171,9 @@ class Progress(_Answer):
 
 
 class GenerationInfo(_Answer):
-    """The `info` JSON of a generation; only the keys the app relies on are named."""
+    """The `info` JSON of a generation; only the keys the app relies on are named. Each may
+    be missing: SD.Next's has no sd_model_name, sd_vae_name nor version
+    (`modules/processing.py` Processed.js), and an answer without images may have no info."""
 
     seed: int | None = None
     all_seeds: list[int] = Field(default_factory=list)
@@ -165,9 +207,7 @@ class GenerationResult(_Answer):
     @classmethod
     def from_answer(cls, data: dict[str, Any]) -> GenerationResult:
         raw_info = _parse_info(data.get("info"))
-        return cls.model_validate(
-            {**data, "info": GenerationInfo.model_validate(raw_info), "raw_info": raw_info}
-        )
+        return cls.model_validate({**data, "info": raw_info, "raw_info": raw_info})
 
     def generated_images(self) -> list[str]:
         """Images after any leading grid; extensions may append extra ones after the seeds."""
@@ -188,6 +228,16 @@ class PngInfo(_Answer):
     info: str = ""
     items: dict[str, Any] = Field(default_factory=dict)
     parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+def out_of_memory_count(memory: Any) -> int | None:
+    """How often the GPU ran out of memory since the server started, from a `memory` answer
+    (cuda.events.oom, torch's num_ooms: A1111 `api.py` get_memory, SD.Next
+    `modules/api/server.py` get_memory), or None where it cannot tell (no CUDA)."""
+    cuda = memory.get("cuda") if isinstance(memory, dict) else None
+    events = cuda.get("events") if isinstance(cuda, dict) else None
+    count = events.get("oom") if isinstance(events, dict) else None
+    return count if isinstance(count, int) and not isinstance(count, bool) else None
 
 
 def _parse_info(value: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from stablenew_tui.webui.client import WebUIClient
 from stablenew_tui.webui.errors import WebUIUnavailable
-from stablenew_tui.webui.models import SDModel, ServerInfo
+from stablenew_tui.webui.models import ScriptLists, SDModel, ServerInfo
 from stablenew_tui.webui.requests import VAE_AUTOMATIC, VAE_NONE
 
 CatalogSource = Literal["api", "filesystem"]
@@ -48,6 +48,10 @@ class ResourceCatalog(BaseModel):
     embeddings: list[str] = Field(default_factory=list)
     hypernetworks: list[str] = Field(default_factory=list)
     loras: list[str] = Field(default_factory=list)
+    # What later stages may use only where the server has it (styles, ADetailer, ControlNet).
+    prompt_styles: list[str] = Field(default_factory=list)
+    face_restorers: list[str] = Field(default_factory=list)
+    scripts: ScriptLists = Field(default_factory=ScriptLists)
 
     def sections(self) -> dict[str, list[str]]:
         """Every pickable list by a human name, in the order they are shown."""
@@ -61,6 +65,10 @@ class ResourceCatalog(BaseModel):
             "embeddings": self.embeddings,
             "hypernetworks": self.hypernetworks,
             "loras": self.loras,
+            "prompt styles": self.prompt_styles,
+            "face restorers": self.face_restorers,
+            "txt2img scripts": self.scripts.txt2img,
+            "img2img scripts": self.scripts.img2img,
         }
 
 
@@ -68,10 +76,12 @@ async def fetch_catalog(client: WebUIClient) -> ResourceCatalog:
     server = await client.server_info(refresh=True)
     (
         models, vaes, samplers, schedulers, upscalers, latent, embeddings, hypernets, loras,
+        styles, restorers, scripts,
     ) = await asyncio.gather(
         client.sd_models(), client.sd_vae(), client.samplers(), client.schedulers(),
         client.upscalers(), client.latent_upscale_modes(), client.embeddings(),
-        client.hypernetworks(), client.loras(),
+        client.hypernetworks(), client.loras(), client.prompt_styles(), client.face_restorers(),
+        client.scripts(),
     )  # fmt: skip
     return ResourceCatalog(
         source="api",
@@ -87,6 +97,9 @@ async def fetch_catalog(client: WebUIClient) -> ResourceCatalog:
         embeddings=sorted(embeddings.loaded),
         hypernetworks=[hypernetwork.name for hypernetwork in hypernets],
         loras=[lora.name for lora in loras],
+        prompt_styles=[style.name for style in styles],
+        face_restorers=[restorer.name for restorer in restorers],
+        scripts=scripts,
     )
 
 

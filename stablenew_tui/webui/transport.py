@@ -24,6 +24,7 @@ from stablenew_tui.webui.errors import (
     WebUITimedOut,
     WebUIUnauthorized,
     WebUIUnavailable,
+    html_title,
     is_out_of_memory,
     reason_from_body,
 )
@@ -148,7 +149,9 @@ class NodeTransport:
             return None
         body = _json_or_none(response)
         if body is None and response.content.strip() != b"null":
-            raise WebUIBadAnswer(self.node.name, f"{endpoint} answered with something not JSON")
+            title = html_title(response.text)
+            what = f"a web page ({title!r})" if title else "something not JSON"
+            raise WebUIBadAnswer(self.node.name, f"{endpoint} answered with {what}")
         return body
 
 

@@ -1,10 +1,22 @@
-"""Request bodies: strict, server-aware, and valid against a real A1111 OpenAPI schema."""
+"""Request bodies: strict, server-aware, and valid against a real A1111 OpenAPI schema.
+
+Every body the client can build is checked: generation bodies (with override settings and
+alwayson scripts), extras by factor and to a target size, the bodies the pipeline builds from
+settings with every stage and option on, and the option changes the client posts.
+"""
 
 import json
 
 import jsonschema
 import pytest
 
+from stablenew_tui.pipeline.jobs import Job, PromptSpec
+from stablenew_tui.pipeline.settings import PipelineSettings
+from stablenew_tui.pipeline.stage_requests import (
+    img2img_request,
+    txt2img_request,
+    upscale_request,
+)
 from stablenew_tui.webui.models import ServerInfo
 from stablenew_tui.webui.requests import (
     FORGE_ONLY_FIELDS,
@@ -40,8 +52,12 @@ FULL_TXT2IMG = Txt2ImgRequest(
     height=1216,
     restore_faces=False,
     tiling=False,
-    override_settings={"CLIP_stop_at_last_layers": 2},
-    override_settings_restore_afterwards=True,
+    override_settings={
+        "sd_model_checkpoint": "v1-5-pruned-emaonly.safetensors [6ce0161689]",
+        "sd_vae": "vae-ft-mse-840000-ema-pruned.safetensors",
+        "CLIP_stop_at_last_layers": 2,
+    },
+    override_settings_restore_afterwards=False,
     refiner_checkpoint="sd_xl_refiner_1.0.safetensors",
     refiner_switch_at=0.8,
     enable_hr=True,
@@ -55,6 +71,10 @@ FULL_TXT2IMG = Txt2ImgRequest(
     hr_checkpoint_name="Use same checkpoint",
     hr_prompt="",
     hr_negative_prompt="",
+    alwayson_scripts={
+        "ADetailer": {"args": [True, False, {"ad_model": "face_yolov8n.pt"}]},
+        "ControlNet": {"args": [{"enabled": True, "module": "canny", "weight": 1.0}]},
+    },
 )
 FULL_IMG2IMG = Img2ImgRequest(
     prompt="a lighthouse",
@@ -83,15 +103,41 @@ FULL_EXTRAS = ExtrasRequest(
     codeformer_weight=0.7,
     upscale_first=False,
 )
+FULL_EXTRAS_TO_SIZE = ExtrasRequest(
+    image="iVBORw0KGgo=",
+    resize_mode=1,
+    upscaling_resize_w=2048,
+    upscaling_resize_h=1536,
+    upscaling_crop=True,
+    upscaler_1="R-ESRGAN 4x+",
+)
 FULL_EXTRAS_BATCH = ExtrasBatchRequest(
     imageList=[{"data": "iVBORw0KGgo=", "name": "a.png"}], upscaler_1="Lanczos"
 )
-REQUESTS = {
-    "StableDiffusionProcessingTxt2Img": FULL_TXT2IMG,
-    "StableDiffusionProcessingImg2Img": FULL_IMG2IMG,
-    "ExtrasSingleImageRequest": FULL_EXTRAS,
-    "ExtrasBatchImagesRequest": FULL_EXTRAS_BATCH,
+REQUESTS = [
+    ("StableDiffusionProcessingTxt2Img", FULL_TXT2IMG),
+    ("StableDiffusionProcessingImg2Img", FULL_IMG2IMG),
+    ("ExtrasSingleImageRequest", FULL_EXTRAS),
+    ("ExtrasSingleImageRequest", FULL_EXTRAS_TO_SIZE),
+    ("ExtrasBatchImagesRequest", FULL_EXTRAS_BATCH),
+]
+SCHEMA_OF = {
+    Txt2ImgRequest: "StableDiffusionProcessingTxt2Img",
+    Img2ImgRequest: "StableDiffusionProcessingImg2Img",
+    ExtrasRequest: "ExtrasSingleImageRequest",
 }
+# What the servers read from `alwayson_scripts`: {title: {"args": [...]}}, by position
+# (A1111/Forge modules/api/api.py init_script_args; SD.Next modules/api/script.py).
+ALWAYSON_SCRIPTS = {
+    "type": "object",
+    "additionalProperties": {
+        "type": "object",
+        "properties": {"args": {"type": "array"}},
+        "required": ["args"],
+    },
+}
+# Options only Forge has (modules/sysinfo.py set_config): VAE and text encoders by file.
+FORGE_ONLY_OPTIONS = frozenset({"forge_additional_modules"})
 
 
 @pytest.fixture(scope="module")
@@ -109,16 +155,80 @@ def _later_fields(server: ServerInfo) -> frozenset[str]:
     return later
 
 
-@pytest.mark.parametrize("server", SERVERS, ids=lambda s: f"{s.flavor}-{s.version}")
-@pytest.mark.parametrize("schema_name", list(REQUESTS))
-def test_every_body_validates_against_the_a1111_schema(openapi, schema_name, server):
-    body = payload_for(REQUESTS[schema_name], server)
+def _check_body(openapi: dict, schema_name: str, body: dict, server: ServerInfo) -> None:
     schema = openapi["components"]["schemas"][schema_name]
     unknown = set(body) - set(schema["properties"]) - _later_fields(server)
     assert not unknown, f"fields the server does not know: {sorted(unknown)}"
     v16_only = {key: value for key, value in body.items() if key in schema["properties"]}
     resolver_schema = {**schema, "components": openapi["components"]}
     jsonschema.validate(v16_only, resolver_schema)
+    if "override_settings" in body:
+        _check_options(openapi, body["override_settings"], server)
+    if "alwayson_scripts" in body:
+        jsonschema.validate(body["alwayson_scripts"], ALWAYSON_SCRIPTS)
+
+
+def _check_options(openapi: dict, options: dict, server: ServerInfo) -> None:
+    """Option keys (posted, or overridden per request) must be settings the server has, with
+    values of the setting's type."""
+    known = openapi["components"]["schemas"]["Options"]["properties"]
+    later = FORGE_ONLY_OPTIONS if server.flavor == "forge" else frozenset()
+    unknown = set(options) - set(known) - later
+    assert not unknown, f"settings the server does not have: {sorted(unknown)}"
+    for key, value in options.items():
+        if key in known:
+            jsonschema.validate(value, known[key])
+
+
+@pytest.mark.parametrize("server", SERVERS, ids=lambda s: f"{s.flavor}-{s.version}")
+@pytest.mark.parametrize(
+    ("schema_name", "request_"),
+    REQUESTS,
+    ids=[f"{name}-{i}" for i, (name, _) in enumerate(REQUESTS)],
+)
+def test_every_body_validates_against_the_a1111_schema(openapi, schema_name, request_, server):
+    _check_body(openapi, schema_name, payload_for(request_, server), server)
+
+
+def _everything_on(**upscale: object) -> PipelineSettings:
+    return PipelineSettings.model_validate(
+        {
+            "stages": ["txt2img", "img2img", "upscale"],
+            "txt2img": {
+                "model": "v1-5-pruned-emaonly.safetensors [6ce0161689]",
+                "vae": "vae-ft-mse-840000-ema-pruned.safetensors",
+                "scheduler": "karras", "clip_skip": 2, "subseed_strength": 0.3,
+                "hires": True, "refiner": "sd_xl_refiner_1.0.safetensors",
+            },
+            "img2img": {"sampler": "DPM++ 2M", "steps": 12, "cfg_scale": 5},
+            "upscale": {
+                "upscaler_2": "Lanczos", "upscaler_2_visibility": 0.4,
+                "face_restoration": "codeformer", **upscale,
+            },
+        }
+    )  # fmt: skip
+
+
+def _job() -> Job:
+    return Job(id="j", run_id="r", index=0, prompt_index=0, seed=5, spec=PromptSpec(prompt="x"))
+
+
+@pytest.mark.parametrize("server", SERVERS, ids=lambda s: f"{s.flavor}-{s.version}")
+@pytest.mark.parametrize(
+    "upscale",
+    [{"scale": 3}, {"target_width": 2048, "target_height": 1536}, {"method": "img2img"}],
+    ids=["by factor", "to size", "img2img"],
+)
+def test_bodies_the_pipeline_builds_validate_too(openapi, server, upscale):
+    settings = _everything_on(**upscale)
+    job = _job()
+    requests = [
+        txt2img_request(settings, job),
+        img2img_request(settings, job, "iVBORw0KGgo="),
+        upscale_request(settings, job, "iVBORw0KGgo="),
+    ]
+    for request in requests:
+        _check_body(openapi, SCHEMA_OF[type(request)], payload_for(request, server), server)
 
 
 def test_no_scheduler_field_before_1_9_sampler_name_carries_it():
