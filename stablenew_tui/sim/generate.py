@@ -14,7 +14,7 @@ from typing import Any
 
 from PIL import Image
 
-from stablenew_tui.sim import images
+from stablenew_tui.sim import images, sdnext
 from stablenew_tui.sim.engine import PreviewSource
 from stablenew_tui.sim.errors import SimServerError
 from stablenew_tui.sim.infotext import build_infotext
@@ -36,9 +36,14 @@ async def run_job(sim: SimState, plan: JobPlan) -> dict[str, Any]:
         saved = {key: sim.options[key] for key in plan.overrides if key in sim.options}
         sim.options.update(plan.overrides)
         try:
-            engine.begin(f"scripts_{plan.kind}", req.n_iter * (2 if plan.hires else 1))
+            engine.begin(_job_name(sim, plan))
             try:
                 await sim.load_wanted_weights()
+                engine.state.job_count = req.n_iter * (2 if plan.hires else 1)
+                if plan.out_of_memory:
+                    # SD.Next catches the CUDA error inside the pipeline and stops the job.
+                    sim.out_of_memory_events += 1
+                    engine.state.interrupted = True
                 pictures, infotexts = await _run_batches(sim, plan)
                 grid_first = (
                     req.save_images
@@ -52,6 +57,8 @@ async def run_job(sim: SimState, plan: JobPlan) -> dict[str, Any]:
                     infotexts.insert(0, infotexts[0])
                 # Built before the overrides are restored: it reports what the job ran with.
                 info = _info(sim, plan, infotexts, engine.state.job_timestamp, int(grid_first))
+                if sim.flavor.is_sdnext:
+                    info = sdnext.info(info, _infotext(sim, plan, 0))
             finally:
                 engine.end()
         finally:
@@ -77,11 +84,18 @@ async def _run_batches(sim: SimState, plan: JobPlan) -> tuple[list[Picture], lis
     size = (hires.width, hires.height) if hires else (req.width, req.height)
     pictures: list[Picture] = []
     infotexts: list[str] = []
+    skip_next = False
     for batch in range(max(req.n_iter, 1)):
         if engine.state.interrupted:
             break
+        if skip_next:
+            # SD.Next leaves `skipped` set after the skipped pass, and its batch loop then
+            # skips the next batch too (modules/processing.py `process_images_inner`).
+            skip_next = False
+            continue
         first = batch * batch_size
-        label = f"Batch {batch + 1} out of {req.n_iter}"
+        # A1111 names the job per batch only when there are several (`process_images_inner`).
+        label = f"Batch {batch + 1} out of {req.n_iter}" if req.n_iter > 1 else None
         preview = PreviewSource(plan.prompts[first], plan.seeds[first], *size, model_key)
         passes = 2 if hires else 1
         engine.next_job(batch * passes, label, preview)
@@ -98,10 +112,12 @@ async def _run_batches(sim: SimState, plan: JobPlan) -> tuple[list[Picture], lis
             hr_steps = int(min(req.denoising_strength, 0.999) * hires.steps) + 1
             done = await engine.sample(hr_steps, megapixels(*size) * batch_size)
             fraction, drawn_size = done / hr_steps, size
+        if sim.flavor.is_sdnext and (engine.state.interrupted or engine.state.skipped):
+            # SD.Next drops the pass it stopped (modules/processing_diffusers.py).
+            skip_next = engine.state.skipped
+            continue
         for index in range(first, first + batch_size):
-            text = build_infotext(
-                plan.prompts[index], plan.negative_prompts[index], _params(sim, plan, index)
-            )
+            text = _infotext(sim, plan, index)
             encoded = await asyncio.to_thread(
                 _render, plan, index, model_key, drawn_size, fraction, text, sim.options
             )
@@ -133,6 +149,18 @@ def _render(
 def _encode_grid(pictures: list[Picture], infotext: str) -> Picture:
     sheet = images.grid([picture for _, picture in pictures if picture is not None])
     return images.encode_png(sheet, [("parameters", infotext)]), None
+
+
+def _job_name(sim: SimState, plan: JobPlan) -> str:
+    if sim.flavor.is_sdnext:
+        return "API-TXT" if plan.kind == "txt2img" else "API-IMG"  # modules/api/generate.py
+    return f"scripts_{plan.kind}"  # modules/api/api.py `text2imgapi`
+
+
+def _infotext(sim: SimState, plan: JobPlan, index: int) -> str:
+    return build_infotext(
+        plan.prompts[index], plan.negative_prompts[index], _params(sim, plan, index)
+    )
 
 
 def _params(sim: SimState, plan: JobPlan, index: int) -> dict[str, Any]:

@@ -35,8 +35,10 @@ async def test_progress_advances_while_a_job_runs() -> None:
         await job
     assert 0 < first["progress"] < second["progress"] < 1
     assert first["eta_relative"] > 0
-    assert first["state"]["job"] == "Batch 1 out of 1"
+    # With one batch A1111 keeps the job's own name (processing.py `process_images_inner`).
+    assert first["state"]["job"] == "scripts_txt2img"
     assert first["state"]["job_count"] == 1 and first["state"]["sampling_steps"] == 2000
+    assert first["state"]["stopping_generation"] is False
     assert first["current_image"] is None  # live previews are off by default
     assert set(first) == {"progress", "eta_relative", "state", "current_image", "textinfo"}
 
