@@ -158,8 +158,10 @@ def _plan_hires(sim: SimState, req: Any, sampler: str) -> HiresPlan:
     if upscaler not in LATENT_UPSCALE_MODES and upscaler not in sim.catalog.upscaler_names():
         raise SimServerError("AssertionError", f"could not find upscaler named {upscaler}")
     if sim.flavor.is_forge and req.hr_additional_modules is None:
-        # Forge iterates over the hires module list without checking for None.
-        raise SimServerError("TypeError", "'NoneType' object is not iterable")
+        # Forge looks for "Use same choices" in the hires module list without checking for None
+        # (modules/processing.py `StableDiffusionProcessingTxt2Img.sample_hr_pass`). The real
+        # server fails after the first pass; the simulator before queueing, with the same answer.
+        raise SimServerError("TypeError", "argument of type 'NoneType' is not iterable")
     width, height = req.width, req.height
     if req.hr_resize_x and req.hr_resize_y:
         target = (req.hr_resize_x, req.hr_resize_y)
@@ -181,14 +183,24 @@ def _plan_hires(sim: SimState, req: Any, sampler: str) -> HiresPlan:
         extra["Hires sampler"] = req.hr_sampler_name
     if req.hr_checkpoint_name and req.hr_checkpoint_name != "Use same checkpoint":
         checkpoint = _closest_checkpoint(sim, req.hr_checkpoint_name)
-        extra["Hires checkpoint"] = f"{checkpoint.short_name} [{checkpoint.shorthash}]"
+        # CheckpointInfo.short_title
+        short_title = checkpoint.short_name
+        if checkpoint.shorthash:
+            short_title += f" [{checkpoint.shorthash}]"
+        extra["Hires checkpoint"] = short_title
     if req.hr_prompt and req.hr_prompt != req.prompt:
         extra["Hires prompt"] = req.hr_prompt
     if sim.flavor.is_forge:
         extra["Hires CFG Scale"] = req.hr_cfg
-        modules = [m for m in req.hr_additional_modules if m != "Use same choices"]
-        for number, module in enumerate(modules, start=1):
-            extra[f"Hires Module {number}"] = module.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        # `StableDiffusionProcessingTxt2Img.init`: [] is "Built-in", "Use same choices" is kept.
+        modules = req.hr_additional_modules
+        if not modules:
+            extra["Hires Module 1"] = "Built-in"
+        elif "Use same choices" in modules:
+            extra["Hires Module 1"] = "Use same choices"
+        else:
+            for number, module in enumerate(modules, start=1):
+                extra[f"Hires Module {number}"] = module.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     steps = req.hr_second_pass_steps or req.steps
     return HiresPlan(target[0], target[1], upscaler, steps, extra)
 

@@ -146,8 +146,8 @@ class SimServer:
 
     @property
     def freeze_settings(self) -> bool:
-        """When set, option changes are answered 200 and ignored, as A1111 does for settings
-        frozen with --freeze-settings-in-sections."""
+        """When set, option changes are answered 200 and ignored, as A1111 does for options it
+        restricts from the API (`Options.set` with `restrict_api`)."""
         return self.webui.freeze_settings
 
     @freeze_settings.setter
