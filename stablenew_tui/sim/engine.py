@@ -115,7 +115,16 @@ class GenerationEngine:
         state.sampling_step = state.sampling_steps = 0
 
     def end(self) -> None:
-        self.state = JobState(job_timestamp=self.state.job_timestamp)
+        """A1111's `State.end` clears only the job name and count: the rest of the state, as the
+        last pass's `nextjob()` left it, shows in /progress until the next job begins."""
+        state = self.state
+        self.state = JobState(
+            job_timestamp=state.job_timestamp,
+            job_no=state.job_no + 1 if state.sampling_steps else 0,
+            sampling_steps=state.sampling_steps,
+            skipped=state.skipped,
+            interrupted=state.interrupted,
+        )
         self.last_task_id = ""
 
     async def sample(self, steps: int, megapixels: float) -> int:
@@ -135,13 +144,12 @@ class GenerationEngine:
         return state.sampling_step
 
     def interrupt(self) -> None:
-        """Stop the running job; nothing happens when no job runs."""
-        if self.state.job_count:
-            self.state.interrupted = True
+        """Stop the running job. When idle the flag is set all the same and shows in /progress;
+        the next job's `begin` clears it (modules/shared_state.py `State.interrupt`)."""
+        self.state.interrupted = True
 
     def skip(self) -> None:
-        if self.state.job_count:
-            self.state.skipped = True
+        self.state.skipped = True
 
     def shut_down(self) -> None:
         """Make the running job and every queued one finish at once."""
