@@ -3,7 +3,7 @@
 Per batch (n_iter) the job samples all `batch_size` images together; hires fix adds a second
 pass per batch (and doubles job_count, as A1111 does). An interrupt ends the job after the
 current pass and a skip ends the current batch early; either way the partly sampled images are
-returned, because A1111 returns them too.
+returned, because A1111 returns them too. SD.Next drops a stopped pass instead.
 """
 
 from __future__ import annotations
