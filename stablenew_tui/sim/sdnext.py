@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from stablenew_tui.sim.engine import GenerationEngine
+from stablenew_tui.sim.engine import GenerationEngine, JobState
 from stablenew_tui.sim.errors import SimServerError
 from stablenew_tui.sim.flavors import Flavor
 
@@ -153,7 +153,9 @@ def progress_answer(engine: GenerationEngine, preview: str | None) -> dict[str, 
     }
 
 
-def _state(job: str, count: int, number: int, step: int, steps: int, state: Any) -> dict:
+def _state(
+    job: str, count: int, number: int, step: int, steps: int, state: JobState
+) -> dict[str, Any]:
     # modules/shared_state.py `State.dict`: no stopping_generation.
     return {
         "skipped": state.skipped,
