@@ -51,6 +51,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="answer option changes with 200 but ignore them, as a locked-down WebUI does",
     )
+    parser.add_argument(
+        "--no-api",
+        action="store_true",
+        help="answer 404 on every /sdapi route, as an A1111 or Forge WebUI started without --api",
+    )
     faults = parser.add_argument_group("faults (each applies to the next matching requests)")
     faults.add_argument("--fail-next", type=int, default=0, metavar="N", help="answer 500")
     faults.add_argument(
@@ -105,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
             port=args.port,
             preview=args.preview,
             freeze_settings=args.freeze_settings,
+            api=not args.no_api,
         )
     except ValueError as error:
         raise InputError(str(error)) from None

@@ -24,14 +24,23 @@ class Checkpoint:
     architecture: str  # "sd15", "sdxl" or "flux": decides which embeddings load
     filename: str
     sha256: str | None  # None until the checkpoint has been loaded once
+    # SD.Next names a checkpoint by its path without the extension, in the title as well
+    # (modules/sd_checkpoint.py `CheckpointInfo`).
+    named_without_extension: bool = False
 
     @property
     def shorthash(self) -> str | None:
         return self.sha256[:10] if self.sha256 else None
 
     @property
+    def name(self) -> str:
+        if self.named_without_extension:
+            return self.relative_path.rsplit(".", 1)[0]
+        return self.relative_path
+
+    @property
     def title(self) -> str:
-        return f"{self.relative_path} [{self.shorthash}]" if self.sha256 else self.relative_path
+        return f"{self.name} [{self.shorthash}]" if self.sha256 else self.name
 
     @property
     def model_name(self) -> str:
@@ -44,12 +53,23 @@ class Checkpoint:
         return self.relative_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
 
     def aliases(self) -> set[str]:
-        names = {self.title, self.relative_path, self.model_name, self.short_name}
+        names = {self.title, self.name, self.relative_path, self.model_name, self.short_name}
         if self.sha256:
             names |= {self.sha256, self.shorthash or "", f"{self.short_name} [{self.shorthash}]"}
         return names
 
     def as_json(self) -> dict[str, Any]:
+        if self.named_without_extension:
+            # SD.Next modules/api/endpoints.py `get_sd_models` (models.py `ItemModel`).
+            return {
+                "title": self.title,
+                "model_name": self.name,
+                "filename": self.filename,
+                "type": self.relative_path.rsplit(".", 1)[-1],
+                "sha256": self.sha256,
+                "hash": self.shorthash,
+                "config": None,
+            }
         return {
             "title": self.title,
             "model_name": self.model_name,
@@ -196,6 +216,7 @@ class Catalog:
                 architecture=architecture,
                 filename=f"{root}/models/Stable-diffusion/{path}",
                 sha256=(_KNOWN_SHA256.get(path) or fake_sha256(path)) if hashed else None,
+                named_without_extension=flavor.is_sdnext,
             )
             for path, architecture, hashed in entries
         ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -46,9 +47,11 @@ class JobState:
     preview_cache: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
+        """modules/shared_state.py `State.dict` (A1111 1.8+ and Forge)."""
         return {
             "skipped": self.skipped,
             "interrupted": self.interrupted,
+            "stopping_generation": False,  # set only by the UI's "stop after this image"
             "job": self.job,
             "job_count": self.job_count,
             "job_timestamp": self.job_timestamp,
@@ -63,6 +66,9 @@ class GenerationEngine:
         self.speed = speed
         self.state = JobState()
         self.waiting = 0  # requests queued behind the lock
+        # SD.Next reports a task id: a fresh one per job, "" once one has ended, 0 before any.
+        self.task_id = ""
+        self.last_task_id: str | int = 0
         self._lock = asyncio.Lock()  # asyncio.Lock wakes waiters in FIFO order
         self._closing = False
 
@@ -88,7 +94,9 @@ class GenerationEngine:
         if self.speed > 0 and seconds_at_speed_1 > 0 and not self._closing:
             await asyncio.sleep(seconds_at_speed_1 / self.speed)
 
-    def begin(self, job: str, job_count: int) -> None:
+    def begin(self, job: str, job_count: int = -1) -> None:
+        """A1111's `State.begin` leaves job_count at -1 until processing counts the jobs."""
+        self.task_id = uuid.uuid4().hex[:15]
         self.state = JobState(
             job=job,
             job_count=job_count,
@@ -97,14 +105,27 @@ class GenerationEngine:
             interrupted=self._closing,
         )
 
-    def next_job(self, job_no: int, label: str, preview: PreviewSource | None) -> None:
+    def next_job(self, job_no: int, label: str | None, preview: PreviewSource | None) -> None:
+        """Start sampling job `job_no`; `label` replaces the job name when given."""
         state = self.state
-        state.job_no, state.job, state.preview = job_no, label, preview
+        state.job_no, state.preview = job_no, preview
+        if label is not None:
+            state.job = label
         state.skipped = False
         state.sampling_step = state.sampling_steps = 0
 
     def end(self) -> None:
-        self.state = JobState(job_timestamp=self.state.job_timestamp)
+        """A1111's `State.end` clears only the job name and count: the rest of the state, as the
+        last pass's `nextjob()` left it, shows in /progress until the next job begins."""
+        state = self.state
+        self.state = JobState(
+            job_timestamp=state.job_timestamp,
+            job_no=state.job_no + 1 if state.sampling_steps else 0,
+            sampling_steps=state.sampling_steps,
+            skipped=state.skipped,
+            interrupted=state.interrupted,
+        )
+        self.last_task_id = ""
 
     async def sample(self, steps: int, megapixels: float) -> int:
         """Run `steps` sampling steps over `megapixels` (all images of the batch); returns how
@@ -123,13 +144,12 @@ class GenerationEngine:
         return state.sampling_step
 
     def interrupt(self) -> None:
-        """Stop the running job; nothing happens when no job runs."""
-        if self.state.job_count:
-            self.state.interrupted = True
+        """Stop the running job. When idle the flag is set all the same and shows in /progress;
+        the next job's `begin` clears it (modules/shared_state.py `State.interrupt`)."""
+        self.state.interrupted = True
 
     def skip(self) -> None:
-        if self.state.job_count:
-            self.state.skipped = True
+        self.state.skipped = True
 
     def shut_down(self) -> None:
         """Make the running job and every queued one finish at once."""

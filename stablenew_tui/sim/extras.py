@@ -16,9 +16,8 @@ from PIL import Image
 
 from stablenew_tui.sim import images
 from stablenew_tui.sim.encoding import AnswerFormat, encode_picture, read_info
-from stablenew_tui.sim.errors import SimServerError
+from stablenew_tui.sim.errors import SimHTTPError, SimServerError
 from stablenew_tui.sim.infotext import parse_infotext
-from stablenew_tui.sim.models import ExtrasBase
 from stablenew_tui.sim.state import SimState
 
 # Seconds per output megapixel at speed 1: plain resizers are nearly free, GAN upscalers not.
@@ -27,20 +26,20 @@ FAST_SECONDS_PER_MEGAPIXEL = 0.02
 MODEL_SECONDS_PER_MEGAPIXEL = 1.5
 
 
-def check_upscalers(sim: SimState, request: ExtrasBase) -> None:
+def check_upscalers(sim: SimState, request: Any) -> None:
     known = sim.catalog.upscaler_names()
     for name in (request.upscaler_1, request.upscaler_2):
         if name not in known:
             raise SimServerError("AssertionError", f"could not find upscaler named {name}")
 
 
-def target_size(request: ExtrasBase, width: int, height: int) -> tuple[int, int]:
+def target_size(request: Any, width: int, height: int) -> tuple[int, int]:
     if request.resize_mode == 1:
         return request.upscaling_resize_w, request.upscaling_resize_h
     return int(width * request.upscaling_resize), int(height * request.upscaling_resize)
 
 
-def describe(request: ExtrasBase) -> str:
+def describe(request: Any) -> str:
     """The `postprocessing` infotext for what the request asks."""
     if request.upscaler_1 == "None":
         return ""
@@ -58,7 +57,7 @@ def html_info(infotext: str) -> str:
     return "<p>" + "<br>\n".join(html.escape(line) for line in infotext.split("\n")) + "</p>"
 
 
-def _upscaled(source: Image.Image, request: ExtrasBase) -> Image.Image:
+def _upscaled(source: Image.Image, request: Any) -> Image.Image:
     if source.mode not in ("RGB", "RGBA"):
         source = source.convert("RGB")
     if request.upscaler_1 == "None":
@@ -81,9 +80,7 @@ def _upscaled(source: Image.Image, request: ExtrasBase) -> Image.Image:
     return result
 
 
-def _process(
-    source: Image.Image, request: ExtrasBase, infotext: str, answer_format: AnswerFormat
-) -> str:
+def _process(source: Image.Image, request: Any, infotext: str, answer_format: AnswerFormat) -> str:
     parameters, items = read_info(source)
     if parameters:
         items["parameters"] = parameters
@@ -92,7 +89,7 @@ def _process(
     return encode_picture(_upscaled(source, request), items, answer_format)
 
 
-async def run_extras(sim: SimState, request: ExtrasBase, sources: list[Image.Image]) -> list[str]:
+async def run_extras(sim: SimState, request: Any, sources: list[Image.Image]) -> list[str]:
     """Upscale each source under the queue lock; base64 images in order."""
     infotext = describe(request)
     answer_format = AnswerFormat.from_options(sim.options, sim.flavor)
@@ -108,6 +105,20 @@ async def run_extras(sim: SimState, request: ExtrasBase, sources: list[Image.Ima
                 await asyncio.to_thread(_process, source, request, infotext, answer_format)
             )
     return encoded
+
+
+def interrogate(encoded: str, model: str) -> dict[str, Any]:
+    """POST /interrogate (A1111 `Api.interrogateapi`): the image is decoded first, then the
+    model is chosen; "clip" describes, "deepdanbooru" tags. The simulator's pictures are drawn
+    from prompt words, so "seeing" one means reading those words back from its infotext."""
+    infotext = read_info(images.decode_image(encoded))[0] or ""
+    words = images.prompt_words(parse_infotext(infotext)["Prompt"])
+    if model == "clip":
+        subject = " ".join(words[:6]) if words else "an abstract landscape"
+        return {"caption": f"a picture of {subject}, digital art, trending on artstation"}
+    if model == "deepdanbooru":
+        return {"caption": ", ".join(dict.fromkeys(words or ["no humans", "scenery"]))}
+    raise SimHTTPError(404, "Model not found")
 
 
 def png_info(encoded: str) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Clients tell servers apart by probing: `sd-modules` answering 200 means Forge, `/sdapi/v1/version`
 means SD.Next, `schedulers` answering 404 means A1111 older than 1.9.1. Each flavor below answers
-those probes the way the real server does, and keeps its own defaults and error-body shape.
+those probes the way the real server does. Every behaviour that differs between flavors is listed,
+with the real source it was read from, in `stablenew_tui/sim/README.md`.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 
-class ErrorStyle(StrEnum):
-    """How a flavor renders a failed request (see `sim.errors`)."""
+class Server(StrEnum):
+    """Which code base a flavor imitates; error bodies, auth and answer shapes follow it."""
 
-    A1111 = "a1111"  # {"error", "detail", "body", "errors"}
-    FORGE = "forge"  # {"detail"} for HTTP errors, {"error", "detail", "body", "message"} otherwise
-    SDNEXT = "sdnext"  # {"error", "code", "detail", "body", "errors"}
+    A1111 = "a1111"  # AUTOMATIC1111 on FastAPI 0.94 / pydantic 1
+    FORGE = "forge"  # lllyasviel's Forge on FastAPI 0.104 / pydantic 2
+    SDNEXT = "sdnext"  # vladmandic's SD.Next on FastAPI 0.124 / pydantic 2
 
 
 class SamplerRules(StrEnum):
@@ -27,22 +28,35 @@ class SamplerRules(StrEnum):
     DIFFUSERS = "diffusers"  # SD.Next: diffusers scheduler names, no separate scheduler field
 
 
+_A1111_FAMILY = frozenset({Server.A1111, Server.FORGE})
+# /sdapi/v1 routes only some servers register; every other route is on all of them (schedulers
+# is decided per release, see `Flavor.has_schedulers_route`).
+_ONLY_ON: dict[str, frozenset[Server]] = {
+    "sd-vae": frozenset({Server.A1111, Server.SDNEXT}),
+    "sd-modules": frozenset({Server.FORGE}),
+    "latent-upscale-modes": _A1111_FAMILY,
+    "hypernetworks": _A1111_FAMILY,
+    "realesrgan-models": _A1111_FAMILY,
+    "interrogate": _A1111_FAMILY,
+    "refresh-embeddings": _A1111_FAMILY,
+    "version": frozenset({Server.SDNEXT}),
+    "platform": frozenset({Server.SDNEXT}),
+}
+
+
 @dataclass(frozen=True)
 class Flavor:
     name: str
+    server: Server
     version: str  # what /internal/sysinfo, the infotext and info["version"] report
     install_root: str  # where the fake model files live; shows up in every `filename`
     sampler_rules: SamplerRules
     # Status of the "Sampler not found" answer; unreachable since v1.9, which replaces an
     # unknown sampler (see samplers.resolve_sampler).
     unknown_sampler_status: int
-    error_style: ErrorStyle
     has_schedulers_route: bool
-    has_vae_route: bool  # /sdapi/v1/sd-vae
-    has_modules_route: bool  # /sdapi/v1/sd-modules (Forge: VAE and text encoders)
-    has_sysinfo_route: bool  # /internal/sysinfo
-    has_version_route: bool  # /sdapi/v1/version (SD.Next)
-    progress_needs_auth: bool  # Forge registers /progress without the --api-auth dependency
+    # The pydantic bounds of the extras `upscaling_resize` field, as Field() keywords.
+    upscaling_resize_bounds: tuple[tuple[str, float], ...]
     default_sampler: str  # what the request model's `sampler_index` defaults to
     default_steps: int
     default_size: int
@@ -50,22 +64,38 @@ class Flavor:
 
     @property
     def is_forge(self) -> bool:
-        return self.has_modules_route
+        return self.server is Server.FORGE
+
+    @property
+    def is_sdnext(self) -> bool:
+        return self.server is Server.SDNEXT
+
+    @property
+    def pydantic_v1(self) -> bool:
+        """A1111 pins FastAPI 0.94, so pydantic 1 validates requests and shapes the 422s."""
+        return self.server is Server.A1111
+
+    @property
+    def has_sysinfo_route(self) -> bool:
+        return self.server is not Server.SDNEXT
+
+    def serves(self, route: str) -> bool:
+        """Whether /sdapi/v1/`route` exists on this server."""
+        if route == "schedulers":
+            return self.has_schedulers_route
+        servers = _ONLY_ON.get(route)
+        return servers is None or self.server in servers
 
 
 _A1111 = Flavor(
     name="a1111",
+    server=Server.A1111,
     version="v1.10.1",
     install_root="/home/user/stable-diffusion-webui",
     sampler_rules=SamplerRules.SPLIT_SCHEDULER,
     unknown_sampler_status=400,
-    error_style=ErrorStyle.A1111,
     has_schedulers_route=True,
-    has_vae_route=True,
-    has_modules_route=False,
-    has_sysinfo_route=True,
-    has_version_route=False,
-    progress_needs_auth=True,
+    upscaling_resize_bounds=(("gt", 0),),
     default_sampler="Euler",
     default_steps=50,
     default_size=512,
@@ -83,28 +113,24 @@ FLAVORS: dict[str, Flavor] = {
             sampler_rules=SamplerRules.COMBINED_NAMES,
             unknown_sampler_status=404,
             has_schedulers_route=False,
+            upscaling_resize_bounds=(("ge", 1), ("le", 8)),
         ),
         replace(
             _A1111,
             name="forge",
+            server=Server.FORGE,
             version="f2.0.1v1.10.1-previous-669-gdfdcbab6",
             install_root="/home/user/stable-diffusion-webui-forge",
-            error_style=ErrorStyle.FORGE,
-            has_vae_route=False,
-            has_modules_route=True,
-            progress_needs_auth=False,
         ),
         replace(
             _A1111,
             name="sdnext",
-            version="2025-07-29",
+            server=Server.SDNEXT,
+            version="2026-07-23",
             install_root="/home/user/sdnext",
             sampler_rules=SamplerRules.DIFFUSERS,
             unknown_sampler_status=404,
-            error_style=ErrorStyle.SDNEXT,
-            has_schedulers_route=False,
-            has_sysinfo_route=False,
-            has_version_route=True,
+            upscaling_resize_bounds=(("ge", 1), ("le", 8)),
             default_sampler="Default",
             default_steps=20,
             default_size=1024,

@@ -1,5 +1,5 @@
-"""The ASGI layer in front of the routes: records each request, applies injected faults, and
-checks HTTP Basic auth the way `--api-auth` does.
+"""The ASGI layer in front of the routes: records each request, applies injected faults, checks
+HTTP Basic auth the way `--api-auth` does, and hides the API of a WebUI started without `--api`.
 
 Faults act before auth, as a crash or a network problem would. Requests to the simulator's own
 /sim/ admin routes are neither recorded, faulted nor authenticated.
@@ -14,6 +14,7 @@ from secrets import compare_digest
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stablenew_tui.sim.errors import SimHTTPError, SimServerError, error_response
@@ -28,6 +29,9 @@ from stablenew_tui.sim.faults import (
 from stablenew_tui.sim.state import SimState
 
 ADMIN_PREFIX = "/sim/"
+# SD.Next catches a CUDA out-of-memory inside the pipeline and answers 200 with no images
+# (modules/processing_diffusers.py `process_base`), so the fault reaches these routes.
+_GENERATION_PATHS = frozenset({"/sdapi/v1/txt2img", "/sdapi/v1/img2img"})
 
 
 class Network(Protocol):
@@ -39,10 +43,17 @@ class Network(Protocol):
 
 
 class SimFront:
-    def __init__(self, app: ASGIApp, sim: SimState, needs_auth: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        sim: SimState,
+        needs_auth: Callable[[str], bool],
+        without_api: Callable[[str], bool],
+    ) -> None:
         self.app = app
         self.sim = sim
         self.needs_auth = needs_auth
+        self.without_api = without_api  # paths that a WebUI started without --api lacks
         self.network: Network | None = None  # set by the server that owns the sockets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -62,27 +73,34 @@ class SimFront:
             record.fault = fault.kind.value
             if await self._apply(fault, scope, receive, send):
                 return
+        if not self.sim.api_enabled and self.without_api(path):
+            # The routes were never registered: FastAPI's own 404, whatever the credentials.
+            await JSONResponse({"detail": "Not Found"}, status_code=404)(scope, receive, send)
+            return
         if self.sim.credentials is not None and self.needs_auth(path):
             refusal = self._check_auth(scope)
             if refusal is not None:
-                await error_response(self.sim.flavor.error_style, refusal)(scope, receive, send)
+                await error_response(self.sim.flavor.server, refusal)(scope, receive, send)
                 return
         await self.app(scope, _replay(body, receive), send)
 
     async def _apply(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> bool:
         """Act out `fault`; True when the request is finished with (answered or dropped)."""
-        style = self.sim.flavor.error_style
+        server = self.sim.flavor.server
         client = scope.get("client")
         match fault.kind:
             case FaultKind.FAIL:
                 error = SimServerError(
                     FAIL_ERROR_CLASS, fault.message or FAIL_MESSAGE, fault.status
                 )
-                await error_response(style, error)(scope, receive, send)
+                await error_response(server, error)(scope, receive, send)
+            case FaultKind.OOM if self.sim.flavor.is_sdnext and scope["path"] in _GENERATION_PATHS:
+                scope["state"]["sim_out_of_memory"] = True
+                return False
             case FaultKind.OOM:
                 self.sim.out_of_memory_events += 1
                 error = SimServerError(OOM_ERROR_CLASS, OOM_MESSAGE)
-                await error_response(style, error)(scope, receive, send)
+                await error_response(server, error)(scope, receive, send)
             case FaultKind.DROP | FaultKind.DOWN:
                 network = self._network()
                 network.close_connection(client)
@@ -112,7 +130,11 @@ class SimFront:
             return SimHTTPError(401, "Invalid authentication credentials", challenge)
         expected = (self.sim.credentials or {}).get(user)
         if expected is None or not compare_digest(password, expected):
-            return SimHTTPError(401, "Incorrect username or password", challenge)
+            # modules/api/api.py `Api.auth`; SD.Next's modules/api/api.py `Api.auth`.
+            refusal = (
+                "Unauthorized" if self.sim.flavor.is_sdnext else "Incorrect username or password"
+            )
+            return SimHTTPError(401, refusal, challenge)
         return None
 
 

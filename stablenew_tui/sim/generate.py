@@ -3,7 +3,7 @@
 Per batch (n_iter) the job samples all `batch_size` images together; hires fix adds a second
 pass per batch (and doubles job_count, as A1111 does). An interrupt ends the job after the
 current pass and a skip ends the current batch early; either way the partly sampled images are
-returned, because A1111 returns them too.
+returned, because A1111 returns them too. SD.Next drops a stopped pass instead.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from PIL import Image
 
-from stablenew_tui.sim import images
+from stablenew_tui.sim import images, sdnext
 from stablenew_tui.sim.encoding import AnswerFormat, encode_picture
 from stablenew_tui.sim.engine import PreviewSource
 from stablenew_tui.sim.errors import SimServerError
@@ -40,9 +40,14 @@ async def run_job(sim: SimState, plan: JobPlan) -> dict[str, Any]:
         answer_format = AnswerFormat.from_options({**sim.options, **kept}, sim.flavor)
         stored = _apply_overrides(sim, plan.overrides)
         try:
-            engine.begin(f"scripts_{plan.kind}", req.n_iter * (2 if plan.hires else 1))
+            engine.begin(_job_name(sim, plan))
             try:
                 await sim.load_wanted_weights()
+                engine.state.job_count = req.n_iter * (2 if plan.hires else 1)
+                if plan.out_of_memory:
+                    # SD.Next catches the CUDA error inside the pipeline and stops the job.
+                    sim.out_of_memory_events += 1
+                    engine.state.interrupted = True
                 pictures, infotexts = await _run_batches(sim, plan, answer_format)
                 grid_first = (
                     req.save_images
@@ -57,6 +62,8 @@ async def run_job(sim: SimState, plan: JobPlan) -> dict[str, Any]:
                     infotexts.insert(0, infotexts[0])
                 # Built before the overrides are restored: it reports what the job ran with.
                 info = _info(sim, plan, infotexts, engine.state.job_timestamp, int(grid_first))
+                if sim.flavor.is_sdnext:
+                    info = sdnext.info(info, _infotext(sim, plan, 0))
             finally:
                 engine.end()
         finally:
@@ -109,11 +116,18 @@ async def _run_batches(
     size = (hires.width, hires.height) if hires else (req.width, req.height)
     pictures: list[Picture] = []
     infotexts: list[str] = []
+    skip_next = False
     for batch in range(max(req.n_iter, 1)):
         if engine.state.interrupted:
             break
+        if skip_next:
+            # SD.Next leaves `skipped` set after the skipped pass, and its batch loop then
+            # skips the next batch too (modules/processing.py `process_images_inner`).
+            skip_next = False
+            continue
         first = batch * batch_size
-        label = f"Batch {batch + 1} out of {req.n_iter}"
+        # A1111 names the job per batch only when there are several (`process_images_inner`).
+        label = f"Batch {batch + 1} out of {req.n_iter}" if req.n_iter > 1 else None
         preview = PreviewSource(plan.prompts[first], plan.seeds[first], *size, model_key)
         passes = 2 if hires else 1
         engine.next_job(batch * passes, label, preview)
@@ -130,10 +144,12 @@ async def _run_batches(
             hr_steps = int(min(req.denoising_strength, 0.999) * hires.steps) + 1
             done = await engine.sample(hr_steps, megapixels(*size) * batch_size)
             fraction, drawn_size = done / hr_steps, size
+        if sim.flavor.is_sdnext and (engine.state.interrupted or engine.state.skipped):
+            # SD.Next drops the pass it stopped (modules/processing_diffusers.py).
+            skip_next = engine.state.skipped
+            continue
         for index in range(first, first + batch_size):
-            text = build_infotext(
-                plan.prompts[index], plan.negative_prompts[index], _params(sim, plan, index)
-            )
+            text = _infotext(sim, plan, index)
             encoded = await asyncio.to_thread(
                 _render, plan, index, model_key, drawn_size, fraction,
                 _embedded(sim, text), answer_format,
@@ -174,6 +190,18 @@ def _embedded(sim: SimState, infotext: str) -> dict[str, str]:
     """The info a picture carries into the encoder: its infotext, where `enable_pnginfo` is on
     (A1111 `modules/processing.py` sets image.info["parameters"] for images and the grid)."""
     return {"parameters": infotext} if sim.options.get("enable_pnginfo", True) else {}
+
+
+def _job_name(sim: SimState, plan: JobPlan) -> str:
+    if sim.flavor.is_sdnext:
+        return "API-TXT" if plan.kind == "txt2img" else "API-IMG"  # modules/api/generate.py
+    return f"scripts_{plan.kind}"  # modules/api/api.py `text2imgapi`
+
+
+def _infotext(sim: SimState, plan: JobPlan, index: int) -> str:
+    return build_infotext(
+        plan.prompts[index], plan.negative_prompts[index], _params(sim, plan, index)
+    )
 
 
 def _params(sim: SimState, plan: JobPlan, index: int) -> dict[str, Any]:

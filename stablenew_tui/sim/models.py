@@ -124,35 +124,51 @@ def img2img_model(flavor: Flavor) -> type[BaseModel]:
     return create_model("StableDiffusionProcessingImg2Img", __config__=_IGNORE_EXTRA, **fields)
 
 
-class ExtrasBase(BaseModel):
-    model_config = _IGNORE_EXTRA
-
-    resize_mode: Literal[0, 1] = 0
-    show_extras_results: bool = True
-    gfpgan_visibility: float = Field(0, ge=0, le=1)
-    codeformer_visibility: float = Field(0, ge=0, le=1)
-    codeformer_weight: float = Field(0, ge=0, le=1)
-    upscaling_resize: float = Field(2, ge=1, le=8)
-    upscaling_resize_w: int = Field(512, ge=1)
-    upscaling_resize_h: int = Field(512, ge=1)
-    upscaling_crop: bool = True
-    upscaler_1: str = "None"
-    upscaler_2: str = "None"
-    extras_upscaler_2_visibility: float = Field(0, ge=0, le=1)
-    upscale_first: bool = False
-
-
-class ExtrasSingleImageRequest(ExtrasBase):
-    image: str = ""
-
-
 class FileData(BaseModel):
     data: str
     name: str
 
 
-class ExtrasBatchImagesRequest(ExtrasBase):
-    imageList: list[FileData]  # the wire name
+_VISIBILITY = Field(0, ge=0, le=1, allow_inf_nan=False)
+
+
+@cache
+def extras_models(flavor: Flavor) -> tuple[type[BaseModel], type[BaseModel]]:
+    """The extra-single-image and extra-batch-images bodies (A1111 modules/api/models.py
+    `ExtrasBaseRequest`; SD.Next modules/api/models.py `ReqProcess`, which has no face
+    restoration fields, takes any number as resize_mode and requires the image)."""
+    fields: dict[str, Any] = {
+        "resize_mode": (float, 0) if flavor.is_sdnext else (Literal[0, 1], 0),
+        "show_extras_results": (bool, True),
+        "upscaling_resize": (float, Field(2, **dict(flavor.upscaling_resize_bounds))),
+        "upscaling_resize_w": (int, Field(512, ge=1)),
+        "upscaling_resize_h": (int, Field(512, ge=1)),
+        "upscaling_crop": (bool, True),
+        "upscaler_1": (str, "None"),
+        "upscaler_2": (str, "None"),
+        "extras_upscaler_2_visibility": (float, _VISIBILITY),
+    }
+    if flavor.is_sdnext:
+        fields["script_args"] = (dict[str, Any] | None, None)
+    else:
+        fields |= {
+            "gfpgan_visibility": (float, _VISIBILITY),
+            "codeformer_visibility": (float, _VISIBILITY),
+            "codeformer_weight": (float, _VISIBILITY),
+            "upscale_first": (bool, False),
+        }
+    base = create_model("ExtrasBaseRequest", __config__=_IGNORE_EXTRA, **fields)
+    image = (str, ...) if flavor.is_sdnext else (str, "")
+    single = create_model("ExtrasSingleImageRequest", __base__=base, image=image)
+    batch = create_model("ExtrasBatchImagesRequest", __base__=base, imageList=(list[FileData], ...))
+    return single, batch
+
+
+class InterrogateRequest(BaseModel):
+    model_config = _IGNORE_EXTRA
+
+    image: str = ""
+    model: str = "clip"
 
 
 class PNGInfoRequest(BaseModel):

@@ -15,13 +15,16 @@ from typing import Any
 from PIL import Image
 from pydantic import BaseModel
 
-from stablenew_tui.sim.catalog import LATENT_UPSCALE_MODES
-from stablenew_tui.sim.errors import SimHTTPError, SimServerError
+from stablenew_tui.sim.addons import apply_styles, check_scripts
+from stablenew_tui.sim.catalog import LATENT_UPSCALE_MODES, Checkpoint
+from stablenew_tui.sim.errors import SimAnswer, SimHTTPError, SimServerError
 from stablenew_tui.sim.faults import OOM_ERROR_CLASS, OOM_MESSAGE
 from stablenew_tui.sim.images import decode_image
 from stablenew_tui.sim.samplers import resolve_sampler
 from stablenew_tui.sim.state import SimState
 
+# modules/processing.py `process_images_inner`: these mean "no refiner".
+_NO_REFINER = (None, "", "None", "none")
 _LORA_TAG = re.compile(r"<lora:([^:>]+)(?::[^>]*)?>")
 _MAX_SEED = 4294967294
 # Larger than this and a real card runs out of memory; the simulator would too, in RAM.
@@ -48,6 +51,7 @@ class JobPlan:
     seeds: list[int]
     subseeds: list[int]
     hires: HiresPlan | None = None
+    out_of_memory: bool = False  # SD.Next: the job runs out of memory and answers no images
     init_images: list[Image.Image] = field(default_factory=list)
     overrides: dict[str, Any] = field(default_factory=dict)
     extra_params: dict[str, Any] = field(default_factory=dict)
@@ -68,42 +72,74 @@ def fixed_seed(seed: int) -> int:
 
 
 def plan_job(sim: SimState, kind: str, request: BaseModel) -> JobPlan:
+    """Check a request in the order the real API does, then plan it.
+
+    A1111 (modules/api/api.py `text2imgapi`, `img2imgapi`): missing init images, the selectable
+    script, the sampler, the always-on scripts; then processing checks the refiner and hires
+    checkpoints (modules/processing.py)."""
     req: Any = request
-    _check_size(req.width, req.height, req.steps)
+    flavor = sim.flavor
+    if kind == "img2img" and req.init_images is None:
+        if flavor.is_sdnext:
+            raise SimAnswer(400, {"error": "Init image is none"})  # modules/api/generate.py
+        raise SimHTTPError(404, "Init image not found")
+    out_of_memory = _out_of_memory(sim, req.width, req.height, req.steps)
+    check_scripts(flavor, kind, req.script_name, None)
     sampler, scheduler = resolve_sampler(
-        sim.flavor, req.sampler_name or req.sampler_index, getattr(req, "scheduler", None)
+        flavor, req.sampler_name or req.sampler_index, getattr(req, "scheduler", None)
     )
+    check_scripts(flavor, kind, None, req.alwayson_scripts)
     count = max(req.batch_size, 1) * max(req.n_iter, 1)
     seed, subseed = fixed_seed(req.seed), fixed_seed(req.subseed)
+    styles = req.styles or []
     plan = JobPlan(
         kind=kind,
         request=req,
         sampler=sampler,
         scheduler=scheduler,
-        prompts=[req.prompt] * count,
-        negative_prompts=[req.negative_prompt] * count,
+        prompts=[apply_styles(flavor, req.prompt, styles, negative=False)] * count,
+        negative_prompts=[apply_styles(flavor, req.negative_prompt, styles, negative=True)] * count,
         # With a variation seed in use every image keeps the main seed, as in A1111.
         seeds=[seed + (i if req.subseed_strength == 0 else 0) for i in range(count)],
         subseeds=[subseed + i for i in range(count)],
+        out_of_memory=out_of_memory,
         overrides=_checked_overrides(sim, req.override_settings or {}),
     )
-    for name in (req.refiner_checkpoint, getattr(req, "hr_checkpoint_name", None)):
-        if name and sim.catalog.find_checkpoint(name) is None:
-            raise SimServerError("Exception", f"Could not find checkpoint with name {name}")
+    if req.refiner_checkpoint not in _NO_REFINER:
+        _closest_checkpoint(sim, req.refiner_checkpoint)
     if kind == "txt2img" and req.enable_hr:
         plan.hires = _plan_hires(sim, req, sampler)
+        size = (plan.hires.width, plan.hires.height)
+        plan.out_of_memory |= _out_of_memory(sim, *size, req.steps)
     if kind == "img2img":
         plan.init_images = _init_images(req)
     plan.extra_params.update(_lora_hashes(sim, req.prompt))
     return plan
 
 
-def _check_size(width: int, height: int, steps: int) -> None:
+def _closest_checkpoint(sim: SimState, name: str) -> Checkpoint:
+    """modules/sd_models.py `get_closet_checkpoint_match`: an alias, else the shortest title
+    containing the name."""
+    found = sim.catalog.find_checkpoint(name) or min(
+        (c for c in sim.catalog.checkpoints if name in c.title),
+        key=lambda c: len(c.title),
+        default=None,
+    )
+    if found is None:
+        raise SimServerError("Exception", f"Could not find checkpoint with name {name}")
+    return found
+
+
+def _out_of_memory(sim: SimState, width: int, height: int, steps: int) -> bool:
+    """True when SD.Next will run out of memory; A1111 and Forge answer the OOM as a 500."""
     if width < 8 or height < 8 or steps < 1:
         # The real server fails deep inside torch here; the simulator says why.
         raise SimServerError("RuntimeError", f"cannot sample {steps} steps at {width}x{height}")
-    if width * height > MAX_PIXELS:
-        raise SimServerError(OOM_ERROR_CLASS, OOM_MESSAGE)
+    if width * height <= MAX_PIXELS:
+        return False
+    if sim.flavor.is_sdnext:
+        return True
+    raise SimServerError(OOM_ERROR_CLASS, OOM_MESSAGE)
 
 
 def _checked_overrides(sim: SimState, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -121,8 +157,10 @@ def _plan_hires(sim: SimState, req: Any, sampler: str) -> HiresPlan:
     if upscaler not in LATENT_UPSCALE_MODES and upscaler not in sim.catalog.upscaler_names():
         raise SimServerError("AssertionError", f"could not find upscaler named {upscaler}")
     if sim.flavor.is_forge and req.hr_additional_modules is None:
-        # Forge iterates over the hires module list without checking for None.
-        raise SimServerError("TypeError", "'NoneType' object is not iterable")
+        # Forge looks for "Use same choices" in the hires module list without checking for None
+        # (modules/processing.py `StableDiffusionProcessingTxt2Img.sample_hr_pass`). The real
+        # server fails after the first pass; the simulator before queueing, with the same answer.
+        raise SimServerError("TypeError", "argument of type 'NoneType' is not iterable")
     width, height = req.width, req.height
     if req.hr_resize_x and req.hr_resize_y:
         target = (req.hr_resize_x, req.hr_resize_y)
@@ -132,7 +170,6 @@ def _plan_hires(sim: SimState, req: Any, sampler: str) -> HiresPlan:
         target = (round(req.hr_resize_y * width / height), req.hr_resize_y)
     else:
         target = (int(width * req.hr_scale), int(height * req.hr_scale))
-    _check_size(*target, req.steps)
     extra: dict[str, Any] = {}
     if req.hr_resize_x or req.hr_resize_y:
         extra["Hires resize"] = f"{target[0]}x{target[1]}"
@@ -143,22 +180,31 @@ def _plan_hires(sim: SimState, req: Any, sampler: str) -> HiresPlan:
     extra["Hires upscaler"] = upscaler
     if req.hr_sampler_name and req.hr_sampler_name != sampler:
         extra["Hires sampler"] = req.hr_sampler_name
-    if req.hr_checkpoint_name:
-        extra["Hires checkpoint"] = req.hr_checkpoint_name
+    if req.hr_checkpoint_name and req.hr_checkpoint_name != "Use same checkpoint":
+        checkpoint = _closest_checkpoint(sim, req.hr_checkpoint_name)
+        # CheckpointInfo.short_title
+        short_title = checkpoint.short_name
+        if checkpoint.shorthash:
+            short_title += f" [{checkpoint.shorthash}]"
+        extra["Hires checkpoint"] = short_title
     if req.hr_prompt and req.hr_prompt != req.prompt:
         extra["Hires prompt"] = req.hr_prompt
     if sim.flavor.is_forge:
         extra["Hires CFG Scale"] = req.hr_cfg
-        modules = [m for m in req.hr_additional_modules if m != "Use same choices"]
-        for number, module in enumerate(modules, start=1):
-            extra[f"Hires Module {number}"] = module.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        # `StableDiffusionProcessingTxt2Img.init`: [] is "Built-in", "Use same choices" is kept.
+        modules = req.hr_additional_modules
+        if not modules:
+            extra["Hires Module 1"] = "Built-in"
+        elif "Use same choices" in modules:
+            extra["Hires Module 1"] = "Use same choices"
+        else:
+            for number, module in enumerate(modules, start=1):
+                extra[f"Hires Module {number}"] = module.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     steps = req.hr_second_pass_steps or req.steps
     return HiresPlan(target[0], target[1], upscaler, steps, extra)
 
 
 def _init_images(req: Any) -> list[Image.Image]:
-    if req.init_images is None:
-        raise SimHTTPError(404, "Init image not found")
     if not req.init_images:
         raise SimServerError("IndexError", "list index out of range")
     if req.mask:

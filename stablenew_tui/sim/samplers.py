@@ -141,18 +141,41 @@ COMBINED_SAMPLERS: tuple[Sampler, ...] = (
     _s("LCM", "k_lcm"),
 )
 
-# SD.Next lists diffusers schedulers under their own names.
-# fmt: off
-DIFFUSERS_SAMPLERS: tuple[Sampler, ...] = tuple(
-    _s(name)
-    for name in (
-        "Default", "UniPC", "DDIM", "Euler", "Euler a", "Euler SGM", "Euler EDM", "DPM++ 2M",
-        "DPM++ 1S", "DPM++ 2M SDE", "DPM++ 2M EDM", "DPM++ Cosine", "DPM SDE", "Heun", "DEIS",
-        "SA Solver", "DC Solver", "TCD", "LCM", "PNDM", "IPNDM", "DDPM", "LMSD", "KDPM2",
-        "KDPM2 a", "Flow Match Euler",
-    )
+# SD.Next: diffusers schedulers under its own names, with their scheduler config as options
+# (modules/sd_samplers_diffusers.py `config`, abridged). "Default" keeps the model's own
+# scheduler; /samplers does not list it (modules/api/endpoints.py `get_samplers`).
+_LINSPACE = {"timestep_spacing": "linspace"}
+_SIGMAS = {"use_karras_sigmas": False, "use_exponential_sigmas": False, "use_beta_sigmas": False}
+_DPM = {"algorithm_type": "dpmsolver++", "solver_type": "midpoint", **_SIGMAS, **_LINSPACE}
+_SDE = _DPM | {"algorithm_type": "sde-dpmsolver++"}
+DIFFUSERS_SAMPLERS: tuple[Sampler, ...] = (
+    _s("Default"),
+    _s("UniPC", solver_order=2, solver_type="bh2", predict_x0=True, **_SIGMAS, **_LINSPACE),
+    _s("DDIM", clip_sample=False, set_alpha_to_one=True, timestep_spacing="leading"),
+    _s("Euler", interpolation_type="linear", final_sigmas_type="zero", **_SIGMAS, **_LINSPACE),
+    _s("Euler a", steps_offset=0, rescale_betas_zero_snr=False, **_LINSPACE),
+    _s("Euler SGM", timestep_spacing="trailing", prediction_type="sample", **_SIGMAS),
+    _s("Euler EDM", sigma_schedule="karras"),
+    _s("Euler FlowMatch", shift=1, use_dynamic_shifting=False, **_SIGMAS, **_LINSPACE),
+    _s("DPM++", solver_order=1, **_DPM),
+    _s("DPM++ 2M", solver_order=2, **_DPM),
+    _s("DPM++ 3M", solver_order=3, **_DPM),
+    _s("DPM++ 1S", solver_order=2, final_sigmas_type="sigma_min", **_DPM),
+    _s("DPM++ SDE", solver_order=1, **_SDE),
+    _s("DPM++ 2M SDE", solver_order=2, **_SDE),
+    _s("DPM++ 2M EDM", solver_order=2, solver_type="midpoint", algorithm_type="dpmsolver++"),
+    _s("DPM SDE", steps_offset=0, **_SIGMAS, **_LINSPACE),
+    _s("Heun", **_SIGMAS, **_LINSPACE),
+    _s("DEIS", solver_order=2, algorithm_type="deis", solver_type="logrho", **_LINSPACE),
+    _s("SA Solver", predictor_order=2, corrector_order=2, **_LINSPACE),
+    _s("TCD", set_alpha_to_one=True, beta_schedule="scaled_linear"),
+    _s("LCM"),
+    _s("PNDM", skip_prk_steps=False, set_alpha_to_one=False, **_LINSPACE),
+    _s("DDPM", variance_type="fixed_small", clip_sample=False, **_LINSPACE),
+    _s("LMSD", steps_offset=0, **_SIGMAS, **_LINSPACE),
+    _s("KDPM2", steps_offset=0, **_SIGMAS, **_LINSPACE),
+    _s("KDPM2 a", steps_offset=0, **_SIGMAS, **_LINSPACE),
 )
-# fmt: on
 
 SCHEDULERS: tuple[Scheduler, ...] = (
     Scheduler("automatic", "Automatic"),
@@ -198,6 +221,12 @@ def resolve_sampler(
     """
     by_name = {sampler.name: sampler for sampler in samplers_for(flavor)}
     name = sampler_name or flavor.default_sampler
+    if flavor.sampler_rules is SamplerRules.DIFFUSERS:
+        # SD.Next matches case-insensitively (modules/api/helpers.py `validate_sampler_name`).
+        by_lower = {known.lower(): known for known in by_name}
+        if name.lower() not in by_lower:
+            raise SimHTTPError(flavor.unknown_sampler_status, "Sampler not found")
+        return by_lower[name.lower()], None
     if flavor.sampler_rules is not SamplerRules.SPLIT_SCHEDULER:
         if name not in by_name:
             raise SimHTTPError(flavor.unknown_sampler_status, "Sampler not found")

@@ -57,6 +57,7 @@ class SimServer:
 
     `async with SimServer(flavor="a1111", speed=0) as sim:` serves on a free loopback port until
     the block ends; `sim.url`, `sim.faults`, `sim.requests`. A SimServer runs once.
+    `api=False` imitates a WebUI started without --api: every /sdapi route answers 404.
     """
 
     def __init__(
@@ -69,11 +70,19 @@ class SimServer:
         port: int = 0,
         preview: bool = False,
         freeze_settings: bool = False,
+        api: bool = True,
     ) -> None:
         if speed < 0:
             raise ValueError("speed must not be negative")
+        server = get_flavor(flavor)
+        if not api and server.is_sdnext:
+            raise ValueError("SD.Next always serves its API: only A1111 and Forge need --api")
         self.webui = SimState(
-            get_flavor(flavor), speed=speed, credentials=parse_credentials(auth), preview=preview
+            server,
+            speed=speed,
+            credentials=parse_credentials(auth),
+            preview=preview,
+            api=api,
         )
         self.webui.freeze_settings = freeze_settings
         self.host = host
@@ -137,8 +146,8 @@ class SimServer:
 
     @property
     def freeze_settings(self) -> bool:
-        """When set, option changes are answered 200 and ignored, as A1111 does for settings
-        frozen with --freeze-settings-in-sections."""
+        """When set, option changes are answered 200 and ignored, as A1111 does for options it
+        restricts from the API (`Options.set` with `restrict_api`)."""
         return self.webui.freeze_settings
 
     @freeze_settings.setter

@@ -29,9 +29,16 @@ class VaeChoice:
 
 class SimState:
     def __init__(
-        self, flavor: Flavor, *, speed: float, credentials: dict[str, str] | None, preview: bool
+        self,
+        flavor: Flavor,
+        *,
+        speed: float,
+        credentials: dict[str, str] | None,
+        preview: bool,
+        api: bool = True,
     ) -> None:
         self.flavor = flavor
+        self.api_enabled = api  # False: a WebUI started without --api
         self.catalog = Catalog(flavor)
         self.options: dict[str, Any] = default_options(flavor, self.catalog, preview=preview)
         self.engine = GenerationEngine(speed)
@@ -45,6 +52,8 @@ class SimState:
         # The first checkpoint is loaded at start-up, as the WebUI does before it serves.
         self.loaded_checkpoint: Checkpoint = self.catalog.checkpoints[0]
         self.loaded_vae = self.wanted_vae()
+        # unload-checkpoint moves the weights off the GPU; the next job loads them again.
+        self.weights_on_device = True
 
     # -- what the settings ask for ------------------------------------------------------------
 
@@ -93,15 +102,22 @@ class SimState:
             changes["forge_additional_modules"] = [by_name[n] for n in names if n in by_name]
         self.options.update(changes)
 
+    def checkpoint_missing(self) -> bool:
+        """SD.Next: the settings name no checkpoint, so none is loaded and jobs make nothing
+        (modules/sd_models.py `reload_model_weights` unloads when `select_checkpoint` fails)."""
+        named = self.catalog.find_checkpoint(self.options.get("sd_model_checkpoint"))
+        return self.flavor.is_sdnext and named is None
+
     # -- loading (call with the queue lock held) ----------------------------------------------
 
     async def load_wanted_weights(self) -> None:
         """Bring the loaded checkpoint and VAE in line with the options; slow when they differ."""
         checkpoint = self.wanted_checkpoint()
-        if checkpoint is not self.loaded_checkpoint:
+        if checkpoint is not self.loaded_checkpoint or not self.weights_on_device:
             await self.engine.spend(MODEL_LOAD_SECONDS[checkpoint.architecture])
             if checkpoint.relative_path in self.unloadable:
                 raise self._load_failure()
+            self.weights_on_device = True
             self.loaded_checkpoint = checkpoint
             self.loaded_vae = VaeChoice()  # a fresh model comes with its own VAE
         if checkpoint.sha256 is None:

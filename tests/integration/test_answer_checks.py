@@ -21,7 +21,7 @@ from stablenew_tui.sim import SimServer
 from stablenew_tui.webui.infotext import infotext_parameters
 from tests.integration.pipeline_helpers import drain, launcher_for, manifest, posted, run_to_end
 
-DREAMSHAPER = "dreamshaper_8.safetensors"
+DREAMSHAPER = "dreamshaper_8"
 SD15 = "v1-5-pruned-emaonly.safetensors"
 SMALL = {"steps": 2, "width": 64, "height": 64}
 
@@ -119,7 +119,7 @@ async def test_a_checkpoint_the_node_no_longer_has_is_asked_again_then_the_job_f
 
 async def test_forge_failing_to_load_the_checkpoint_is_a_model_load_failure():
     async with SimServer(flavor="forge", speed=0) as sim:
-        sim.webui.unloadable.add(DREAMSHAPER)
+        sim.webui.unloadable.add(f"{DREAMSHAPER}.safetensors")
         launcher = launcher_for(sim.url)
         flags = {"images_per_prompt": 2, "txt2img": {"model": DREAMSHAPER, **SMALL}}
         try:
@@ -129,7 +129,7 @@ async def test_forge_failing_to_load_the_checkpoint_is_a_model_load_failure():
     assert summary.counts == {"failed": 2}
     reasons = {event.reason for event in events if isinstance(event, JobFailed)}
     assert reasons == {
-        "could not load model 'dreamshaper_8.safetensors': "
+        "could not load model 'dreamshaper_8': "
         "ValueError: Failed to recognize model type!"
     }
 

@@ -37,15 +37,37 @@ async def test_api_routes_need_credentials() -> None:
 async def test_loras_and_admin_routes_are_open() -> None:
     async with serving(auth="alice:secret") as (_sim, http):
         assert (await http.get(f"{API}/loras")).status_code == 200
+        assert (await http.post(f"{API}/refresh-loras")).status_code == 200
         assert (await http.get("/sim/requests")).status_code == 200
         # A route the flavor lacks is a plain 404, credentials or not.
         assert (await http.get(f"{API}/sd-modules")).status_code == 404
 
 
-async def test_forge_progress_is_open() -> None:
-    async with serving("forge", auth="alice:secret") as (_sim, http):
-        assert (await http.get(f"{API}/progress")).status_code == 200
-        assert (await http.get(f"{API}/options")).status_code == 401
+@pytest.mark.parametrize("flavor", ["a1111", "a1111-1.8", "forge", "sdnext"])
+async def test_progress_needs_credentials_on_every_flavor(flavor: str) -> None:
+    async with serving(flavor, auth="alice:secret") as (_sim, http):
+        anonymous = await http.get(f"{API}/progress")
+        allowed = await http.get(f"{API}/progress", auth=CREDENTIALS)
+        loras = await http.get(f"{API}/loras")
+    assert (anonymous.status_code, allowed.status_code) == (401, 200)
+    # SD.Next registers its Lora routes like every other API route.
+    assert loras.status_code == (401 if flavor == "sdnext" else 200)
+
+
+@pytest.mark.parametrize(
+    ("flavor", "body"),
+    [
+        ("a1111", {"error": "HTTPException", "detail": "Incorrect username or password",
+                   "body": "", "errors": ""}),
+        ("forge", {"detail": "Incorrect username or password"}),
+        ("sdnext", {"error": "HTTPException", "code": 401, "detail": "Unauthorized", "body": "",
+                    "errors": "401: Unauthorized"}),
+    ],
+)  # fmt: skip
+async def test_wrong_password_body_per_flavor(flavor: str, body: dict) -> None:
+    async with serving(flavor, auth="alice:secret") as (_sim, http):
+        wrong = await http.get(f"{API}/sd-models", auth=("alice", "nope"))
+    assert (wrong.status_code, wrong.json()) == (401, body)
 
 
 def test_bad_settings_are_refused() -> None:

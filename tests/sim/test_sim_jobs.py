@@ -35,8 +35,10 @@ async def test_progress_advances_while_a_job_runs() -> None:
         await job
     assert 0 < first["progress"] < second["progress"] < 1
     assert first["eta_relative"] > 0
-    assert first["state"]["job"] == "Batch 1 out of 1"
+    # With one batch A1111 keeps the job's own name (processing.py `process_images_inner`).
+    assert first["state"]["job"] == "scripts_txt2img"
     assert first["state"]["job_count"] == 1 and first["state"]["sampling_steps"] == 2000
+    assert first["state"]["stopping_generation"] is False
     assert first["current_image"] is None  # live previews are off by default
     assert set(first) == {"progress", "eta_relative", "state", "current_image", "textinfo"}
 
@@ -117,3 +119,19 @@ async def test_jobs_run_one_at_a_time_in_arrival_order() -> None:
         assert (await http.get(f"{API}/progress")).status_code == 200
         await asyncio.gather(first, second, third)
     assert finished == ["first", "second", "third"]
+
+
+async def test_idle_progress_keeps_what_the_last_job_left(client: httpx.AsyncClient) -> None:
+    body = {"prompt": "a pear", "seed": 1, "steps": 7, "width": 64, "height": 64, "n_iter": 2}
+    await client.post(f"{API}/txt2img", json=body)
+    after_job = (await progress_state(client))["state"]
+    await client.post(f"{API}/interrupt")
+    after_interrupt = (await progress_state(client))["state"]
+    answer = await client.post(f"{API}/txt2img", json=body)
+    # State.end clears the job name and count only; nextjob() left job_no one past the last
+    # batch and sampling_step at 0.
+    assert (after_job["job"], after_job["job_count"], after_job["job_no"]) == ("", 0, 2)
+    assert (after_job["sampling_step"], after_job["sampling_steps"]) == (0, 7)
+    # An interrupt when idle is stored, shown, and cleared by the next job's begin.
+    assert after_interrupt["interrupted"] is True
+    assert len(answer.json()["images"]) == 2

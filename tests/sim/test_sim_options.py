@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
 from .helpers import API, info_of, serving, wait_until
 
@@ -91,3 +92,35 @@ async def test_a_model_switch_holds_the_queue_until_loaded() -> None:
         assert (await switch).status_code == 200
     # The job queued behind the switch, so it ran on the new model.
     assert info_of(job)["sd_model_name"] == "v1-5-pruned-emaonly"
+
+
+@pytest.mark.parametrize(
+    ("flavor", "body"),
+    [
+        ("a1111", {"error": "KeyError", "detail": "", "body": "", "errors": "'no_such_key'"}),
+        ("forge", {"error": "KeyError", "detail": "", "body": "", "message": "'no_such_key'"}),
+    ],
+)
+async def test_an_unknown_option_is_a_key_error_after_the_keys_before_it(
+    flavor: str, body: dict
+) -> None:
+    async with serving(flavor) as (sim, http):
+        answer = await http.post(
+            f"{API}/options",
+            json={"CLIP_stop_at_last_layers": 3, "no_such_key": 1, "samples_save": False},
+        )
+        unchanged_unknown = await http.post(f"{API}/options", json={"no_such_key": None})
+    assert (answer.status_code, answer.json()) == (500, body)
+    # `Options.set` ran key by key: the one before the unknown key stuck, the one after did not.
+    assert sim.options["CLIP_stop_at_last_layers"] == 3 and sim.options["samples_save"] is True
+    # A value equal to the current one (None for an unknown key) is skipped before the lookup.
+    assert unchanged_unknown.status_code == 200
+
+
+async def test_forge_checks_the_checkpoint_when_its_turn_comes() -> None:
+    async with serving("forge") as (sim, http):
+        answer = await http.post(
+            f"{API}/options", json={"CLIP_stop_at_last_layers": 2, "sd_model_checkpoint": "nope"}
+        )
+    assert answer.status_code == 500 and answer.json()["message"] == "model 'nope' not found"
+    assert sim.options["CLIP_stop_at_last_layers"] == 2
