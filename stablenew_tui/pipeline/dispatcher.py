@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from stablenew_tui.pipeline.holders import RunBusy
 from stablenew_tui.pipeline.jobs import Run
 from stablenew_tui.pipeline.launch import RunLauncher
 
@@ -39,6 +40,8 @@ class RunDispatcher:
             self.current = run
             try:
                 await self.launcher.engine.run(run, wait=True)
+            except RunBusy:
+                pass  # stopped while waiting for the process making it; that was shown
             except Exception:  # the engine reports job failures itself; this is a bug guard
                 log.exception("run %s stopped unexpectedly", run.id)
             finally:

@@ -165,10 +165,10 @@ class Engine:
     async def run(self, run: Run, *, wait: bool = False) -> RunSummary:
         """Make the run's remaining jobs. Raises RunBusy when another live process is making
         it, unless `wait`: then wait for that process to end or vanish first."""
-        self._run = run
         self._stop = False
         self._taken_over_by = ""
         lease = await self._take(run, wait)
+        self._run = run
         async with LeaseKeeper(self.queue, lease, self._run_taken_over).keeping() as keeper:
             if run.paused:
                 self.queue.set_paused(run.id, False)
