@@ -118,6 +118,8 @@ def last_per_key(items: Iterable[_Item], key: Callable[[_Item], Hashable | None]
 def _repair_torn_tail(fd: int) -> int:
     """Make the file end on a whole line; returns its size afterwards."""
     size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return size  # the usual case: whole lines
     tail, position = b"", size
     while position > 0:
         start = max(0, position - _TAIL_BLOCK)
@@ -129,8 +131,6 @@ def _repair_torn_tail(fd: int) -> int:
             break
         tail = block + tail
         position = start
-    if not tail:
-        return size
     if parse_line(tail) is not None:
         _write_all(fd, b"\n")  # a whole record that only lost its newline: keep it
         return size + 1
