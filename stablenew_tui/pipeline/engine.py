@@ -215,7 +215,8 @@ class Engine:
             if not self._resumed.is_set():
                 await self._resumed.wait()
                 continue
-            job = self.queue.claim(run.id, handle.name)
+            # In a thread: a claim waits for any write another worker is making to the disk.
+            job = await asyncio.to_thread(self.queue.claim, run.id, handle.name)
             if job is None:
                 if await self._wait_for_stranded(run, keeper):
                     continue
@@ -273,7 +274,7 @@ class Engine:
 
     async def _settle(
         self, runner: JobRunner, settle: Callable[..., bool], *args: object,
-        before: Callable[[], None],
+        before: Callable[[], None] | None = None,
     ) -> bool:  # fmt: skip
         """End the job with `settle` (finish or requeue) and `before` in one transaction, in
         a thread; False, with nothing written, when another claim has taken it."""
@@ -338,8 +339,7 @@ class Engine:
         if not (retry or isinstance(error, WebUIUnauthorized)):
             await self._fail(runner, str(error))
             return True
-        if not self.queue.requeue(job, str(error)):
-            self._report_taken_over(runner)
+        if not await self._settle(runner, self.queue.requeue, str(error)):
             return True
         self.events.publish(
             JobFailed(job.id, job.index, handle.name, runner.stage, str(error), True)

@@ -61,33 +61,29 @@ class Renewal:
     lost_jobs: list[str]
 
 
-class JobQueue:
-    def __init__(self, path: Path, *, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> None:
-        self.path = path
-        self.lease_seconds = lease_seconds
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # One connection for the event loop and for the threads that write a job's outputs
-        # under its lease; the lock keeps their transactions apart. isolation_level=None: we
-        # open transactions ourselves (BEGIN IMMEDIATE where we write).
+class _Connection:
+    """One SQLite connection that any thread may use, one transaction at a time."""
+
+    def __init__(self, path: Path) -> None:
         self._lock = threading.RLock()
+        # isolation_level=None: we open transactions ourselves (BEGIN IMMEDIATE to write).
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=30000")
-        prepare_schema(self._db, path)
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
+    def read(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             yield self._db
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -97,10 +93,28 @@ class JobQueue:
                 raise
             self._db.execute("COMMIT")
 
+
+class JobQueue:
+    def __init__(self, path: Path, *, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> None:
+        self.path = path
+        self.lease_seconds = lease_seconds
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Writes can wait on the disk (a job's files are written inside the transaction that
+        # checks its lease) and the engine makes them from threads; reads, made on the event
+        # loop (the TUI's queue view), have a connection of their own and never wait for them.
+        self._writes = _Connection(path)
+        self._reads = _Connection(path)
+        with self._writes.read() as db:
+            prepare_schema(db, path)
+
+    def close(self) -> None:
+        self._writes.close()
+        self._reads.close()
+
     # -- runs ----------------------------------------------------------------------------
 
     def add_run(self, run: Run, jobs: Iterable[Job]) -> None:
-        with self._write() as db:
+        with self._writes.write() as db:
             db.execute(
                 "INSERT INTO runs (id, name, created, folder, settings, source, paused) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -115,12 +129,12 @@ class JobQueue:
             )
 
     def run(self, run_id: str) -> Run | None:
-        with self._read() as db:
+        with self._reads.read() as db:
             row = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return run_from(row) if row else None
 
     def latest_unfinished_run(self) -> Run | None:
-        with self._read() as db:
+        with self._reads.read() as db:
             row = db.execute(
                 "SELECT runs.* FROM runs WHERE EXISTS (SELECT 1 FROM jobs WHERE "
                 "jobs.run_id = runs.id AND jobs.status IN ('queued', 'running')) "
@@ -129,14 +143,14 @@ class JobQueue:
         return run_from(row) if row else None
 
     def set_paused(self, run_id: str, paused: bool) -> None:
-        with self._write() as db:
+        with self._writes.write() as db:
             db.execute("UPDATE runs SET paused = ? WHERE id = ?", (int(paused), run_id))
 
     def take_run(self, run_id: str) -> RunLease:
         """Become the process running this run; raises RunBusy naming the live process that
         already is."""
         now = time.time()
-        with self._write() as db:
+        with self._writes.write() as db:
             row = db.execute(
                 "SELECT owner, lease_until, generation FROM runs WHERE id = ?", (run_id,)
             ).fetchone()
@@ -153,12 +167,12 @@ class JobQueue:
         return RunLease(run_id, generation)
 
     def run_owner(self, run_id: str) -> Holder | None:
-        with self._read() as db:
+        with self._reads.read() as db:
             row = db.execute("SELECT owner FROM runs WHERE id = ?", (run_id,)).fetchone()
         return Holder.from_json(row["owner"]) if row else None
 
     def release_run(self, lease: RunLease) -> None:
-        with self._write() as db:
+        with self._writes.write() as db:
             db.execute(
                 "UPDATE runs SET owner = NULL, lease_until = NULL WHERE id = ? AND generation = ?",
                 (lease.run_id, lease.generation),
@@ -167,7 +181,7 @@ class JobQueue:
     def renew(self, run: RunLease, jobs: Iterable[Job]) -> Renewal:
         """Extend the run's lease and those of the jobs held, in one transaction."""
         until = time.time() + self.lease_seconds
-        with self._write() as db:
+        with self._writes.write() as db:
             run_kept = (
                 db.execute(
                     "UPDATE runs SET lease_until = ? WHERE id = ? AND generation = ?",
@@ -195,17 +209,17 @@ class JobQueue:
         if status:
             query += " AND status = ?"
             params.append(status)
-        with self._read() as db:
+        with self._reads.read() as db:
             rows = db.execute(query + " ORDER BY priority DESC, idx", params).fetchall()
         return [job_from(row) for row in rows]
 
     def job(self, job_id: str) -> Job | None:
-        with self._read() as db:
+        with self._reads.read() as db:
             row = db.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return job_from(row) if row else None
 
     def counts(self, run_id: str) -> dict[str, int]:
-        with self._read() as db:
+        with self._reads.read() as db:
             rows = db.execute(
                 "SELECT status, COUNT(*) FROM jobs WHERE run_id = ? GROUP BY status", (run_id,)
             ).fetchall()
@@ -215,7 +229,7 @@ class JobQueue:
         """Take the next job of an unpaused run for `node`, atomically, under a new lease.
         Jobs whose holder's lease lapsed (or whose holder is gone) are taken back first."""
         now = time.time()
-        with self._write() as db:
+        with self._writes.write() as db:
             paused = db.execute("SELECT paused FROM runs WHERE id = ?", (run_id,)).fetchone()
             if paused is None or paused[0]:
                 return None
@@ -232,7 +246,7 @@ class JobQueue:
         """When the first lease lapses among the run's running jobs that `held` does not
         name (None: there are none), so a worker with nothing to claim knows how long to
         wait for a job stuck with a vanished holder."""
-        with self._read() as db:
+        with self._reads.read() as db:
             rows = db.execute(
                 "SELECT id, lease_until FROM jobs WHERE run_id = ? AND status = 'running'",
                 (run_id,),
@@ -270,13 +284,13 @@ class JobQueue:
     def fenced(self, job: Job, action: Callable[[], _Result]) -> _Result:
         """Run `action` (a file write) while the job is held, atomically with respect to any
         claim; raises LeaseLost instead when it was taken over. Blocking."""
-        with self._write() as db:
+        with self._writes.write() as db:
             if not _holds(db, job):
                 raise LeaseLost(job.id)
             return action()
 
     def requeue_failed(self, run_id: str) -> int:
-        with self._write() as db:
+        with self._writes.write() as db:
             cursor = db.execute(
                 "UPDATE jobs SET status = 'queued', error = NULL, finished = NULL "
                 "WHERE run_id = ? AND status = 'failed'",
@@ -294,23 +308,23 @@ class JobQueue:
         if job_id:
             query += " AND id = ?"
             params.append(job_id)
-        with self._write() as db:
+        with self._writes.write() as db:
             return db.execute(query, params).rowcount
 
     def set_priority(self, job_id: str, priority: int) -> None:
         """Higher runs first; equal priorities keep planning order."""
-        with self._write() as db:
+        with self._writes.write() as db:
             db.execute("UPDATE jobs SET priority = ? WHERE id = ?", (priority, job_id))
 
     def move_to_front(self, job_id: str) -> None:
-        with self._write() as db:
+        with self._writes.write() as db:
             top = db.execute("SELECT COALESCE(MAX(priority), 0) FROM jobs").fetchone()[0]
             db.execute("UPDATE jobs SET priority = ? WHERE id = ?", (top + 1, job_id))
 
     def _settle(
         self, job: Job, statement: str, params: tuple, before: Callable[[], None] | None
     ) -> bool:
-        with self._write() as db:
+        with self._writes.write() as db:
             if not _holds(db, job):
                 return False
             if before is not None:
