@@ -233,7 +233,7 @@ class JobQueue:
             paused = db.execute("SELECT paused FROM runs WHERE id = ?", (run_id,)).fetchone()
             if paused is None or paused[0]:
                 return None
-            self._free_lapsed(db, run_id, now)
+            _free_lapsed(db, run_id, now)
             row = db.execute(
                 f"UPDATE jobs SET status = 'running', node = ?, owner = ?, started = ?, "
                 f"lease_until = ?, generation = generation + 1, attempts = attempts + 1, "
@@ -332,21 +332,22 @@ class JobQueue:
             db.execute(statement, params)
         return True
 
-    def _free_lapsed(self, db: sqlite3.Connection, run_id: str, now: float) -> None:
-        rows = db.execute(
-            "SELECT id, owner, lease_until FROM jobs WHERE run_id = ? AND status = 'running'",
-            (run_id,),
-        ).fetchall()
-        freed = [
-            (row["id"],)
-            for row in rows
-            if _free(Holder.from_json(row["owner"]), row["lease_until"], now)
-        ]
-        db.executemany(
-            "UPDATE jobs SET status = 'queued', owner = NULL, node = NULL, lease_until = NULL "
-            "WHERE id = ?",
-            freed,
-        )
+
+def _free_lapsed(db: sqlite3.Connection, run_id: str, now: float) -> None:
+    rows = db.execute(
+        "SELECT id, owner, lease_until FROM jobs WHERE run_id = ? AND status = 'running'",
+        (run_id,),
+    ).fetchall()
+    freed = [
+        (row["id"],)
+        for row in rows
+        if _free(Holder.from_json(row["owner"]), row["lease_until"], now)
+    ]
+    db.executemany(
+        "UPDATE jobs SET status = 'queued', owner = NULL, node = NULL, lease_until = NULL "
+        "WHERE id = ?",
+        freed,
+    )
 
 
 def _holds(db: sqlite3.Connection, job: Job) -> bool:
