@@ -9,9 +9,15 @@ simulator runs in this process, so RSS and wall time include it.
 Baselines from the same run, because this machine is noisy and ratios are what we compare:
 - floor: the durable writes alone, as the engine makes them for one image: the same PNG bytes
   through `write_bytes_atomic`, then the run's own manifest line and record line through
-  `append_line_durable` (two fsynced appends, as the engine does), median of 200;
+  `append_lines` (two fsynced appends, as the engine does), median of 200;
 - parsing: what the overhead figure leaves out because it happens inside the HTTP client
   call: `json.loads` of one real answer, `GenerationResult.from_answer` and the base64 decode.
+
+While the run goes, every `os.fsync` is counted by the thread that makes it: the durable
+writes belong in threads, and any on the event loop thread stalls the TUI for its length.
+
+Then the queue on its own: the median time of one `JobQueue.claim` with 50, 10,000 and 50,000
+jobs queued in one run, side by side; a claim should cost the same at every size.
 
     .venv/bin/python bench/overhead.py [--images N]
 """
@@ -26,19 +32,24 @@ import os
 import resource
 import statistics
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 import httpx
 
-from stablenew_tui.atomic import append_line_durable, write_bytes_atomic
+from stablenew_tui.atomic import write_bytes_atomic
 from stablenew_tui.config import AppConfig, NodeConfig
+from stablenew_tui.jsonl import append_lines
 from stablenew_tui.learning.records import RECORDS_NAME
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.events import Event, JobDone, JobFailed, RunFinished
+from stablenew_tui.pipeline.jobs import PromptSpec, plan_run
 from stablenew_tui.pipeline.launch import RunLauncher, RunRequest
 from stablenew_tui.pipeline.outputs import MANIFEST_NAME
+from stablenew_tui.pipeline.queue import JobQueue
+from stablenew_tui.pipeline.settings import PipelineSettings
 from stablenew_tui.sim import SimServer
 from stablenew_tui.webui.models import GenerationResult
 
@@ -48,6 +59,7 @@ RSS_MARK = 100  # images done when the starting RSS is read
 TARGET_OVERHEAD_MS = 3.0
 TARGET_RSS_GROWTH_MB = 50.0
 REPEATS = 200
+QUEUE_SIZES = (50, 10_000, 50_000)
 
 
 def rss_mb() -> float:
@@ -67,6 +79,30 @@ def p95(values: list[float]) -> float:
 
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
+
+
+class FsyncCounter:
+    """Counts fsyncs made on the event loop's thread and elsewhere while installed."""
+
+    def __init__(self) -> None:
+        self.on_loop = 0
+        self.elsewhere = 0
+        self._loop_thread = threading.current_thread()
+        self._fsync = os.fsync
+
+    def __enter__(self) -> FsyncCounter:
+        def counted(fd: int) -> None:
+            if threading.current_thread() is self._loop_thread:
+                self.on_loop += 1
+            else:
+                self.elsewhere += 1
+            self._fsync(fd)
+
+        os.fsync = counted
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        os.fsync = self._fsync
 
 
 class Collector:
@@ -90,7 +126,9 @@ class Collector:
                 return
 
 
-async def run_engine(sim: SimServer, images: int) -> tuple[Collector, float, Path]:
+async def run_engine(
+    sim: SimServer, images: int, fsyncs: FsyncCounter
+) -> tuple[Collector, float, Path]:
     launcher = RunLauncher(
         AppConfig(), AppPaths.from_environment(), [NodeConfig(name="sim", url=sim.url)]
     )
@@ -103,7 +141,8 @@ async def run_engine(sim: SimServer, images: int) -> tuple[Collector, float, Pat
         collector = Collector(min(RSS_MARK, images))
         task = asyncio.create_task(collector.collect(launcher.engine.events.subscribe_queue()))
         started = time.perf_counter()
-        await launcher.engine.run(prepared.run)
+        with fsyncs:
+            await launcher.engine.run(prepared.run)
         wall = time.perf_counter() - started
         await task
     finally:
@@ -114,21 +153,41 @@ async def run_engine(sim: SimServer, images: int) -> tuple[Collector, float, Pat
 def durable_floor(folder: Path, scratch: Path) -> tuple[float, float, float]:
     """Median ms of (PNG write, two appends, both) for one image's writes, done directly."""
     png = next((folder / "txt2img").glob("*.png")).read_bytes()
-    manifest_line = (folder / MANIFEST_NAME).read_text().splitlines()[0]
+    manifest_line = json.loads((folder / MANIFEST_NAME).read_text().splitlines()[0])
     data_dir = AppPaths.from_environment().data_dir
-    record_line = (data_dir / RECORDS_NAME).read_text().splitlines()[0]
+    record_line = json.loads((data_dir / RECORDS_NAME).read_text().splitlines()[0])
     writes, appends, totals = [], [], []
     for index in range(REPEATS):
         started = time.perf_counter()
         write_bytes_atomic(scratch / "txt2img" / f"{index:05d}.png", png)
         written = time.perf_counter()
-        append_line_durable(scratch / MANIFEST_NAME, manifest_line)
-        append_line_durable(scratch / RECORDS_NAME, record_line)
+        append_lines(scratch / MANIFEST_NAME, [manifest_line])
+        append_lines(scratch / RECORDS_NAME, [record_line])
         ended = time.perf_counter()
         writes.append(written - started)
         appends.append(ended - written)
         totals.append(ended - started)
     return tuple(statistics.median(times) * 1000 for times in (writes, appends, totals))
+
+
+def claim_times(scratch: Path) -> list[float]:
+    """Median ms of one claim with each of QUEUE_SIZES jobs queued in one run (each claimed
+    job is put back at once, so the queue stays that size)."""
+    medians = []
+    for size in QUEUE_SIZES:
+        queue = JobQueue(scratch / f"queue-{size}.sqlite3")
+        specs = [(0, PromptSpec(prompt=PROMPT))] * size
+        run, jobs = plan_run(specs, PipelineSettings(), base_seed=1, name="scale", folder="-")
+        queue.add_run(run, jobs)
+        times = []
+        for _ in range(REPEATS):
+            started = time.perf_counter()
+            job = queue.claim(run.id, "bench")
+            times.append(time.perf_counter() - started)
+            queue.requeue(job)
+        queue.close()
+        medians.append(statistics.median(times) * 1000)
+    return medians
 
 
 async def fetch_answer(sim: SimServer) -> bytes:
@@ -172,7 +231,8 @@ def request_lines(sim: SimServer, images: int) -> list[str]:
 
 async def bench(images: int, home: Path) -> None:
     async with SimServer(flavor="a1111", speed=0) as sim:
-        collector, wall, folder = await run_engine(sim, images)
+        fsyncs = FsyncCounter()
+        collector, wall, folder = await run_engine(sim, images, fsyncs)
         if not collector.overheads:
             raise SystemExit(f"no image was made: {collector.failures[:1] or 'no events'}")
         requests = request_lines(sim, images)
@@ -180,6 +240,7 @@ async def bench(images: int, home: Path) -> None:
     rss_end, peak = rss_mb(), peak_rss_mb()
     write_ms, append_ms, floor_ms = durable_floor(folder, home / "floor")
     loads_ms, model_ms = parse_cost(answer)
+    claims_ms = claim_times(home)
 
     done = len(collector.overheads)
     median, high = statistics.median(collector.overheads), p95(collector.overheads)
@@ -194,6 +255,10 @@ async def bench(images: int, home: Path) -> None:
         f"overhead / image   median {median:.2f} ms, p95 {high:.2f} ms"
         f"   target median ≤ {TARGET_OVERHEAD_MS:g} ms: {verdict(ok)}"
     )
+    print(
+        f"fsyncs             {fsyncs.elsewhere} in threads, {fsyncs.on_loop} on the event loop"
+        f" ({(fsyncs.elsewhere + fsyncs.on_loop) / done:.1f} per image)"
+    )
     print(f"floor              {floor_ms:.2f} ms (median of {REPEATS}, same disk, same run)")
     print(f"  PNG write_bytes_atomic {write_ms:.2f} + manifest and record appends {append_ms:.2f}")
     print(f"overhead ÷ floor   median {median / floor_ms:.2f}, p95 {high / floor_ms:.2f}")
@@ -207,6 +272,10 @@ async def bench(images: int, home: Path) -> None:
         f"RSS growth         {growth:+.1f} MB from image {collector.mark} to the end"
         f"   target ≤ {TARGET_RSS_GROWTH_MB:g} MB: {verdict(ok)}"
     )
+    pairs = zip(QUEUE_SIZES, claims_ms, strict=True)
+    sizes = "   ".join(f"{size:,} queued {ms:.3f}" for size, ms in pairs)
+    print(f"claim, ms          {sizes}   (median of {REPEATS} each)")
+    print(f"  {QUEUE_SIZES[-1]:,} ÷ {QUEUE_SIZES[0]:,}: {claims_ms[-1] / claims_ms[0]:.2f}")
 
 
 def main() -> None:

@@ -1,4 +1,7 @@
-"""Writes that a crash cannot tear: temp file in the same folder, fsync, rename."""
+"""Writes that a crash cannot tear: temp file in the same folder, fsync, rename.
+
+Appends to JSON Lines files are in `stablenew_tui.jsonl`.
+"""
 
 from __future__ import annotations
 
@@ -21,27 +24,15 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
         raise
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def append_line_durable(path: Path, line: str) -> None:
-    """Append one line and fsync it, so a record survives a crash right after this returns."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = (line.rstrip("\n") + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_directory(folder: Path) -> None:
-    # The rename is only durable once the directory entry is on disk.
+def fsync_directory(folder: Path) -> None:
+    """A new or renamed file is only durable once its directory entry is on disk."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

@@ -93,6 +93,13 @@ class ClientConfig(_Strict):
     retries: int = Field(3, ge=0, le=10)
 
 
+class QueueConfig(_Strict):
+    lease_seconds: float = Field(
+        60.0, ge=1, le=3600,
+        description="how long a claimed job stays claimed without its process renewing it",
+    )  # fmt: skip
+
+
 class UIConfig(_Strict):
     theme: str = "stablenew-dark"
     image_preview: PreviewMethod = "auto"
@@ -114,6 +121,7 @@ class AppConfig(_Strict):
     nodes: list[NodeConfig] = Field(default_factory=list)
     paths: PathsConfig = Field(default_factory=PathsConfig)
     client: ClientConfig = Field(default_factory=ClientConfig)
+    queue: QueueConfig = Field(default_factory=QueueConfig)
     stages: StageDefaults = Field(default_factory=StageDefaults)
     ui: UIConfig = Field(default_factory=UIConfig)
 

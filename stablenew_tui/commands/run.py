@@ -1,7 +1,9 @@
 """`stablenew run`: a whole batch without the TUI, for scripts and tmux panes.
 
-Exit codes: 0 all done, 1 some images failed or were left queued, 2 bad input, 130 stopped
-with Ctrl-C (once: finish the current image and stop; twice: interrupt it too).
+Exit codes: 0 all done, 1 some images failed or were left queued, 2 bad input, 75 the run is
+being made by another live process (`--resume` without `--wait`, or it took the run over while
+this one was stalled), 130 stopped with Ctrl-C (once: finish the current image and stop;
+twice: interrupt it too).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from stablenew_tui.commands.common import (
 )
 from stablenew_tui.commands.run_reporters import JsonReporter, PlainReporter, TerminalReporter
 from stablenew_tui.errors import InputError
+from stablenew_tui.pipeline.holders import RunBusy
 from stablenew_tui.pipeline.launch import RunLauncher, RunRequest
 from stablenew_tui.pipeline.prompt_plan import DEFAULT_MAX_PROMPTS
 from stablenew_tui.pipeline.settings import STAGE_ORDER
@@ -27,6 +30,7 @@ from stablenew_tui.prompts import SamplingMode
 from stablenew_tui.prompts.locks import locks_from_flags
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+EXIT_BUSY = 75  # EX_TEMPFAIL: someone else is making the run; try again later
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -66,6 +70,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     parser.add_argument("--out", type=Path, metavar="DIR", help="output root for this run")
     parser.add_argument("--resume", action="store_true", help="continue the last unfinished run")
+    parser.add_argument(
+        "--wait", action="store_true",
+        help="with --resume: if another process is making the run, wait for it to end",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="NDJSON events on stdout")
     parser.set_defaults(func=run)
 
@@ -76,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
 
 async def _run(args: argparse.Namespace) -> int:
     flags = settings_from_flags(args)
+    if args.wait and not args.resume:
+        raise InputError("--wait goes with --resume")
     reporter = _reporter(args)
     async with open_session(args) as session:
         launcher = RunLauncher(session.config, session.app_paths, session.nodes)
@@ -103,7 +113,7 @@ async def _run(args: argparse.Namespace) -> int:
                         f"seed {remembered}, remembered from the last run; "
                         "--seed -1 draws a random one"
                     )
-            return await _execute(prepared, reporter)
+            return await _execute(prepared, reporter, wait=args.wait)
         finally:
             reporter.close()
             await launcher.aclose()
@@ -118,7 +128,7 @@ def _remembered_seed(launcher: RunLauncher, prepared, flag: int | None) -> int |
     return remembered if prepared.run.settings.txt2img.seed == remembered else None
 
 
-async def _execute(prepared, reporter) -> int:
+async def _execute(prepared, reporter, *, wait: bool) -> int:
     engine = prepared.engine
     ctrl_c = 0
 
@@ -137,13 +147,20 @@ async def _execute(prepared, reporter) -> int:
     events = engine.events.subscribe_queue()
     printer = asyncio.create_task(_print_events(events, reporter))
     try:
-        summary = await engine.run(prepared.run)
+        summary = await engine.run(prepared.run, wait=wait)
+    except RunBusy as busy:
+        if ctrl_c:
+            return EXIT_INTERRUPTED
+        print(f"stablenew: {busy}; `stablenew run --resume --wait` waits for it", file=sys.stderr)
+        return EXIT_BUSY
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         engine.events.close()
         await printer
     if ctrl_c:
         return EXIT_INTERRUPTED
+    if summary.taken_over_by:
+        return EXIT_BUSY  # the run goes on in that process; the final event said so
     if summary.failed or summary.unfinished:
         if summary.unfinished:
             reporter.note(f"{summary.unfinished} image(s) still queued: `stablenew run --resume`")

@@ -1,17 +1,17 @@
 """Ratings 1–5 of finished images: `ratings.jsonl` in the data folder.
 
-Append-only (fsynced), one line per rating action; the latest line for an image wins, and a
-rating of null clears it. Each line links the image path to its job and learning record.
+Append-only through `stablenew_tui.jsonl` (whole lines, fsynced), one line per rating action;
+the latest line for an image wins, and a rating of null clears it. Each line links the image
+path to its job and learning record.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from stablenew_tui.atomic import append_line_durable
+from stablenew_tui.jsonl import append_lines, read_jsonl
 
 RATINGS_NAME = "ratings.jsonl"
 
@@ -34,13 +34,10 @@ class RatingStore:
         self._load()
 
     def _load(self) -> None:
-        try:
-            text = self.path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return
-        for number, line in enumerate(text.splitlines(), start=1):
+        read = read_jsonl(self.path)
+        self.skipped_lines = list(read.skipped_lines)
+        for number, data in read.numbered:
             try:
-                data = json.loads(line)
                 rating = Rating(
                     path=str(data["path"]),
                     rating=_valid(data.get("rating")),
@@ -52,7 +49,8 @@ class RatingStore:
             except (ValueError, KeyError, TypeError):
                 self.skipped_lines.append(number)
                 continue
-            self._latest[rating.path] = rating
+            self._remember(rating)
+        self.skipped_lines.sort()
 
     def rate(
         self,
@@ -63,15 +61,20 @@ class RatingStore:
         run_id: str | None = None,
         stage: str | None = None,
     ) -> Rating:
-        """Rate an image 1–5, or clear its rating with None."""
+        """Rate an image 1–5, or clear its rating with None. Blocking (fsync): async callers
+        run it in a thread."""
         entry = Rating(path, _valid(rating), job_id, run_id, stage, time.time())
         line = {
             "time": entry.time, "path": path, "rating": entry.rating,
             "job_id": job_id, "run_id": run_id, "stage": stage,
         }  # fmt: skip
-        append_line_durable(self.path, json.dumps(line, ensure_ascii=False))
-        self._latest[path] = entry
+        append_lines(self.path, [line])
+        self._remember(entry)
         return entry
+
+    def _remember(self, rating: Rating) -> None:
+        self._latest.pop(rating.path, None)  # the latest rating goes last, as in the file
+        self._latest[rating.path] = rating
 
     def get(self, path: str) -> int | None:
         entry = self._latest.get(path)

@@ -1,20 +1,19 @@
 """Learning records: `records.jsonl`, one line per stage of every image.
 
-Appended with flush + fsync so a finished image's record survives a crash. A crash in the
-middle of an append can leave a torn last line: the reader skips it and reports it instead of
-failing, and the next append starts on a fresh line.
+Appended through `stablenew_tui.jsonl` (whole lines, fsynced, a torn tail repaired first), so
+a finished image's record survives a crash. A job redone after a crash writes its records
+again; readers keep the last record per job and stage. A line that is not a JSON object is
+skipped and reported instead of failing.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stablenew_tui.atomic import append_line_durable
+from stablenew_tui.jsonl import append_lines, job_stage_key, last_per_key, parse_line, read_jsonl
 
 RECORDS_NAME = "records.jsonl"
 RECORD_VERSION = 1
@@ -35,54 +34,16 @@ class RecordsRead:
 class RecordWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._checked_tail = False
 
     def append(self, records: list[dict[str, Any]]) -> None:
-        if not records:
-            return
-        if not self._checked_tail:
-            self._heal_torn_tail()
-            self._checked_tail = True
-        lines = "\n".join(
-            json.dumps({"record_version": RECORD_VERSION, **record}, ensure_ascii=False)
-            for record in records
-        )
-        append_line_durable(self.path, lines)
-
-    def _heal_torn_tail(self) -> None:
-        # A torn line without its newline would glue itself to our first record.
-        try:
-            with self.path.open("rb") as handle:
-                handle.seek(0, os.SEEK_END)
-                if handle.tell() == 0:
-                    return
-                handle.seek(-1, os.SEEK_END)
-                last = handle.read(1)
-        except FileNotFoundError:
-            return
-        if last != b"\n":
-            append_line_durable(self.path, "")
+        """Blocking (fsync): async callers run it in a thread."""
+        versioned = [{"record_version": RECORD_VERSION, **record} for record in records]
+        append_lines(self.path, versioned)
 
 
 def read_records(path: Path) -> RecordsRead:
-    result = RecordsRead()
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return result
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            result.skipped_lines.append(number)
-            continue
-        if isinstance(record, dict):
-            result.records.append(record)
-        else:
-            result.skipped_lines.append(number)
-    return result
+    read = read_jsonl(path)
+    return RecordsRead(last_per_key(read.objects, job_stage_key), read.skipped_lines)
 
 
 class RecordsFollower:
@@ -94,8 +55,10 @@ class RecordsFollower:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.records: list[dict[str, Any]] = []
+        self.records: list[dict[str, Any]] = []  # the last record per job and stage
+        self._by_key: dict[Any, dict[str, Any]] = {}
         self._offset = 0
+        self._lines = 0
         self._lock = threading.Lock()  # the TUI refreshes from a thread and from its loop
 
     def refresh(self) -> list[dict[str, Any]]:
@@ -110,12 +73,16 @@ class RecordsFollower:
         except FileNotFoundError:
             return self.records
         complete = chunk[: chunk.rfind(b"\n") + 1]
+        if not complete:
+            return self.records
         self._offset += len(complete)
         for line in complete.decode("utf-8", errors="replace").splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # torn by a crash; read_records reports these
-            if isinstance(record, dict):
-                self.records.append(record)
+            self._lines += 1
+            record = parse_line(line)
+            if record is None:
+                continue  # read_records reports these
+            key = job_stage_key(record) or ("line", self._lines)
+            self._by_key.pop(key, None)
+            self._by_key[key] = record
+        self.records = list(self._by_key.values())
         return self.records

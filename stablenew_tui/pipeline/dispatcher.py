@@ -1,7 +1,8 @@
 """Runs queued from an interactive session execute one after another, in the order queued.
 
 The TUI queues a run with each Ctrl+R while earlier ones are still going; the dispatcher hands
-them to the engine one at a time, so a node never gets two generation requests at once.
+them to the engine one at a time, so a node never gets two generation requests at once. A run
+another process is making (a headless `stablenew run --resume`) is waited for, not joined.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from stablenew_tui.pipeline.holders import RunBusy
 from stablenew_tui.pipeline.jobs import Run
 from stablenew_tui.pipeline.launch import RunLauncher
 
@@ -37,7 +39,9 @@ class RunDispatcher:
             run = await self._pending.get()
             self.current = run
             try:
-                await self.launcher.engine.run(run)
+                await self.launcher.engine.run(run, wait=True)
+            except RunBusy:
+                pass  # stopped while waiting for the process making it; that was shown
             except Exception:  # the engine reports job failures itself; this is a bug guard
                 log.exception("run %s stopped unexpectedly", run.id)
             finally:

@@ -11,6 +11,7 @@ from stablenew_tui.pipeline.events import (
     NodeStatus,
     RunFinished,
     RunStarted,
+    RunWaiting,
     StageDone,
     StageStarted,
     VideoDone,
@@ -51,8 +52,12 @@ def describe(event: Event) -> str | None:
             return f"video done: {event.duration:.1f} s → {event.path}"
         case VideoFailed():
             return f"video FAILED: {event.reason}"
+        case RunWaiting():
+            return f"run {event.run_id} is being made by {event.holder}; waiting for it to end"
         case RunFinished():
             counts = ", ".join(f"{n} {status}" for status, n in sorted(event.counts.items()))
+            if event.taken_over_by:
+                return f"run taken over by {event.taken_over_by}: {counts} → {event.folder}"
             return f"run finished: {counts} → {event.folder}"
     return None
 

@@ -30,6 +30,15 @@ class RunStarted(Event):
 
 
 @dataclass(frozen=True)
+class RunWaiting(Event):
+    """Another live process is making this run; this one waits for it to end or vanish."""
+
+    kind: ClassVar[str] = "run_waiting"
+    run_id: str
+    holder: str
+
+
+@dataclass(frozen=True)
 class JobQueued(Event):
     kind: ClassVar[str] = "job_queued"
     run_id: str
@@ -160,6 +169,7 @@ class RunFinished(Event):
     folder: str
     counts: dict[str, int] = field(default_factory=dict)
     stopped: bool = False
+    taken_over_by: str = ""  # another process took the run over while this one was stalled
 
 
 class EventStream:

@@ -2,16 +2,18 @@
 
 txt2img → img2img on its output → upscale on the last output, as enabled. Each generated image
 is checked against its request before anything is kept (`verify`): one made with another
-model, sampler, seed or size is never saved. Each stage's image is saved the moment it passes;
-the manifest lines and learning records for the job are written together when it ends, done or
-failed, so what earlier stages made is never lost and a resumed job never leaves duplicate
-lines.
+model, sampler, seed or size is never saved. Each stage's image is saved the moment it passes,
+through `fence` so that only the job's current lease holder puts files in place; the manifest
+lines and learning records for the job are written together when it ends, done or failed, so
+what earlier stages made is never lost. A job redone after a crash writes its lines again and
+they supersede the old ones (readers keep the last line per job and stage).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -19,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stablenew_tui.learning.records import RecordWriter, read_records
+from stablenew_tui.learning.records import RecordWriter
 from stablenew_tui.pipeline.cluster import NodeHandle
 from stablenew_tui.pipeline.events import EventStream, StageDone, StageStarted
 from stablenew_tui.pipeline.jobs import Job, Run
-from stablenew_tui.pipeline.outputs import RunOutputs, read_manifest
+from stablenew_tui.pipeline.outputs import RunOutputs
 from stablenew_tui.pipeline.progress import ProgressPoller
 from stablenew_tui.pipeline.stage_requests import (
     img2img_request,
@@ -68,7 +70,8 @@ class JobRunner:
     outputs: RunOutputs
     events: EventStream
     poller: ProgressPoller
-    stopped: Callable[[], bool] = lambda: False  # interrupted or skipped: make nothing more
+    fence: Callable[[Callable[[], Any]], Any]  # runs a file write only while the job is ours
+    stopped: Callable[[], bool] = lambda: False  # interrupted, skipped or taken over
     produced: list[StageOutput] = field(default_factory=list)
     stage: str = "txt2img"
     overhead: float = 0.0  # seconds spent between answers received and results durable
@@ -109,7 +112,9 @@ class JobRunner:
         if self.stopped():
             return  # the image was cut short on purpose: not worth keeping
         answer = await asyncio.to_thread(decode_received_image, image, self.handle.name, stage)
-        path, sha256 = await asyncio.to_thread(self.outputs.save_image, stage, job, answer)
+        path, sha256 = await asyncio.to_thread(
+            self.fence, functools.partial(self.outputs.save_image, stage, job, answer)
+        )
         finished = time.time()
         sent = _without_images(body)
         self.produced.append(
@@ -221,21 +226,11 @@ class JobRunner:
         return {"model": chosen} if chosen else {}
 
     def write_results(self, records: RecordWriter) -> None:
+        """Blocking (fsync): the engine runs it in a thread, inside the job's completion."""
         started = time.perf_counter()
-        entries, lines = self.manifest_entries(), self.records()
-        if self.job.attempts > 1:
-            # An earlier attempt may have died after writing these lines but before the queue
-            # heard the job was done; a resumed job must not write them twice.
-            entries = _not_yet_written(entries, read_manifest(self.outputs.folder), self.job.id)
-            lines = _not_yet_written(lines, read_records(records.path).records, self.job.id)
-        self.outputs.append_manifest(entries)
-        records.append(lines)
+        self.outputs.append_manifest(self.manifest_entries())
+        records.append(self.records())
         self.overhead += time.perf_counter() - started
-
-
-def _not_yet_written(new: list[dict], existing: list[dict], job_id: str) -> list[dict]:
-    written = {entry.get("stage") for entry in existing if entry.get("job_id") == job_id}
-    return [entry for entry in new if entry["stage"] not in written]
 
 
 def _prompt_fields(job: Job) -> dict[str, Any]:

@@ -48,6 +48,7 @@ class Job(BaseModel):
     created: float = Field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
+    generation: int = Field(0, description="claims so far; only the latest claim holds the job")
 
 
 class Run(BaseModel):

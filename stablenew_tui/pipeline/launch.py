@@ -88,7 +88,7 @@ class RunLauncher:
         self.config = config
         self.app_paths = app_paths
         data_dir = app_paths.data_dir
-        self.queue = JobQueue(data_dir / QUEUE_NAME)
+        self.queue = JobQueue(data_dir / QUEUE_NAME, lease_seconds=config.queue.lease_seconds)
         self.pool = NodePool(nodes, config.client, webui_root=config.paths.webui_root)
         self.records = RecordWriter(data_dir / RECORDS_NAME)
         self.last_run = load_last_run(data_dir / LAST_RUN_NAME)

@@ -2,20 +2,20 @@
 
 Image bytes are written exactly as the WebUI sent them, PNG, JPEG or WebP, with the extension
 their signature names, so the embedded infotext survives for PNG Info and image browsers. Every
-file appears atomically; the manifest is an fsynced
-append, one line per image, written when its job ends so a crash never leaves a line for an
-image that a resumed run will write again.
+file appears atomically; the manifest is an fsynced append (`stablenew_tui.jsonl`), one line
+per image, written when its job ends. A job redone after a crash writes its lines again, and
+readers keep the last line per job and stage.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from pathlib import Path
 from typing import Any
 
-from stablenew_tui.atomic import append_line_durable, write_bytes_atomic
+from stablenew_tui.atomic import write_bytes_atomic
+from stablenew_tui.jsonl import append_lines, job_stage_key, last_per_key, read_jsonl
 from stablenew_tui.pipeline.jobs import Job, slugify
 from stablenew_tui.webui.images import ReceivedImage
 
@@ -54,19 +54,10 @@ class RunOutputs:
         return path.relative_to(self.folder).as_posix()
 
     def append_manifest(self, entries: list[dict[str, Any]]) -> None:
-        if entries:
-            lines = "\n".join(json.dumps(entry, ensure_ascii=False) for entry in entries)
-            append_line_durable(self.folder / MANIFEST_NAME, lines)
+        """Blocking (fsync): async callers run it in a thread."""
+        append_lines(self.folder / MANIFEST_NAME, entries)
 
 
 def read_manifest(folder: Path) -> list[dict[str, Any]]:
-    path = folder / MANIFEST_NAME
-    if not path.exists():
-        return []
-    entries = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            entries.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a torn last line from a crash; the job is rerun on resume
-    return entries
+    """The current line of every image: the last one written for its job and stage."""
+    return last_per_key(read_jsonl(folder / MANIFEST_NAME).objects, job_stage_key)

@@ -1,94 +1,120 @@
 """The durable job queue: one SQLite file (WAL) that the TUI and headless runs share.
 
-Every state change is one short transaction; claiming a job is a single UPDATE … RETURNING, so
-two processes can never run the same job. A job stays `running` only while the process that
-claimed it lives: on open, jobs of dead owners go back to `queued`.
+Every state change is one short transaction. Work is held under leases:
+- a process running a run holds the run's lease, so a second process cannot run it too;
+- claiming a job gives it a lease (until `lease_seconds` from now) and the next generation
+  number; the holder renews both while it works (see `leases.LeaseKeeper`);
+- a lease that lapses (the holder crashed, froze, lost the disk) frees the work for any
+  process on any host. So does a holder this machine can prove has exited (`Holder`);
+- finishing, requeueing or writing a job's outputs happens only inside a transaction that
+  checks the generation is still the holder's: a process whose lease was taken over can
+  neither complete the job nor put its files in place.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sqlite3
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from stablenew_tui.pipeline.jobs import Job, JobStatus, PromptSpec, Run
-from stablenew_tui.pipeline.settings import PipelineSettings
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    created REAL NOT NULL,
-    folder TEXT NOT NULL,
-    settings TEXT NOT NULL,
-    source TEXT NOT NULL,
-    paused INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY,
-    run_id TEXT NOT NULL REFERENCES runs(id),
-    idx INTEGER NOT NULL,
-    prompt_index INTEGER NOT NULL,
-    seed INTEGER NOT NULL,
-    spec TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'queued',
-    priority INTEGER NOT NULL DEFAULT 0,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    node TEXT,
-    owner TEXT,
-    error TEXT,
-    created REAL NOT NULL,
-    started REAL,
-    finished REAL
-);
-CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs(status, run_id, priority, idx);
-"""
-_JOB_COLUMNS = (
-    "id, run_id, idx, prompt_index, seed, spec, status, priority, attempts, node, error, "
-    "created, started, finished"
+from stablenew_tui.errors import StableNewError
+from stablenew_tui.pipeline.holders import Holder, RunBusy, this_process
+from stablenew_tui.pipeline.jobs import Job, JobStatus, Run
+from stablenew_tui.pipeline.queue_schema import (
+    JOB_COLUMNS,
+    job_from,
+    job_row,
+    prepare_schema,
+    run_from,
 )
 
+DEFAULT_LEASE_SECONDS = 60.0
+# The next job to claim: served by the jobs_claim_order index, never a sort of the queue.
+NEXT_QUEUED = (
+    "SELECT id FROM jobs WHERE run_id = ? AND status = 'queued' ORDER BY priority DESC, idx LIMIT 1"
+)
+_Result = TypeVar("_Result")
 
-def this_process() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+
+class LeaseLost(StableNewError):
+    """The job's lease lapsed and another claim took it: this holder may not touch it."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"job {job_id} was taken over by another process after its lease lapsed")
 
 
-class JobQueue:
+@dataclass(frozen=True)
+class RunLease:
+    run_id: str
+    generation: int
+
+
+@dataclass(frozen=True)
+class Renewal:
+    run_kept: bool
+    lost_jobs: list[str]
+
+
+class _Connection:
+    """One SQLite connection that any thread may use, one transaction at a time."""
+
     def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: we open transactions ourselves (BEGIN IMMEDIATE where we write).
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        self._lock = threading.RLock()
+        # isolation_level=None: we open transactions ourselves (BEGIN IMMEDIATE to write).
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=30000")
-        self._db.executescript(_SCHEMA)
-        self.owner = this_process()
-        self.recover_orphans()
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+    def read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
             yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+
+class JobQueue:
+    def __init__(self, path: Path, *, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> None:
+        self.path = path
+        self.lease_seconds = lease_seconds
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Writes can wait on the disk (a job's files are written inside the transaction that
+        # checks its lease) and the engine makes them from threads; reads, made on the event
+        # loop (the TUI's queue view), have a connection of their own and never wait for them.
+        self._writes = _Connection(path)
+        self._reads = _Connection(path)
+        with self._writes.read() as db:
+            prepare_schema(db, path)
+
+    def close(self) -> None:
+        self._writes.close()
+        self._reads.close()
 
     # -- runs ----------------------------------------------------------------------------
 
     def add_run(self, run: Run, jobs: Iterable[Job]) -> None:
-        with self._write() as db:
+        with self._writes.write() as db:
             db.execute(
                 "INSERT INTO runs (id, name, created, folder, settings, source, paused) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -98,79 +124,173 @@ class JobQueue:
                 ),
             )  # fmt: skip
             db.executemany(
-                f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES ({', '.join('?' * 14)})",
-                [_job_row(job) for job in jobs],
+                f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({', '.join('?' * 15)})",
+                [job_row(job) for job in jobs],
             )
 
     def run(self, run_id: str) -> Run | None:
-        row = self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-        return _run_from(row) if row else None
+        with self._reads.read() as db:
+            row = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return run_from(row) if row else None
 
     def latest_unfinished_run(self) -> Run | None:
-        row = self._db.execute(
-            "SELECT runs.* FROM runs WHERE EXISTS (SELECT 1 FROM jobs WHERE jobs.run_id = runs.id "
-            "AND jobs.status IN ('queued', 'running')) ORDER BY created DESC LIMIT 1"
-        ).fetchone()
-        return _run_from(row) if row else None
+        with self._reads.read() as db:
+            row = db.execute(
+                "SELECT runs.* FROM runs WHERE EXISTS (SELECT 1 FROM jobs WHERE "
+                "jobs.run_id = runs.id AND jobs.status IN ('queued', 'running')) "
+                "ORDER BY created DESC LIMIT 1"
+            ).fetchone()
+        return run_from(row) if row else None
 
     def set_paused(self, run_id: str, paused: bool) -> None:
-        with self._write() as db:
+        with self._writes.write() as db:
             db.execute("UPDATE runs SET paused = ? WHERE id = ?", (int(paused), run_id))
+
+    def take_run(self, run_id: str) -> RunLease:
+        """Become the process running this run; raises RunBusy naming the live process that
+        already is."""
+        now = time.time()
+        with self._writes.write() as db:
+            row = db.execute(
+                "SELECT owner, lease_until, generation FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
+            if row is None:
+                raise StableNewError(f"no run {run_id} in {self.path}")
+            holder = Holder.from_json(row["owner"])
+            if holder and not _free(holder, row["lease_until"], now):
+                raise RunBusy(run_id, holder)
+            generation = row["generation"] + 1
+            db.execute(
+                "UPDATE runs SET owner = ?, lease_until = ?, generation = ? WHERE id = ?",
+                (this_process().to_json(), now + self.lease_seconds, generation, run_id),
+            )
+        return RunLease(run_id, generation)
+
+    def run_owner(self, run_id: str) -> Holder | None:
+        with self._reads.read() as db:
+            row = db.execute("SELECT owner FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return Holder.from_json(row["owner"]) if row else None
+
+    def release_run(self, lease: RunLease) -> None:
+        with self._writes.write() as db:
+            db.execute(
+                "UPDATE runs SET owner = NULL, lease_until = NULL WHERE id = ? AND generation = ?",
+                (lease.run_id, lease.generation),
+            )
+
+    def renew(self, run: RunLease, jobs: Iterable[Job]) -> Renewal:
+        """Extend the run's lease and those of the jobs held, in one transaction."""
+        until = time.time() + self.lease_seconds
+        with self._writes.write() as db:
+            run_kept = (
+                db.execute(
+                    "UPDATE runs SET lease_until = ? WHERE id = ? AND generation = ?",
+                    (until, run.run_id, run.generation),
+                ).rowcount
+                == 1
+            )
+            lost = [
+                job.id
+                for job in jobs
+                if db.execute(
+                    "UPDATE jobs SET lease_until = ? "
+                    "WHERE id = ? AND generation = ? AND status = 'running'",
+                    (until, job.id, job.generation),
+                ).rowcount
+                == 0
+            ]
+        return Renewal(run_kept, lost)
 
     # -- jobs ----------------------------------------------------------------------------
 
     def jobs(self, run_id: str, status: JobStatus | None = None) -> list[Job]:
-        query = f"SELECT {_JOB_COLUMNS} FROM jobs WHERE run_id = ?"
+        query = f"SELECT {JOB_COLUMNS} FROM jobs WHERE run_id = ?"
         params: list[object] = [run_id]
         if status:
             query += " AND status = ?"
             params.append(status)
-        rows = self._db.execute(query + " ORDER BY priority DESC, idx", params).fetchall()
-        return [_job_from(row) for row in rows]
+        with self._reads.read() as db:
+            rows = db.execute(query + " ORDER BY priority DESC, idx", params).fetchall()
+        return [job_from(row) for row in rows]
 
     def job(self, job_id: str) -> Job | None:
-        row = self._db.execute(
-            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)
-        ).fetchone()
-        return _job_from(row) if row else None
+        with self._reads.read() as db:
+            row = db.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return job_from(row) if row else None
 
     def counts(self, run_id: str) -> dict[str, int]:
-        rows = self._db.execute(
-            "SELECT status, COUNT(*) FROM jobs WHERE run_id = ? GROUP BY status", (run_id,)
-        ).fetchall()
+        with self._reads.read() as db:
+            rows = db.execute(
+                "SELECT status, COUNT(*) FROM jobs WHERE run_id = ? GROUP BY status", (run_id,)
+            ).fetchall()
         return {status: count for status, count in rows}
 
     def claim(self, run_id: str, node: str) -> Job | None:
-        """Take the next queued job of an unpaused run for `node`, atomically."""
-        with self._write() as db:
+        """Take the next job of an unpaused run for `node`, atomically, under a new lease.
+        Jobs whose holder's lease lapsed (or whose holder is gone) are taken back first."""
+        now = time.time()
+        with self._writes.write() as db:
+            paused = db.execute("SELECT paused FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if paused is None or paused[0]:
+                return None
+            _free_lapsed(db, run_id, now)
             row = db.execute(
                 f"UPDATE jobs SET status = 'running', node = ?, owner = ?, started = ?, "
-                f"attempts = attempts + 1, error = NULL "
-                f"WHERE id = (SELECT jobs.id FROM jobs JOIN runs ON runs.id = jobs.run_id "
-                f"WHERE jobs.status = 'queued' AND jobs.run_id = ? AND runs.paused = 0 "
-                f"ORDER BY jobs.priority DESC, jobs.idx LIMIT 1) RETURNING {_JOB_COLUMNS}",
-                (node, self.owner, time.time(), run_id),
+                f"lease_until = ?, generation = generation + 1, attempts = attempts + 1, "
+                f"error = NULL WHERE id = ({NEXT_QUEUED}) RETURNING {JOB_COLUMNS}",
+                (node, this_process().to_json(), now, now + self.lease_seconds, run_id),
             ).fetchone()
-        return _job_from(row) if row else None
+        return job_from(row) if row else None
 
-    def finish(self, job_id: str, status: JobStatus, error: str | None = None) -> None:
-        with self._write() as db:
-            db.execute(
-                "UPDATE jobs SET status = ?, error = ?, finished = ?, owner = NULL WHERE id = ?",
-                (status, error, time.time(), job_id),
-            )
+    def next_lapse(self, run_id: str, held: Collection[str]) -> float | None:
+        """When the first lease lapses among the run's running jobs that `held` does not
+        name (None: there are none), so a worker with nothing to claim knows how long to
+        wait for a job stuck with a vanished holder."""
+        with self._reads.read() as db:
+            rows = db.execute(
+                "SELECT id, lease_until FROM jobs WHERE run_id = ? AND status = 'running'",
+                (run_id,),
+            ).fetchall()
+        lapses = [row["lease_until"] or 0.0 for row in rows if row["id"] not in held]
+        return min(lapses) if lapses else None
 
-    def requeue(self, job_id: str, error: str | None = None) -> None:
-        """Put a claimed job back, e.g. when interrupted or its node went away."""
-        with self._write() as db:
-            db.execute(
-                "UPDATE jobs SET status = 'queued', owner = NULL, node = NULL, error = ? "
-                "WHERE id = ?",
-                (error, job_id),
-            )
+    def finish(
+        self, job: Job, status: JobStatus, error: str | None = None, *,
+        before: Callable[[], None] | None = None,
+    ) -> bool:  # fmt: skip
+        """End a held job; `before` (writing its results) runs inside the same transaction.
+        False, with nothing done, when the lease was taken over. Blocking when `before`
+        writes files: async callers run it in a thread."""
+        return self._settle(
+            job,
+            "UPDATE jobs SET status = ?, error = ?, finished = ?, owner = NULL, "
+            "lease_until = NULL WHERE id = ?",
+            (status, error, time.time(), job.id),
+            before,
+        )
+
+    def requeue(
+        self, job: Job, error: str | None = None, *, before: Callable[[], None] | None = None
+    ) -> bool:
+        """Put a held job back, e.g. when interrupted or its node went away."""
+        return self._settle(
+            job,
+            "UPDATE jobs SET status = 'queued', owner = NULL, node = NULL, lease_until = NULL, "
+            "error = ? WHERE id = ?",
+            (error, job.id),
+            before,
+        )
+
+    def fenced(self, job: Job, action: Callable[[], _Result]) -> _Result:
+        """Run `action` (a file write) while the job is held, atomically with respect to any
+        claim; raises LeaseLost instead when it was taken over. Blocking."""
+        with self._writes.write() as db:
+            if not _holds(db, job):
+                raise LeaseLost(job.id)
+            return action()
 
     def requeue_failed(self, run_id: str) -> int:
-        with self._write() as db:
+        with self._writes.write() as db:
             cursor = db.execute(
                 "UPDATE jobs SET status = 'queued', error = NULL, finished = NULL "
                 "WHERE run_id = ? AND status = 'failed'",
@@ -188,68 +308,59 @@ class JobQueue:
         if job_id:
             query += " AND id = ?"
             params.append(job_id)
-        with self._write() as db:
+        with self._writes.write() as db:
             return db.execute(query, params).rowcount
 
     def set_priority(self, job_id: str, priority: int) -> None:
         """Higher runs first; equal priorities keep planning order."""
-        with self._write() as db:
+        with self._writes.write() as db:
             db.execute("UPDATE jobs SET priority = ? WHERE id = ?", (priority, job_id))
 
     def move_to_front(self, job_id: str) -> None:
-        with self._write() as db:
+        with self._writes.write() as db:
             top = db.execute("SELECT COALESCE(MAX(priority), 0) FROM jobs").fetchone()[0]
             db.execute("UPDATE jobs SET priority = ? WHERE id = ?", (top + 1, job_id))
 
-    def recover_orphans(self) -> int:
-        """Jobs left `running` by a process that no longer exists go back to `queued`."""
-        rows = self._db.execute(
-            "SELECT DISTINCT owner FROM jobs WHERE status = 'running' AND owner IS NOT NULL"
-        ).fetchall()
-        dead = [owner for (owner,) in rows if not _owner_alive(owner)]
-        if not dead:
-            return 0
-        with self._write() as db:
-            return db.execute(
-                f"UPDATE jobs SET status = 'queued', owner = NULL, node = NULL "
-                f"WHERE status = 'running' AND owner IN ({', '.join('?' * len(dead))})",
-                dead,
-            ).rowcount
-
-
-def _owner_alive(owner: str) -> bool:
-    host, _, pid_text = owner.rpartition(":")
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return True  # another machine's process: not ours to judge
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
+    def _settle(
+        self, job: Job, statement: str, params: tuple, before: Callable[[], None] | None
+    ) -> bool:
+        with self._writes.write() as db:
+            if not _holds(db, job):
+                return False
+            if before is not None:
+                before()
+            db.execute(statement, params)
         return True
-    return True
 
 
-def _job_row(job: Job) -> tuple:
-    return (
-        job.id, job.run_id, job.index, job.prompt_index, job.seed, job.spec.model_dump_json(),
-        job.status, job.priority, job.attempts, job.node, job.error, job.created, job.started,
-        job.finished,
-    )  # fmt: skip
+def _free_lapsed(db: sqlite3.Connection, run_id: str, now: float) -> None:
+    rows = db.execute(
+        "SELECT id, owner, lease_until FROM jobs WHERE run_id = ? AND status = 'running'",
+        (run_id,),
+    ).fetchall()
+    freed = [
+        (row["id"],)
+        for row in rows
+        if _free(Holder.from_json(row["owner"]), row["lease_until"], now)
+    ]
+    db.executemany(
+        "UPDATE jobs SET status = 'queued', owner = NULL, node = NULL, lease_until = NULL "
+        "WHERE id = ?",
+        freed,
+    )
 
 
-def _job_from(row: sqlite3.Row) -> Job:
-    return Job(
-        id=row["id"], run_id=row["run_id"], index=row["idx"], prompt_index=row["prompt_index"],
-        seed=row["seed"], spec=PromptSpec.model_validate_json(row["spec"]), status=row["status"],
-        priority=row["priority"], attempts=row["attempts"], node=row["node"], error=row["error"],
-        created=row["created"], started=row["started"], finished=row["finished"],
-    )  # fmt: skip
+def _holds(db: sqlite3.Connection, job: Job) -> bool:
+    row = db.execute(
+        "SELECT 1 FROM jobs WHERE id = ? AND generation = ? AND status = 'running'",
+        (job.id, job.generation),
+    ).fetchone()
+    return row is not None
 
 
-def _run_from(row: sqlite3.Row) -> Run:
-    return Run(
-        id=row["id"], name=row["name"], created=row["created"], folder=row["folder"],
-        settings=PipelineSettings.model_validate_json(row["settings"]),
-        source=json.loads(row["source"]), paused=bool(row["paused"]),
-    )  # fmt: skip
+def _free(holder: Holder | None, lease_until: float | None, now: float) -> bool:
+    """Whether work held like this may be taken: its lease lapsed (none counts as lapsed), or
+    its holder is provably gone."""
+    if lease_until is None or lease_until <= now:
+        return True
+    return holder is not None and holder.certainly_gone()

@@ -7,6 +7,7 @@ because the images it would have joined are already safe.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from pathlib import Path
@@ -50,7 +51,7 @@ async def make_run_video(
         events.publish(VideoFailed(run.id, str(error)))
         return None
     finished = time.time()
-    _write_results(run, result, records, started, finished)
+    await asyncio.to_thread(_write_results, run, result, records, started, finished)
     events.publish(VideoDone(run.id, str(result.path), result.duration, finished - started))
     return result
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from stablenew_tui.errors import InputError
+from stablenew_tui.jsonl import job_stage_key, last_per_key
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
 MANIFEST_NAME = "manifest.jsonl"
@@ -77,7 +78,9 @@ def _frames_from_manifest(run: Path) -> list[Path]:
     stage this module does not know still counts; images keep job order."""
     manifest = run / MANIFEST_NAME
     by_stage: dict[str, list[tuple[int | None, Path]]] = {}
-    for line_number, entry in _manifest_entries(manifest):
+    # A job redone after a crash has newer lines; only the last one per job and stage counts.
+    current = last_per_key(_manifest_entries(manifest), lambda numbered: job_stage_key(numbered[1]))
+    for line_number, entry in current:
         stage, relative = entry.get("stage"), entry.get("path")
         if not isinstance(stage, str) or not isinstance(relative, str):
             continue

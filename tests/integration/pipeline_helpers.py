@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 from stablenew_tui.config import AppConfig, NodeConfig
@@ -11,6 +10,7 @@ from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.engine import EngineOptions
 from stablenew_tui.pipeline.events import Event
 from stablenew_tui.pipeline.launch import RunLauncher, RunRequest
+from stablenew_tui.pipeline.outputs import read_manifest
 
 
 def launcher_for(*urls: str, options: EngineOptions | None = None) -> RunLauncher:
@@ -36,8 +36,8 @@ def drain(queue: asyncio.Queue) -> list[Event]:
 
 
 def manifest(folder: str | Path) -> list[dict]:
-    path = Path(folder) / "manifest.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    """The run's current manifest lines, as its reader sees them."""
+    return read_manifest(Path(folder))
 
 
 def posted(sim, endpoint: str) -> list[dict]:

@@ -129,8 +129,7 @@ async def test_forge_failing_to_load_the_checkpoint_is_a_model_load_failure():
     assert summary.counts == {"failed": 2}
     reasons = {event.reason for event in events if isinstance(event, JobFailed)}
     assert reasons == {
-        "could not load model 'dreamshaper_8': "
-        "ValueError: Failed to recognize model type!"
+        "could not load model 'dreamshaper_8': ValueError: Failed to recognize model type!"
     }
 
 

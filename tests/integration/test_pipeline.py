@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from stablenew_tui.config import AppConfig, NodeConfig
 from stablenew_tui.learning.records import read_records
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.events import JobDone, JobFailed
-from stablenew_tui.pipeline.launch import RunRequest
+from stablenew_tui.pipeline.launch import RunLauncher, RunRequest
+from stablenew_tui.pipeline.outputs import read_manifest
+from stablenew_tui.sim import SimServer
 from tests.integration.pipeline_helpers import launcher_for, manifest, posted, run_to_end
 
 STAGE_SETS = [
@@ -168,26 +172,38 @@ async def test_a_dropped_node_is_waited_for_and_the_job_retried(sim):
     assert len(manifest(prepared.run.folder)) == 2
 
 
-async def test_a_job_that_died_after_writing_its_lines_does_not_write_them_again(sim):
-    """The process can die between appending a job's lines and the queue marking it done;
-    the resumed job must leave one line per stage, not two."""
-    from stablenew_tui.pipeline.queue import JobQueue
-
+async def test_a_job_redone_after_a_crash_supersedes_the_lines_it_wrote_before(sim):
+    """The process can die between appending a job's lines and the queue marking it done; the
+    job is made again, here by another node making other bytes, and the manifest and the
+    records then describe the new image, not the old one."""
     flags = {"images_per_prompt": 1, "txt2img": {"steps": 2, "width": 64, "height": 64}}
     launcher = launcher_for(sim.url)
     try:
         prepared, summary, _ = await run_to_end(launcher, RunRequest(prompt="x", flags=flags))
-        (job,) = prepared.jobs
-        # What the dead process left: lines written, job still claimed as running.
-        queue: JobQueue = launcher.queue
-        queue.requeue(job.id)
-        await launcher.engine.run(prepared.run)
     finally:
         await launcher.aclose()
     assert summary.counts == {"done": 1}
-    assert [line["stage"] for line in manifest(prepared.run.folder)] == ["txt2img"]
+    (job,) = prepared.jobs
+    folder = Path(prepared.run.folder)
+    first = read_manifest(folder)[0]
+    # What the crash left: the lines are written, the job is still running, its lease lapsed.
+    db = sqlite3.connect(launcher.queue.path)
+    db.execute("UPDATE jobs SET status = 'running', lease_until = 0 WHERE id = ?", (job.id,))
+    db.commit()
+    db.close()
+
+    async with SimServer(flavor="forge", speed=0) as other:
+        node = NodeConfig(name="other", url=other.url)
+        again = RunLauncher(AppConfig(), AppPaths.from_environment(), [node])
+        try:
+            assert (await again.engine.run(prepared.run)).counts == {"done": 1}
+        finally:
+            await again.aclose()
+    (line,) = read_manifest(folder)
+    assert line["node"] == "other" and line["sha256"] != first["sha256"]
+    assert hashlib.sha256((folder / line["path"]).read_bytes()).hexdigest() == line["sha256"]
     records = read_records(AppPaths.from_environment().data_dir / "records.jsonl").records
-    assert [record["stage"] for record in records] == ["txt2img"]
+    assert [(record["stage"], record["node"]) for record in records] == [("txt2img", "other")]
 
 
 async def test_the_video_tail_joins_the_run_and_records_it(sim):

@@ -30,6 +30,7 @@ def test_every_key_is_documented_in_the_example():
         "nodes": NodeConfig,
         "paths": AppConfig.model_fields["paths"].annotation,
         "client": AppConfig.model_fields["client"].annotation,
+        "queue": AppConfig.model_fields["queue"].annotation,
         "ui": AppConfig.model_fields["ui"].annotation,
     }
     for section, model in sections.items():
@@ -51,6 +52,14 @@ def test_wrong_value_names_key():
     message = str(caught.value)
     assert message.startswith("c.toml:2: client.retries:")
     assert "integer" in message
+
+
+def test_lease_is_one_second_at_least():
+    assert AppConfig().queue.lease_seconds == 60.0
+    assert parse_config("[queue]\nlease_seconds = 5\n", source="c.toml").queue.lease_seconds == 5
+    with pytest.raises(InputError) as caught:
+        parse_config("[client]\nretries = 1\n[queue]\nlease_seconds = 0.1\n", source="c.toml")
+    assert str(caught.value).startswith("c.toml:4: queue.lease_seconds:")
 
 
 def test_toml_syntax_error_has_line_and_column():

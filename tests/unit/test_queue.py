@@ -1,12 +1,11 @@
-import subprocess
-import sys
+import sqlite3
 
 from stablenew_tui.pipeline.jobs import PromptSpec, plan_run
-from stablenew_tui.pipeline.queue import JobQueue
+from stablenew_tui.pipeline.queue import NEXT_QUEUED, JobQueue
 from stablenew_tui.pipeline.settings import merge_settings
 
 
-def _add_run(queue: JobQueue, images: int = 4):
+def add_run(queue: JobQueue, images: int = 4):
     settings = merge_settings(("t", {"images_per_prompt": images, "txt2img": {"seed": 1}}))
     specs = [(0, PromptSpec(prompt="p"))] * images
     run, jobs = plan_run(specs, settings, base_seed=1, name="t", folder="/tmp/r")
@@ -16,10 +15,11 @@ def _add_run(queue: JobQueue, images: int = 4):
 
 def test_claim_in_order_and_finish(tmp_path):
     queue = JobQueue(tmp_path / "q.sqlite3")
-    run, jobs = _add_run(queue)
+    run, jobs = add_run(queue)
     first = queue.claim(run.id, "node-a")
     assert first.id == jobs[0].id and first.status == "running" and first.attempts == 1
-    queue.finish(first.id, "done")
+    assert first.generation == 1
+    assert queue.finish(first, "done")
     assert queue.claim(run.id, "node-a").id == jobs[1].id
     assert queue.counts(run.id) == {"done": 1, "running": 1, "queued": 2}
 
@@ -27,7 +27,7 @@ def test_claim_in_order_and_finish(tmp_path):
 def test_two_connections_never_claim_the_same_job(tmp_path):
     path = tmp_path / "q.sqlite3"
     one, two = JobQueue(path), JobQueue(path)
-    run, jobs = _add_run(one, images=6)
+    run, jobs = add_run(one, images=6)
     claimed = []
     while True:
         a, b = one.claim(run.id, "a"), two.claim(run.id, "b")
@@ -39,7 +39,7 @@ def test_two_connections_never_claim_the_same_job(tmp_path):
 
 def test_pause_holds_claims(tmp_path):
     queue = JobQueue(tmp_path / "q.sqlite3")
-    run, _ = _add_run(queue)
+    run, _ = add_run(queue)
     queue.set_paused(run.id, True)
     assert queue.claim(run.id, "a") is None
     queue.set_paused(run.id, False)
@@ -48,9 +48,9 @@ def test_pause_holds_claims(tmp_path):
 
 def test_cancel_requeue_failed_and_reorder(tmp_path):
     queue = JobQueue(tmp_path / "q.sqlite3")
-    run, jobs = _add_run(queue)
+    run, jobs = add_run(queue)
     job = queue.claim(run.id, "a")
-    queue.finish(job.id, "failed", "boom")
+    queue.finish(job, "failed", "boom")
     assert queue.job(job.id).error == "boom"
     queue.move_to_front(jobs[3].id)
     assert queue.claim(run.id, "a").id == jobs[3].id
@@ -61,33 +61,89 @@ def test_cancel_requeue_failed_and_reorder(tmp_path):
     assert queue.cancel(run.id) == 2  # jobs[0] (requeued) and jobs[1]
 
 
-def test_jobs_of_a_dead_process_go_back_to_queued(tmp_path):
-    path = tmp_path / "q.sqlite3"
-    queue = JobQueue(path)
-    run, _ = _add_run(queue)
-    # Another process claims a job and dies without finishing it.
-    script = (
-        "import sys; from pathlib import Path; from stablenew_tui.pipeline.queue import JobQueue;"
-        f"q = JobQueue(Path({str(path)!r})); print(q.claim({run.id!r}, 'x').id)"
-    )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    orphan = out.stdout.strip()
-    assert queue.job(orphan).status == "running"
-    assert JobQueue(path).job(orphan).status == "queued"
-
-
-def test_our_own_running_jobs_are_not_orphans(tmp_path):
-    path = tmp_path / "q.sqlite3"
-    queue = JobQueue(path)
-    run, _ = _add_run(queue)
-    job = queue.claim(run.id, "a")
-    assert JobQueue(path).job(job.id).status == "running"
-
-
 def test_latest_unfinished_run(tmp_path):
     queue = JobQueue(tmp_path / "q.sqlite3")
     assert queue.latest_unfinished_run() is None
-    run, _ = _add_run(queue, images=1)
+    run, _ = add_run(queue, images=1)
     assert queue.latest_unfinished_run().id == run.id
-    queue.finish(queue.claim(run.id, "a").id, "done")
+    queue.finish(queue.claim(run.id, "a"), "done")
     assert queue.latest_unfinished_run() is None
+
+
+def test_claim_reads_the_index_instead_of_sorting_the_queue(tmp_path):
+    queue = JobQueue(tmp_path / "q.sqlite3")
+    run, _ = add_run(queue, images=50)
+    db = sqlite3.connect(queue.path)
+    db.execute("ANALYZE")  # the plan must hold with statistics too
+    plan = " | ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + NEXT_QUEUED, (run.id,)))
+    assert "USING INDEX jobs_claim_order" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
+    # The claim statement itself (the UPDATE around it) plans the same way.
+    claim = f"UPDATE jobs SET status = 'running' WHERE id = ({NEXT_QUEUED})"
+    plan = " | ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + claim, (run.id,)))
+    assert "jobs_claim_order" in plan and "TEMP B-TREE" not in plan, plan
+
+
+# The schema of the first release, before leases, as a user's queue file still has it.
+SCHEMA_0 = """
+CREATE TABLE runs (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, created REAL NOT NULL, folder TEXT NOT NULL,
+    settings TEXT NOT NULL, source TEXT NOT NULL, paused INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE jobs (
+    id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(id), idx INTEGER NOT NULL,
+    prompt_index INTEGER NOT NULL, seed INTEGER NOT NULL, spec TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'queued', priority INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0, node TEXT, owner TEXT, error TEXT,
+    created REAL NOT NULL, started REAL, finished REAL
+);
+CREATE INDEX jobs_by_status ON jobs(status, run_id, priority, idx);
+"""
+
+
+def test_a_queue_from_the_first_release_is_migrated_not_broken(tmp_path):
+    path = tmp_path / "q.sqlite3"
+    settings = merge_settings(("t", {"txt2img": {"seed": 5}}))
+    specs = [(0, PromptSpec(prompt="p"))] * 3
+    run, jobs = plan_run(specs, settings, base_seed=5, name="old", folder=str(tmp_path / "r"))
+    old = sqlite3.connect(path)
+    old.executescript(SCHEMA_0)
+    old.execute(
+        "INSERT INTO runs VALUES (?, ?, ?, ?, ?, '{}', 0)",
+        (run.id, run.name, run.created, run.folder, settings.model_dump_json()),
+    )
+    rows = [
+        (job.id, run.id, job.index, 0, job.seed, job.spec.model_dump_json(), job.created)
+        for job in jobs
+    ]
+    old.executemany(
+        "INSERT INTO jobs (id, run_id, idx, prompt_index, seed, spec, created) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    # A job the old version left running on another machine, and one it finished.
+    old.execute(
+        "UPDATE jobs SET status = 'running', owner = 'render-box:4242', attempts = 1, "
+        "started = 1.0 WHERE id = ?",
+        (jobs[0].id,),
+    )
+    old.execute("UPDATE jobs SET status = 'done', attempts = 1 WHERE id = ?", (jobs[2].id,))
+    old.commit()
+    old.close()
+
+    queue = JobQueue(path)
+    assert queue.run(run.id).settings == settings
+    assert queue.counts(run.id) == {"running": 1, "queued": 1, "done": 1}
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    indexes = {row[1] for row in db.execute("PRAGMA index_list(jobs)")}
+    assert "jobs_claim_order" in indexes and "jobs_by_status" not in indexes
+    # The old "host:pid" stays as information; with no lease, the job is free at once.
+    first = queue.claim(run.id, "a")
+    assert first.id == jobs[0].id and first.attempts == 2 and first.generation == 1
+    assert queue.claim(run.id, "a").id == jobs[1].id
+    assert queue.claim(run.id, "a") is None
+    queue.take_run(run.id)  # runs gained their lease columns too
+    # Opening it again changes nothing.
+    again = JobQueue(path)
+    assert again.counts(run.id) == {"running": 2, "done": 1}

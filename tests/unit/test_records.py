@@ -15,15 +15,6 @@ def test_torn_last_line_is_skipped_and_reported(tmp_path):
     assert "line(s) 3" in read.describe_problems(path)
 
 
-def test_append_after_a_torn_line_starts_fresh(tmp_path):
-    path = tmp_path / "records.jsonl"
-    path.write_text('{"job_id": "a"}\n{"job_id": "tor')
-    RecordWriter(path).append([{"job_id": "d"}])
-    read = read_records(path)
-    assert [record["job_id"] for record in read.records] == ["a", "d"]
-    assert read.skipped_lines == [2]
-
-
 def test_records_carry_a_version(tmp_path):
     path = tmp_path / "records.jsonl"
     RecordWriter(path).append([{"job_id": "a"}])

@@ -114,3 +114,18 @@ def test_no_images_is_a_clear_input_error(tmp_path):
         collect_frames(tmp_path / "empty")
     with pytest.raises(InputError, match="no such file or folder"):
         collect_frames(tmp_path / "missing")
+
+
+def test_a_job_redone_after_a_crash_is_one_frame(make_frames: MakeFrames, tmp_path):
+    run = tmp_path / "run"
+    make_frames([RED] * 2, folder="run/txt2img", names=["a.png", "b.png"])
+    _write_manifest(
+        run,
+        [
+            {"job_id": "j0", "stage": "txt2img", "path": "txt2img/a.png", "node": "n1"},
+            {"job_id": "j1", "stage": "txt2img", "path": "txt2img/b.png", "node": "n1"},
+            # j0 again: its first line was written, then its process died before it was done
+            {"job_id": "j0", "stage": "txt2img", "path": "txt2img/a.png", "node": "n2"},
+        ],
+    )
+    assert [path.name for path in collect_frames(run)] == ["b.png", "a.png"]

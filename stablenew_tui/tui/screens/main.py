@@ -4,6 +4,7 @@ in sight. It composes the widgets and turns keys into calls on the services."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import time
 
@@ -190,11 +191,17 @@ class MainScreen(Screen):
             table.add_result(row)
 
     @on(ResultsTable.Rated)
-    def _rated(self, message: ResultsTable.Rated) -> None:
+    async def _rated(self, message: ResultsTable.Rated) -> None:
         row = message.row
-        self.services.ratings.rate(
-            row.path, message.rating, job_id=row.job_id, run_id=row.run_id, stage=row.stage
-        )
+        rate = functools.partial(
+            self.services.ratings.rate, row.path, message.rating,
+            job_id=row.job_id, run_id=row.run_id, stage=row.stage,
+        )  # fmt: skip
+        try:
+            await asyncio.to_thread(rate)  # an fsynced append: kept off the event loop
+        except OSError as error:
+            self.notify(f"the rating was not saved: {error}", severity="error", timeout=10)
+            return
         self.notify(f"rated {message.rating}" if message.rating else "rating cleared", timeout=2)
         if self._catalog_loaded:
             self.load_catalog()  # favourites may have changed

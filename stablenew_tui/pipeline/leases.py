@@ -1,0 +1,72 @@
+"""Keeping the leases of a run being made: the run's own and those of its jobs in progress.
+
+While the engine makes a run, one task renews every lease this process holds on it, every
+third of the lease, in one transaction; a process that stops (crash, kill, frozen machine)
+stops renewing, and its work becomes free when the lease lapses. A renewal that finds a job
+or the run taken over says so; the engine then stops making that job or claiming new ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+
+from stablenew_tui.pipeline.holders import Holder
+from stablenew_tui.pipeline.jobs import Job
+from stablenew_tui.pipeline.queue import JobQueue, RunLease
+
+log = logging.getLogger("stablenew.leases")
+
+
+class LeaseKeeper:
+    def __init__(
+        self, queue: JobQueue, run: RunLease, on_run_lost: Callable[[Holder | None], None]
+    ) -> None:
+        self.queue = queue
+        self.run = run
+        self.on_run_lost = on_run_lost
+        self.held: dict[str, Job] = {}  # job id → the claim being made here
+        self.lost: set[str] = set()  # held jobs another claim has taken
+        self.run_lost = False
+
+    def hold(self, job: Job) -> None:
+        self.held[job.id] = job
+
+    def release(self, job: Job) -> None:
+        self.held.pop(job.id, None)
+        self.lost.discard(job.id)
+
+    def taken_over(self, job_id: str) -> bool:
+        return job_id in self.lost
+
+    @contextlib.asynccontextmanager
+    async def keeping(self) -> AsyncIterator[LeaseKeeper]:
+        """Renew until the block ends, then give the run up."""
+        task = asyncio.create_task(self._renew_until_cancelled())
+        try:
+            yield self
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            self.queue.release_run(self.run)
+
+    async def _renew_until_cancelled(self) -> None:
+        interval = self.queue.lease_seconds / 3
+        while True:
+            await asyncio.sleep(interval)
+            await self.renew()
+
+    async def renew(self) -> None:
+        try:
+            renewal = await asyncio.to_thread(self.queue.renew, self.run, list(self.held.values()))
+        except sqlite3.Error as error:  # a busy or failing disk: try again next time
+            log.warning("could not renew the leases of run %s: %s", self.run.run_id, error)
+            return
+        self.lost.update(job_id for job_id in renewal.lost_jobs if job_id in self.held)
+        if not renewal.run_kept and not self.run_lost:
+            self.run_lost = True
+            self.on_run_lost(self.queue.run_owner(self.run.run_id))
