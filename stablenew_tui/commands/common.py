@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,15 +63,39 @@ async def open_session(
 ) -> AsyncIterator[Session]:
     app_paths = AppPaths.from_environment()
     config = load_config(args.config, app_paths)
-    if args.demo and args.node:
-        raise InputError("--demo and --node exclude each other")
-    if args.demo:
+    if wants_demo(args):
         from stablenew_tui.sim import SimServer
 
         async with SimServer(speed=demo_speed) as sim:
-            yield Session(config, app_paths, [NodeConfig(name="demo", url=sim.url)])
+            yield Session(config, app_paths, [demo_node(sim.url)])
         return
     yield Session(config, app_paths, nodes_from(args.node, config))
+
+
+@contextmanager
+def nodes_in_thread(args: argparse.Namespace, config: AppConfig) -> Iterator[list[NodeConfig]]:
+    """The nodes for a caller that runs its own event loop (the TUI): with --demo, a simulator
+    served from a thread until the block ends."""
+    if not wants_demo(args):
+        yield nodes_from(args.node, config)
+        return
+    from stablenew_tui.sim import SimServer
+
+    simulator = SimServer(speed=DEMO_SPEED).start_in_thread()
+    try:
+        yield [demo_node(simulator.url)]
+    finally:
+        simulator.stop()
+
+
+def wants_demo(args: argparse.Namespace) -> bool:
+    if args.demo and args.node:
+        raise InputError("--demo and --node exclude each other")
+    return bool(args.demo)
+
+
+def demo_node(url: str) -> NodeConfig:
+    return NodeConfig(name="demo", url=url)
 
 
 def nodes_from(urls: list[str], config: AppConfig) -> list[NodeConfig]:
