@@ -147,3 +147,6 @@ def _eta(seconds: float | None) -> str:
         return ""
     minutes, secs = divmod(int(seconds + 0.5), 60)
     return f" ETA {minutes}:{secs:02d}"
+
+
+Reporter = JsonReporter | PlainReporter

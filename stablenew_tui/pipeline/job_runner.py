@@ -31,7 +31,12 @@ from stablenew_tui.pipeline.stage_requests import (
 )
 from stablenew_tui.webui.errors import WebUIBadAnswer
 from stablenew_tui.webui.models import GenerationResult
-from stablenew_tui.webui.requests import ExtrasRequest, payload_for
+from stablenew_tui.webui.requests import (
+    ExtrasRequest,
+    Img2ImgRequest,
+    Txt2ImgRequest,
+    payload_for,
+)
 
 IMAGE_STAGES = ("txt2img", "img2img", "upscale")
 # Keys of the WebUI's `info` worth keeping in a learning record.
@@ -83,6 +88,7 @@ class JobRunner:
     async def _stage(self, stage: str) -> None:
         settings, job, client = self.run.settings, self.job, self.handle.client
         previous = self.produced[-1].image_base64 if self.produced else ""
+        request: Txt2ImgRequest | Img2ImgRequest | ExtrasRequest
         if stage == "txt2img":
             request = txt2img_request(settings, job)
         elif stage == "img2img":
@@ -97,8 +103,11 @@ class JobRunner:
             if isinstance(request, ExtrasRequest):
                 image, info = (await client.extra_single_image(request)).images[0], {}
             else:
-                call = client.txt2img if stage == "txt2img" else client.img2img
-                result: GenerationResult = await call(request)
+                result: GenerationResult = await (
+                    client.txt2img(request)
+                    if isinstance(request, Txt2ImgRequest)
+                    else client.img2img(request)
+                )
                 image, info = result.generated_images()[0], result.raw_info
         received = time.perf_counter()
         if self.stopped():

@@ -167,7 +167,8 @@ class RunLauncher:
                               str(pack.path), item.line)
                 for item in pack.prompts
             ]  # fmt: skip
-            return PromptSource(pack.name, entries, pack.overrides, origin=f"pack {pack.path}")
+            overrides = dict(pack.overrides)
+            return PromptSource(pack.name, entries, overrides, origin=f"pack {pack.path}")
         if self.last_run.prompt:
             entry = TemplateEntry(self.last_run.prompt, self.last_run.negative)
             return PromptSource(name=self.last_run.prompt, entries=[entry], origin="last run")

@@ -82,7 +82,7 @@ async def _run_batches(sim: SimState, plan: JobPlan) -> tuple[list[Picture], lis
             break
         first = batch * batch_size
         label = f"Batch {batch + 1} out of {req.n_iter}"
-        preview = PreviewSource(plan.prompts[first], plan.seeds[first], *size, model_key)
+        preview = PreviewSource(plan.prompts[first], plan.seeds[first], size[0], size[1], model_key)
         passes = 2 if hires else 1
         engine.next_job(batch * passes, label, preview)
         steps = plan.sampling_steps(req.steps)

@@ -21,6 +21,7 @@ from stablenew_tui.webui.models import (
     VAE,
     Embeddings,
     ExtrasResult,
+    Flavor,
     GenerationResult,
     Hypernetwork,
     LatentUpscaleMode,
@@ -92,6 +93,7 @@ class WebUIClient:
         if 401 in (modules[0], schedulers[0]):
             # Raise the same Unauthorized a normal call would, with its message.
             await self._transport.get(f"{API}/sd-models")
+        flavor: Flavor
         if modules[0] == 200:
             flavor = "forge"
         elif sdnext[0] == 200:

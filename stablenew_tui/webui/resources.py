@@ -65,12 +65,14 @@ class ResourceCatalog(BaseModel):
 
 async def fetch_catalog(client: WebUIClient) -> ResourceCatalog:
     server = await client.server_info(refresh=True)
-    (
-        models, vaes, samplers, schedulers, upscalers, latent, embeddings, hypernets, loras,
-    ) = await asyncio.gather(
-        client.sd_models(), client.sd_vae(), client.samplers(), client.schedulers(),
-        client.upscalers(), client.latent_upscale_modes(), client.embeddings(),
-        client.hypernetworks(), client.loras(),
+    # All at once; gathered in groups of at most six, which asyncio.gather keeps the types of.
+    (models, vaes, samplers, schedulers, upscalers), (latent, embeddings, hypernets, loras) = (
+        await asyncio.gather(
+            asyncio.gather(client.sd_models(), client.sd_vae(), client.samplers(),
+                           client.schedulers(), client.upscalers()),
+            asyncio.gather(client.latent_upscale_modes(), client.embeddings(),
+                           client.hypernetworks(), client.loras()),
+        )
     )  # fmt: skip
     return ResourceCatalog(
         source="api",
