@@ -18,15 +18,22 @@ from stablenew_tui.commands.common import (
     add_sampling_arguments,
     open_session,
 )
-from stablenew_tui.commands.run_reporters import JsonReporter, PlainReporter, TerminalReporter
+from stablenew_tui.commands.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from stablenew_tui.commands.run_reporters import (
+    JsonReporter,
+    PlainReporter,
+    Reporter,
+    TerminalReporter,
+)
 from stablenew_tui.errors import InputError
+from stablenew_tui.pipeline.events import Event
+from stablenew_tui.pipeline.jobs import Run
 from stablenew_tui.pipeline.launch import RunLauncher, RunRequest
 from stablenew_tui.pipeline.prompt_plan import DEFAULT_MAX_PROMPTS
 from stablenew_tui.pipeline.settings import STAGE_ORDER
 from stablenew_tui.prompts import SamplingMode
 from stablenew_tui.prompts.locks import locks_from_flags
-
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+from stablenew_tui.services.control import RunControl
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -79,11 +86,12 @@ async def _run(args: argparse.Namespace) -> int:
     reporter = _reporter(args)
     async with open_session(args) as session:
         launcher = RunLauncher(session.config, session.app_paths, session.nodes)
+        control = RunControl(launcher)
         try:
             for warning in launcher.warnings:
                 reporter.note(warning)
             if args.resume:
-                prepared = await launcher.resume()
+                prepared = await control.unfinished_run()
             else:
                 request = RunRequest(
                     pack=args.pack,
@@ -97,14 +105,14 @@ async def _run(args: argparse.Namespace) -> int:
                     output_root=args.out,
                 )
                 prepared = await launcher.prepare(request)
-            return await _execute(prepared, reporter)
+            return await _execute(control, prepared.run, reporter)
         finally:
             reporter.close()
             await launcher.aclose()
 
 
-async def _execute(prepared, reporter) -> int:
-    engine = prepared.engine
+async def _execute(control: RunControl, run: Run, reporter: Reporter) -> int:
+    events = control.launcher.engine.events
     ctrl_c = 0
 
     def on_interrupt() -> None:
@@ -112,20 +120,19 @@ async def _execute(prepared, reporter) -> int:
         ctrl_c += 1
         if ctrl_c == 1:
             reporter.note("stopping after the current image (Ctrl-C again to interrupt it)")
-            engine.request_stop()
+            control.stop_after_current()
         else:
             reporter.note("interrupting the current image")
-            asyncio.get_running_loop().create_task(engine.interrupt())
+            asyncio.get_running_loop().create_task(control.interrupt())
 
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, on_interrupt)
-    events = engine.events.subscribe_queue()
-    printer = asyncio.create_task(_print_events(events, reporter))
+    printer = asyncio.create_task(_print_events(events.subscribe_queue(), reporter))
     try:
-        summary = await engine.run(prepared.run)
+        summary = await control.run(run)
     finally:
         loop.remove_signal_handler(signal.SIGINT)
-        engine.events.close()
+        events.close()
         await printer
     if ctrl_c:
         return EXIT_INTERRUPTED
@@ -136,12 +143,12 @@ async def _execute(prepared, reporter) -> int:
     return EXIT_OK
 
 
-async def _print_events(queue: asyncio.Queue, reporter) -> None:
+async def _print_events(queue: asyncio.Queue[Event | None], reporter: Reporter) -> None:
     while (event := await queue.get()) is not None:
         reporter.show(event)
 
 
-def _reporter(args: argparse.Namespace):
+def _reporter(args: argparse.Namespace) -> Reporter:
     if args.json:
         return JsonReporter()
     return TerminalReporter() if sys.stdout.isatty() else PlainReporter()

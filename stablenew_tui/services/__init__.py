@@ -1,1 +1,2 @@
-"""What the TUI and the CLI both drive: the verbs that steer runs and the rows of finished images."""
+"""What the TUI and the CLI both drive: the verbs that start and steer runs, and the rows of
+finished images. Plain asyncio, no Textual."""
