@@ -22,6 +22,7 @@ from stablenew_tui.pipeline.events import Event, JobDone, JobFailed, NodeStatus,
 from stablenew_tui.pipeline.jobs import Job, Run
 from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.prompts import Pack
+from stablenew_tui.prompts.draft import SegmentAction
 from stablenew_tui.services.control import QueuedRun
 from stablenew_tui.services.results import RECENT_RESULTS, ResultRow
 from stablenew_tui.tui.keys import bindings_of
@@ -246,7 +247,7 @@ class MainScreen(Screen):
 
     @on(SegmentTable.Act)
     def _segment_act(self, message: SegmentTable.Act) -> None:
-        if message.action == "reroll_all":
+        if message.action is SegmentAction.REROLL_ALL:
             self.next_seed = self.services.new_seed()
             self._update_seed()
 
