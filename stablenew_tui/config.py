@@ -1,4 +1,4 @@
-"""`config.toml`: pydantic models, loading with tomllib, atomic saving with tomli-w.
+"""`config.toml`: pydantic models, loaded with tomllib.
 
 A bad config raises `InputError` naming the file, the key (and its line when it can be found)
 and what is wrong; the CLI prints it and exits 2.
@@ -13,10 +13,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from stablenew_tui.atomic import write_text_atomic
 from stablenew_tui.errors import InputError, first_problem
 from stablenew_tui.paths import AppPaths
 
@@ -140,25 +138,6 @@ def parse_config(text: str, *, source: str) -> AppConfig:
         location, key, message = first_problem(error)
         line = _line_of_key(text, location)
         raise InputError(f"{key}: {message}", source=source, line=line) from None
-
-
-def save_config(config: AppConfig, path: Path) -> None:
-    """Write atomically. Secrets are written only when they were in the file to begin with."""
-    data = config.model_dump(mode="python", exclude_none=True, exclude_defaults=True)
-    for node_data, node in zip(data.get("nodes", []), config.nodes, strict=True):
-        if node.password is not None:
-            node_data["password"] = node.password.get_secret_value()
-    write_text_atomic(path, tomli_w.dumps(_paths_to_strings(data)))
-
-
-def _paths_to_strings(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _paths_to_strings(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_paths_to_strings(item) for item in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def redact_url(url: str) -> str:

@@ -57,11 +57,17 @@ class WebUIClient:
         *,
         retry_base_delay: float = 0.25,
     ) -> None:
-        self.node = node
-        self.settings = settings or ClientConfig()
-        self._transport = NodeTransport(node, self.settings, retry_base_delay=retry_base_delay)
+        self._transport = NodeTransport(node, settings, retry_base_delay=retry_base_delay)
         self._serial = asyncio.Lock()
         self._server: ServerInfo | None = None
+
+    @property
+    def node(self) -> NodeConfig:
+        return self._transport.node
+
+    @property
+    def settings(self) -> ClientConfig:
+        return self._transport.settings
 
     def __repr__(self) -> str:
         return f"WebUIClient({self.node.name!r}, {self.node.url!r})"

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from stablenew_tui.config import AppConfig, NodeConfig, load_config, parse_config, save_config
+from stablenew_tui.config import AppConfig, NodeConfig, load_config, parse_config
 from stablenew_tui.errors import InputError
 from stablenew_tui.paths import AppPaths
 
@@ -81,18 +81,6 @@ def test_password_from_environment(monkeypatch):
     monkeypatch.setenv("SD_PASSWORD", "s3cret")
     node = NodeConfig(url="http://h:1", user="u", password_env="SD_PASSWORD")
     assert node.basic_auth() == ("u", "s3cret")
-
-
-def test_save_is_atomic_and_round_trips(tmp_path):
-    path = tmp_path / "config.toml"
-    config = parse_config(
-        '[[nodes]]\nname = "a"\nurl = "http://h:1"\nuser = "u"\npassword = "pw"\n'
-        '[paths]\npack_folders = ["/packs"]\n[stages.txt2img]\nsteps = 30\n',
-        source="x",
-    )
-    save_config(config, path)
-    assert load_config(path) == config
-    assert [p.name for p in tmp_path.iterdir()] == ["config.toml"], "no temp files left behind"
 
 
 def test_stablenew_home_puts_everything_under_one_folder(tmp_path):
