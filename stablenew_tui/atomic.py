@@ -29,11 +29,18 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def append_line_durable(path: Path, line: str) -> None:
-    """Append one line and fsync it, so a record survives a crash right after this returns."""
+    """Append one line and fsync it, so a record survives a crash right after this returns.
+
+    A crash in the middle of an earlier append can leave a torn last line without its newline;
+    the new line starts on a line of its own rather than gluing itself to the torn one (which
+    readers skip)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = (line.rstrip("\n") + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
     try:
+        size = os.lseek(fd, 0, os.SEEK_END)
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            data = b"\n" + data
         os.write(fd, data)
         os.fsync(fd)
     finally:

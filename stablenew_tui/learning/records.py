@@ -2,13 +2,12 @@
 
 Appended with flush + fsync so a finished image's record survives a crash. A crash in the
 middle of an append can leave a torn last line: the reader skips it and reports it instead of
-failing, and the next append starts on a fresh line.
+failing, and the next append starts on a fresh line (see `append_line_durable`).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,33 +28,15 @@ class RecordsRead:
 class RecordWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._checked_tail = False
 
     def append(self, records: list[dict[str, Any]]) -> None:
         if not records:
             return
-        if not self._checked_tail:
-            self._heal_torn_tail()
-            self._checked_tail = True
         lines = "\n".join(
             json.dumps({"record_version": RECORD_VERSION, **record}, ensure_ascii=False)
             for record in records
         )
         append_line_durable(self.path, lines)
-
-    def _heal_torn_tail(self) -> None:
-        # A torn line without its newline would glue itself to our first record.
-        try:
-            with self.path.open("rb") as handle:
-                handle.seek(0, os.SEEK_END)
-                if handle.tell() == 0:
-                    return
-                handle.seek(-1, os.SEEK_END)
-                last = handle.read(1)
-        except FileNotFoundError:
-            return
-        if last != b"\n":
-            append_line_durable(self.path, "")
 
 
 def read_records(path: Path) -> RecordsRead:

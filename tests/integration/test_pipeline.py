@@ -12,6 +12,7 @@ from stablenew_tui.learning.records import read_records
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.events import JobDone, JobFailed
 from stablenew_tui.pipeline.launch import RunRequest
+from stablenew_tui.pipeline.outputs import read_manifest
 from tests.integration.pipeline_helpers import launcher_for, manifest, posted, run_to_end
 
 STAGE_SETS = [
@@ -181,6 +182,27 @@ async def test_a_job_that_died_after_writing_its_lines_does_not_write_them_again
     assert [line["stage"] for line in manifest(prepared.run.folder)] == ["txt2img"]
     records = read_records(AppPaths.from_environment().data_dir / "records.jsonl").records
     assert [record["stage"] for record in records] == ["txt2img"]
+
+
+async def test_a_torn_manifest_line_then_a_resume_keeps_every_image_once(sim):
+    """A crash in the middle of appending the second image's manifest line leaves it torn
+    and the job running; the resumed job writes its line again, on a line of its own."""
+    flags = {"images_per_prompt": 2, "txt2img": {"steps": 2, "width": 64, "height": 64}}
+    launcher = launcher_for(sim.url)
+    try:
+        prepared, _, _ = await run_to_end(launcher, RunRequest(prompt="torn", flags=flags))
+        first, second = prepared.jobs
+        path = Path(prepared.run.folder) / "manifest.jsonl"
+        intact, torn = path.read_text().splitlines()
+        path.write_text(intact + "\n" + torn[: len(torn) // 2])  # no newline: cut mid-append
+        launcher.queue.requeue(second.id)  # the dead process never marked it done
+        resumed = await launcher.resume()
+        summary = await launcher.engine.run(resumed.run)
+    finally:
+        await launcher.aclose()
+    assert summary.counts == {"done": 2}
+    assert path.read_text().splitlines()[:2] == [intact, torn[: len(torn) // 2]]
+    assert [entry["job_id"] for entry in read_manifest(path.parent)] == [first.id, second.id]
 
 
 async def test_the_video_tail_joins_the_run_and_records_it(sim):
