@@ -48,18 +48,26 @@ class ResultsFeed:
             records = self.records.refresh()
             fresh, self._seen = records[self._seen :], len(records)
         final: dict[str, dict[str, Any]] = {}  # job id → its last stage that made images
+        sampled: dict[str, dict[str, Any]] = {}  # job id → the inputs of its last sampled stage
         for record in fresh:
-            if record.get("job_id") and record.get("outputs", {}).get("paths"):
-                final.pop(record["job_id"], None)  # keep jobs in the order they finished
-                final[record["job_id"]] = record
+            job_id = record.get("job_id")
+            if not job_id:
+                continue
+            inputs = record.get("inputs", {})
+            if inputs.get("model") or inputs.get("sampler"):
+                sampled[job_id] = inputs  # an upscale by extras reports neither
+            if record.get("outputs", {}).get("paths"):
+                final.pop(job_id, None)  # keep jobs in the order they finished
+                final[job_id] = record
         chosen = list(final.values())
         if limit is not None:
             chosen = chosen[-limit:]
-        rows = (self._row(record) for record in chosen)
+        rows = (self._row(record, sampled.get(record["job_id"], {})) for record in chosen)
         return [row for row in rows if Path(row.path).exists()]
 
-    def _row(self, record: dict[str, Any]) -> ResultRow:
-        inputs, path = record.get("inputs", {}), record["outputs"]["paths"][-1]
+    def _row(self, record: dict[str, Any], sampled: dict[str, Any]) -> ResultRow:
+        inputs = {**record.get("inputs", {}), **sampled}
+        path = record["outputs"]["paths"][-1]
         return ResultRow(
             path=path, time=record.get("time", 0.0),
             prompt=inputs.get("prompt", ""), model=inputs.get("model") or "",

@@ -64,31 +64,19 @@ class StableNewApp(App):
 
     def _apply_keymap(self) -> None:
         keymap = self.services.config.ui.keymap
-        known = {binding.id for keys in self.key_sections() for binding in keys.bindings}
+        known = {binding.id for keys in key_sections() for binding in keys.bindings}
         unknown = sorted(set(keymap) - known)
         if unknown:
             self.notify(f"keymap: no binding with id {', '.join(unknown)}", severity="warning")
         self.set_keymap({key: value for key, value in keymap.items() if key in known})
 
-    def key_sections(self) -> list[KeySection]:
-        """Every binding, grouped by where it works."""
-        return [
-            section("main screen", MainScreen),
-            section("everywhere", StableNewApp),
-            section("segments (Prompt tab)", SegmentTable),
-            section("queue (Queue tab)", QueueView),
-            section("results (Results tab)", ResultsTable),
-            section("pack browser (Ctrl+O)", PackBrowser),
-            section("this help", HelpScreen),
-        ]
-
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.key_sections()))
+        self.push_screen(HelpScreen(key_sections()))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The command palette offers every action bound to a key where it works now."""
         yield from super().get_system_commands(screen)
-        for keys in self.key_sections():
+        for keys in key_sections():
             target: DOMNode | None = None
             if isinstance(self, keys.owner):
                 target = self
@@ -104,6 +92,19 @@ class StableNewApp(App):
                     binding.description, f"{keys.title} · {key}",
                     partial(self.run_action, binding.action, target),
                 )  # fmt: skip
+
+
+def key_sections() -> list[KeySection]:
+    """Every binding, grouped by where it works."""
+    return [
+        section("main screen", MainScreen),
+        section("everywhere", StableNewApp),
+        section("segments (Prompt tab)", SegmentTable),
+        section("queue (Queue tab)", QueueView),
+        section("results (Results tab)", ResultsTable),
+        section("pack browser (Ctrl+O)", PackBrowser),
+        section("this help", HelpScreen),
+    ]
 
 
 def make_app(config: AppConfig, app_paths: AppPaths, nodes: list[NodeConfig]) -> StableNewApp:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from textual.message import Message
+from textual.notifications import Notify
 from textual.pilot import Pilot
+from textual.widgets import OptionList, Select
 
 from stablenew_tui.config import AppConfig, NodeConfig, UIConfig
 from stablenew_tui.paths import AppPaths
@@ -41,3 +44,24 @@ async def results_in_view(pilot: Pilot, count: int) -> ResultsTable:
     table = pilot.app.screen.query_one(ResultsTable)
     await wait_until(pilot, lambda: table.row_count == count, what=f"{count} result row(s)")
     return table
+
+
+def option_labels(select: Select) -> list[str]:
+    """What a dropdown lists, as its option list shows it (the blank choice first, if any)."""
+    options = select.query_one(OptionList)
+    return [str(options.get_option_at_index(n).prompt) for n in range(options.option_count)]
+
+
+class Notifications:
+    """The notifications an app shows, collected as it posts them: pass `collect` as
+    `run_test(message_hook=...)`."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def collect(self, message: Message) -> None:
+        if isinstance(message, Notify):
+            self.messages.append(message.notification.message)
+
+    def any(self, text: str) -> bool:
+        return any(text in message for message in self.messages)

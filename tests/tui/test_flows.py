@@ -17,7 +17,14 @@ from stablenew_tui.tui.widgets.prompt_editor import SegmentTable
 from stablenew_tui.tui.widgets.queue_view import QueueView
 from stablenew_tui.tui.widgets.results import ResultsTable
 from stablenew_tui.tui.widgets.tab_bar import TabBar
-from tests.tui.helpers import app_for, node_state, results_in_view, wait_until
+from tests.tui.helpers import (
+    Notifications,
+    app_for,
+    node_state,
+    option_labels,
+    results_in_view,
+    wait_until,
+)
 
 MODEL = "dreamshaper_8.safetensors"
 
@@ -29,7 +36,8 @@ def _posted(sim, endpoint: str) -> list[dict]:
 async def _type_template(pilot, text: str) -> None:
     area = pilot.app.screen.query_one("#template", TextArea)
     area.text = text
-    await pilot.pause(0.4)  # the editor re-parses once typing settles
+    draft = pilot.app.services.draft
+    await wait_until(pilot, lambda: draft.text == text, what="the edit to settle")
 
 
 async def _run_with(pilot, prompt: str, fields: dict[str, str]) -> None:
@@ -49,8 +57,8 @@ async def test_choose_run_see_and_rate(sim):
         screen = app.screen
         await pilot.press("f3")
         model = screen.query_one("#field-txt2img-model", Select)
-        await wait_until(pilot, lambda: len(model._options) > 2, what="catalog in dropdowns")
-        title = next(value for _, value in model._options if str(value).startswith(MODEL))
+        await wait_until(pilot, lambda: len(option_labels(model)) > 2, what="catalog listed")
+        title = next(label for label in option_labels(model) if label.startswith(MODEL))
         model.value = title
         screen.query_one("#field-txt2img-sampler", Select).value = "DPM++ 2M"
         screen.query_one("#field-txt2img-steps", Input).value = "3"
@@ -133,28 +141,30 @@ async def test_warm_start_prefills_cards_and_prompt(sim, stablenew_home):
 
 async def test_invalid_input_is_flagged_and_the_run_refused(sim):
     app = app_for(sim.url)
-    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+    notes = Notifications()
+    async with app.run_test(size=(120, 40), message_hook=notes.collect) as pilot:
         await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
         await pilot.press("f3")
         steps = app.screen.query_one("#field-txt2img-steps", Input)
         steps.value = "9999"
-        await pilot.pause()
-        assert steps.has_class("-invalid")
+        await wait_until(pilot, lambda: steps.has_class("-invalid"), what="steps flagged")
         await pilot.press("f2")
         await _type_template(pilot, "x")
         await pilot.press("ctrl+r")
-        await pilot.pause(0.3)
-        assert any("Steps" in n.message for n in app._notifications)
+        await wait_until(pilot, lambda: notes.any("Steps"), what="the refusal")
     assert _posted(sim, "txt2img") == []
 
 
 async def test_template_error_is_a_notification_not_a_traceback(sim):
     app = app_for(sim.url)
-    async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        await _type_template(pilot, "a {red|blue")
+    notes = Notifications()
+    async with app.run_test(size=(120, 40), message_hook=notes.collect) as pilot:
+        area = app.screen.query_one("#template", TextArea)
+        area.text = "a {red|blue"
+        draft = app.services.draft
+        await wait_until(pilot, lambda: draft.error is not None, what="the parse error")
         await pilot.press("ctrl+r")
-        await pilot.pause(0.2)
-        assert any("{" in n.message or "expected" in n.message for n in app._notifications)
+        await wait_until(pilot, lambda: notes.any("expected"), what="the error shown")
     assert _posted(sim, "txt2img") == []
 
 
@@ -163,11 +173,12 @@ async def test_help_and_keymap(sim):
         ui=UIConfig(image_preview="none", keymap={"tab_results": "f11", "bogus": "x"})
     )
     app = app_for(sim.url, config)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    notes = Notifications()
+    async with app.run_test(size=(80, 24), message_hook=notes.collect) as pilot:
         await pilot.press("f11")
         assert app.screen.active_tab == "results"
         assert "Results f11" in str(app.screen.query_one(TabBar).render())
-        assert any("bogus" in n.message for n in app._notifications)
+        assert notes.any("bogus")
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
@@ -180,10 +191,10 @@ async def test_a_broken_theme_file_falls_back_with_a_notice(sim, stablenew_home)
     (themes / "mine.toml").write_text('name = "mine"\nprimary = "not-a-colour"\n')
     config = AppConfig(ui=UIConfig(theme="mine", image_preview="none"))
     app = app_for(sim.url, config)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    notes = Notifications()
+    async with app.run_test(size=(80, 24), message_hook=notes.collect) as pilot:
         await pilot.pause()
-        messages = [n.message for n in app._notifications]
-        assert any("mine.toml" in m and "not a color" in m for m in messages)
+        assert any("mine.toml" in m and "not a color" in m for m in notes.messages)
         assert app.theme == "stablenew-dark"
 
 
@@ -240,8 +251,8 @@ async def test_rated_models_come_first_with_a_star(sim):
         await pilot.press("f3")
         screen = app.screen
         model = screen.query_one("#field-txt2img-model", Select)
-        await wait_until(pilot, lambda: len(model._options) > 2, what="catalog in dropdowns")
-        title = next(value for _, value in model._options if str(value).startswith(MODEL))
+        await wait_until(pilot, lambda: len(option_labels(model)) > 2, what="catalog listed")
+        title = next(label for label in option_labels(model) if label.startswith(MODEL))
         model.value = title
         screen.query_one("#field-txt2img-steps", Input).value = "2"
         await pilot.press("f2")
@@ -251,23 +262,40 @@ async def test_rated_models_come_first_with_a_star(sim):
         await pilot.press("5")
 
         def starred() -> bool:
-            labels = [str(label) for label, _ in model._options]
-            return any(label == f"★ {title}" for label in labels)
+            return f"★ {title}" in option_labels(model)
 
         await wait_until(pilot, starred, what="★ on the rated model")
-        first_real = next(str(label) for label, value in model._options if value != Select.NULL)
-        assert first_real == f"★ {title}"
+        blank, first_real = option_labels(model)[:2]
+        assert (blank, first_real) == ("as loaded", f"★ {title}")
 
 
-async def test_the_command_palette_offers_every_screen_action(sim):
-    from stablenew_tui.tui.screens.main import MainScreen
+async def test_the_command_palette_offers_every_action_bound_to_a_key(sim):
+    from stablenew_tui.tui.app import key_sections
+    from stablenew_tui.tui.keys import palette_bindings
+    from stablenew_tui.tui.screens.help import HelpScreen
+    from stablenew_tui.tui.screens.pack_browser import PackBrowser
 
     app = app_for(sim.url)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        titles = {command.title for command in app.get_system_commands(app.screen)}
-    for binding in MainScreen.BINDINGS:
-        assert binding.description in titles
+        commands = {command.title: command for command in app.get_system_commands(app.screen)}
+        sections = [s for s in key_sections() if s.owner not in (PackBrowser, HelpScreen)]
+        expected = {b.description for keys in sections for b in palette_bindings(keys)}
+        assert expected <= set(commands)
+        assert {"Lock all", "Requeue failed", "Rate", "Run", "Help"} <= expected
+        assert "Down" not in commands, "cursor movement is no command"
+        await pilot.press("ctrl+p", *"Re-roll all", "enter")  # a segment key, from anywhere
+        draft = app.services.draft
+        await wait_until(pilot, lambda: draft.prompt_seed is not None, what="re-rolled")
+
+
+def test_every_binding_has_an_id_and_the_ids_are_unique():
+    from stablenew_tui.tui.app import key_sections
+
+    sections = key_sections()
+    ids = [binding.id for keys in sections for binding in keys.bindings]
+    assert all(ids) and len(ids) == len(set(ids))
+    assert {"segments.down", "results.up", "packs.close", "help.close"} <= set(ids)
 
 
 async def test_earlier_results_and_ratings_load_at_start(sim):
@@ -353,7 +381,8 @@ async def test_results_wait_out_of_view_and_the_cursor_stays_on_its_image(sim):
         await _run_with(pilot, "a first batch", {"images-per-prompt": "2", "txt2img-steps": "2"})
         table = app.screen.query_one(ResultsTable)
         await wait_until(pilot, lambda: len(table.results) == 2, what="two results kept")
-        await pilot.pause(0.5)
+        await pilot.press("f4")  # a tab switch draws what waits in the tab shown, no other
+        assert app.screen.active_tab == "queue"
         assert table.row_count == 0, "nothing is drawn while the Results tab is hidden"
 
         await results_in_view(pilot, 2)
