@@ -108,6 +108,11 @@ class RunControl:
 
     # -- looking -------------------------------------------------------------------------
 
+    @property
+    def running(self) -> Run | None:
+        """The queued run being run now, in an interactive session."""
+        return self._dispatcher.current
+
     def run_of(self, run_id: str) -> Run | None:
         return self._queue.run(run_id)
 

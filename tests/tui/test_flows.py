@@ -357,7 +357,7 @@ async def test_queue_keys_cancel_a_job_and_run_another_next(sim):
         await pilot.press("end", "f")  # the fifth runs next
         assert view.selected_job_id == view.job_ids[4]
         run_id = app.screen._shown_run.id
-        jobs = {job.index: job for job in app.services.launcher.queue.jobs(run_id)}
+        jobs = {job.index: job for job in app.services.control.jobs(run_id)}
         await pilot.press("f8")
         await wait_until(pilot, lambda: _statuses(view).count("done") == 4, what="four done")
     seeds = [body["seed"] for body in _posted(sim, "txt2img")]
@@ -393,3 +393,22 @@ async def test_results_wait_out_of_view_and_the_cursor_stays_on_its_image(sim):
         await wait_until(pilot, lambda: table.row_count == 4, what="the second batch drawn")
         assert table.selected == chosen
         assert table.get_row_at(0)[-1] == "a second batch", "newest first"
+
+
+async def test_c_in_the_queue_continues_a_run_left_unfinished(sim):
+    from stablenew_tui.pipeline.launch import RunRequest
+    from tests.integration.pipeline_helpers import launcher_for
+
+    flags = {"images_per_prompt": 2, "txt2img": {"steps": 2, "width": 64, "height": 64}}
+    launcher = launcher_for(sim.url)
+    try:  # planned by an earlier session that ended before making anything
+        prepared = await launcher.prepare(RunRequest(prompt="left over", flags=flags))
+    finally:
+        await launcher.aclose()
+    app = app_for(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        await pilot.press("f4", "c")
+        table = await results_in_view(pilot, 2)
+        assert {row.run_id for row in table.results.values()} == {prepared.run.id}
+    assert [body["prompt"] for body in _posted(sim, "txt2img")] == ["left over"] * 2

@@ -130,6 +130,10 @@ class MainScreen(Screen):
             log.show(event)
             self._engine_event(event)
         self.query_one(RunProgress).show(message.events)
+        if any(isinstance(event, JobDone | JobFailed) for event in message.events):
+            # Their records are written: a finished image (or what a failed job made before
+            # it failed) is a new result. One look per batch.
+            self._load_results()
 
     def _engine_event(self, event: Event) -> None:
         match event:
@@ -140,11 +144,6 @@ class MainScreen(Screen):
                     self.load_catalog()
             case RunStarted():
                 self._shown_run = self.services.control.run_of(event.run_id)
-                self.query_one(QueueView).mark_stale()
-            case JobDone() | JobFailed():
-                # Its records are written: a finished image (or what a failed job made
-                # before it failed) is a new result.
-                self._load_results()
                 self.query_one(QueueView).mark_stale()
             case _ if event.kind.startswith(("job", "stage")):
                 self.query_one(QueueView).mark_stale()
