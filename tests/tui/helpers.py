@@ -7,7 +7,7 @@ import asyncio
 from textual.message import Message
 from textual.notifications import Notify
 from textual.pilot import Pilot
-from textual.widgets import OptionList, Select
+from textual.widgets import Input, OptionList, Select, TextArea
 
 from stablenew_tui.config import AppConfig, NodeConfig, UIConfig
 from stablenew_tui.paths import AppPaths
@@ -65,3 +65,25 @@ class Notifications:
 
     def any(self, text: str) -> bool:
         return any(text in message for message in self.messages)
+
+
+def posted(sim, endpoint: str) -> list[dict]:
+    """The bodies the simulator received at `endpoint`."""
+    return [r.body for r in sim.requests if r.method == "POST" and r.path.endswith("/" + endpoint)]
+
+
+async def type_template(pilot, text: str) -> None:
+    area = pilot.app.screen.query_one("#template", TextArea)
+    area.text = text
+    draft = pilot.app.services.draft
+    await wait_until(pilot, lambda: draft.text == text, what="the edit to settle")
+
+
+async def run_with(pilot, prompt: str, fields: dict[str, str]) -> None:
+    """Set stage-card fields (`#field-…` ids), type `prompt` and run it, as a user would."""
+    await pilot.press("f3")
+    for field_id, value in fields.items():
+        pilot.app.screen.query_one(f"#field-{field_id}", Input).value = value
+    await pilot.press("f2")
+    await type_template(pilot, prompt)
+    await pilot.press("ctrl+r")

@@ -14,40 +14,19 @@ from stablenew_tui.paths import AppPaths
 from stablenew_tui.sim import SimServer
 from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.widgets.prompt_editor import SegmentTable
-from stablenew_tui.tui.widgets.queue_view import QueueView
-from stablenew_tui.tui.widgets.results import ResultsTable
 from stablenew_tui.tui.widgets.tab_bar import TabBar
 from tests.tui.helpers import (
     Notifications,
     app_for,
     node_state,
     option_labels,
+    posted,
     results_in_view,
+    type_template,
     wait_until,
 )
 
 MODEL = "dreamshaper_8.safetensors"
-
-
-def _posted(sim, endpoint: str) -> list[dict]:
-    return [r.body for r in sim.requests if r.method == "POST" and r.path.endswith("/" + endpoint)]
-
-
-async def _type_template(pilot, text: str) -> None:
-    area = pilot.app.screen.query_one("#template", TextArea)
-    area.text = text
-    draft = pilot.app.services.draft
-    await wait_until(pilot, lambda: draft.text == text, what="the edit to settle")
-
-
-async def _run_with(pilot, prompt: str, fields: dict[str, str]) -> None:
-    """Set stage-card fields (`#field-…` ids), type `prompt` and run it, as a user would."""
-    await pilot.press("f3")
-    for field_id, value in fields.items():
-        pilot.app.screen.query_one(f"#field-{field_id}", Input).value = value
-    await pilot.press("f2")
-    await _type_template(pilot, prompt)
-    await pilot.press("ctrl+r")
 
 
 async def test_choose_run_see_and_rate(sim):
@@ -65,14 +44,14 @@ async def test_choose_run_see_and_rate(sim):
         screen.query_one("#field-txt2img-width", Input).value = "128"
         screen.query_one("#field-txt2img-height", Input).value = "128"
         await pilot.press("f2")
-        await _type_template(pilot, "a lighthouse at dusk")
+        await type_template(pilot, "a lighthouse at dusk")
         await pilot.press("ctrl+r")
         table = await results_in_view(pilot, 1)
 
-        (body,) = _posted(sim, "txt2img")
+        (body,) = posted(sim, "txt2img")
         assert body["sampler_name"] == "DPM++ 2M" and body["steps"] == 3
         assert body["prompt"] == "a lighthouse at dusk"
-        assert {"sd_model_checkpoint": title} in _posted(sim, "options")
+        assert {"sd_model_checkpoint": title} in posted(sim, "options")
         assert app.focused is table
         await pilot.press("4")
         row = table.selected
@@ -91,7 +70,7 @@ async def test_a_locked_segment_keeps_its_value_over_five_runs(sim):
         app.screen.query_one("#field-txt2img-width", Input).value = "64"
         app.screen.query_one("#field-txt2img-height", Input).value = "64"
         await pilot.press("f2")
-        await _type_template(pilot, "a {red|green|blue|gold} {cat|dog|fox|owl|bee|elk} {1|2|3|4}")
+        await type_template(pilot, "a {red|green|blue|gold} {cat|dog|fox|owl|bee|elk} {1|2|3|4}")
         segments = app.screen.query_one(SegmentTable)
         segments.focus()
         segments.move_cursor(row=0)
@@ -100,7 +79,7 @@ async def test_a_locked_segment_keeps_its_value_over_five_runs(sim):
         for runs in range(1, 6):
             await pilot.press("ctrl+r")
             await results_in_view(pilot, runs)
-    prompts = [body["prompt"] for body in _posted(sim, "txt2img")]
+    prompts = [body["prompt"] for body in posted(sim, "txt2img")]
     assert len(prompts) == 5
     assert all(prompt.startswith(f"a {locked} ") for prompt in prompts)
     assert len({prompt.split(" ", 2)[2] for prompt in prompts}) > 1, "the others vary"
@@ -149,10 +128,10 @@ async def test_invalid_input_is_flagged_and_the_run_refused(sim):
         steps.value = "9999"
         await wait_until(pilot, lambda: steps.has_class("-invalid"), what="steps flagged")
         await pilot.press("f2")
-        await _type_template(pilot, "x")
+        await type_template(pilot, "x")
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: notes.any("Steps"), what="the refusal")
-    assert _posted(sim, "txt2img") == []
+    assert posted(sim, "txt2img") == []
 
 
 async def test_template_error_is_a_notification_not_a_traceback(sim):
@@ -165,7 +144,7 @@ async def test_template_error_is_a_notification_not_a_traceback(sim):
         await wait_until(pilot, lambda: draft.error is not None, what="the parse error")
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: notes.any("expected"), what="the error shown")
-    assert _posted(sim, "txt2img") == []
+    assert posted(sim, "txt2img") == []
 
 
 async def test_help_and_keymap(sim):
@@ -241,7 +220,7 @@ async def test_pack_browser_loads_a_prompt_and_runs_the_pack(sim):
         await pilot.press("ctrl+g")
         count = len(browser.loaded.prompts)
         await results_in_view(pilot, count)
-    assert len(_posted(sim, "txt2img")) == count
+    assert len(posted(sim, "txt2img")) == count
 
 
 async def test_rated_models_come_first_with_a_star(sim):
@@ -256,7 +235,7 @@ async def test_rated_models_come_first_with_a_star(sim):
         model.value = title
         screen.query_one("#field-txt2img-steps", Input).value = "2"
         await pilot.press("f2")
-        await _type_template(pilot, "a star")
+        await type_template(pilot, "a star")
         await pilot.press("ctrl+r")
         await results_in_view(pilot, 1)
         await pilot.press("5")
@@ -327,88 +306,4 @@ async def test_ctrl_r_right_after_typing_runs_what_was_typed(sim):
         await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
         await pilot.press(*"a quick fox", "ctrl+r")  # no pause: the edit has not settled yet
         await results_in_view(pilot, 1)
-    assert [body["prompt"] for body in _posted(sim, "txt2img")] == ["a quick fox"]
-
-
-async def test_the_queue_view_follows_a_run(sim):
-    app = app_for(sim.url)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
-        await _run_with(pilot, "a queue", {"images-per-prompt": "3", "txt2img-steps": "2"})
-        await pilot.press("f4")
-        view = app.screen.query_one(QueueView)
-        await wait_until(pilot, lambda: _statuses(view) == ["done"] * 3, what="three done rows")
-        header, first = _screen_lines(view)[:2]
-        assert header.split() == ["#", "status", "node", "prompt", "note"]
-        assert first.split() == ["1", "✓", "done", "sim", "a", "queue"]
-
-
-async def test_queue_keys_cancel_a_job_and_run_another_next(sim):
-    app = app_for(sim.url)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
-        await pilot.press("f8")  # paused: the run is queued but nothing starts
-        await _run_with(pilot, "steered", {"images-per-prompt": "5", "txt2img-steps": "2"})
-        await pilot.press("f4")
-        view = app.screen.query_one(QueueView)
-        await wait_until(pilot, lambda: _statuses(view) == ["queued"] * 5, what="five queued")
-        await pilot.press("j", "j", "x")  # the third
-        await wait_until(pilot, lambda: _statuses(view)[2] == "cancelled", what="cancelled")
-        await pilot.press("end", "f")  # the fifth runs next
-        assert view.selected_job_id == view.job_ids[4]
-        run_id = app.screen._shown_run.id
-        jobs = {job.index: job for job in app.services.control.jobs(run_id)}
-        await pilot.press("f8")
-        await wait_until(pilot, lambda: _statuses(view).count("done") == 4, what="four done")
-    seeds = [body["seed"] for body in _posted(sim, "txt2img")]
-    assert jobs[2].seed not in seeds, "the cancelled job never ran"
-    assert seeds[0] == jobs[4].seed, "the fifth ran first"
-
-
-def _statuses(view: QueueView) -> list[str]:
-    return [cells[1].split(" ", 1)[1] for cells in view.shown]
-
-
-def _screen_lines(view: QueueView) -> list[str]:
-    """The view's lines as drawn, header first."""
-    return [view.render_line(y).text for y in range(view.scrollable_content_region.height)]
-
-
-async def test_results_wait_out_of_view_and_the_cursor_stays_on_its_image(sim):
-    app = app_for(sim.url)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
-        await _run_with(pilot, "a first batch", {"images-per-prompt": "2", "txt2img-steps": "2"})
-        table = app.screen.query_one(ResultsTable)
-        await wait_until(pilot, lambda: len(table.results) == 2, what="two results kept")
-        await pilot.press("f4")  # a tab switch draws what waits in the tab shown, no other
-        assert app.screen.active_tab == "queue"
-        assert table.row_count == 0, "nothing is drawn while the Results tab is hidden"
-
-        await results_in_view(pilot, 2)
-        await pilot.press("j")  # the older of the two
-        chosen = table.selected
-        await _type_template(pilot, "a second batch")  # typed while the results stay in view
-        await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: table.row_count == 4, what="the second batch drawn")
-        assert table.selected == chosen
-        assert table.get_row_at(0)[-1] == "a second batch", "newest first"
-
-
-async def test_c_in_the_queue_continues_a_run_left_unfinished(sim):
-    from stablenew_tui.pipeline.launch import RunRequest
-    from tests.integration.pipeline_helpers import launcher_for
-
-    flags = {"images_per_prompt": 2, "txt2img": {"steps": 2, "width": 64, "height": 64}}
-    launcher = launcher_for(sim.url)
-    try:  # planned by an earlier session that ended before making anything
-        prepared = await launcher.prepare(RunRequest(prompt="left over", flags=flags))
-    finally:
-        await launcher.aclose()
-    app = app_for(sim.url)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
-        await pilot.press("f4", "c")
-        table = await results_in_view(pilot, 2)
-        assert {row.run_id for row in table.results.values()} == {prepared.run.id}
-    assert [body["prompt"] for body in _posted(sim, "txt2img")] == ["left over"] * 2
+    assert [body["prompt"] for body in posted(sim, "txt2img")] == ["a quick fox"]
