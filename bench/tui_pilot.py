@@ -157,7 +157,7 @@ async def pilot_case(scratch: Path, count: int, streaming: bool, gcs: FullCollec
             await watch.press("f2", lambda: True)  # the keyboard in the template
 
             def batch_going() -> bool:
-                return app.services.dispatcher.current is not None
+                return app.services.control.running is not None
 
             if not streaming:  # the same 200 images, finished before sampling
                 app.post_message(events.Key("ctrl+r", None))
@@ -172,7 +172,7 @@ async def pilot_case(scratch: Path, count: int, streaming: bool, gcs: FullCollec
             case.full_gcs = gcs.pauses
             case.seconds = time.perf_counter() - started
             case.images = images_made(sim) - images
-            await app.services.launcher.engine.cancel_all()
+            await app.services.control.cancel_all()
     return case
 
 

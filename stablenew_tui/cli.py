@@ -8,13 +8,14 @@ import sys
 from collections.abc import Sequence
 
 from stablenew_tui import __version__
+from stablenew_tui.commands.exit_codes import (
+    EXIT_BAD_INPUT,
+    EXIT_BROKEN_PIPE,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+)
 from stablenew_tui.errors import InputError, StableNewError
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
-EXIT_BROKEN_PIPE = 141  # what shells report for a pipe closed by its reader
 
 
 class _Parser(argparse.ArgumentParser):

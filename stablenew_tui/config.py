@@ -1,4 +1,4 @@
-"""`config.toml`: pydantic models, loading with tomllib, atomic saving with tomli-w.
+"""`config.toml`: pydantic models, loaded with tomllib.
 
 A bad config raises `InputError` naming the file, the key (and its line when it can be found)
 and what is wrong; the CLI prints it and exits 2.
@@ -9,17 +9,19 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from stablenew_tui.atomic import write_text_atomic
 from stablenew_tui.errors import InputError, first_problem
 from stablenew_tui.paths import AppPaths
-from stablenew_tui.pipeline.settings import layer_problem
+
+# A check of a partial settings table: its first wrong value's location and message, if any.
+# The pipeline knows what a stage value may be; the config only knows where it was written.
+StagesCheck = Callable[[dict[str, Any]], tuple[tuple[Any, ...], str] | None]
 
 PreviewMethod = Literal["auto", "kitty", "sixel", "halfcell", "unicode", "none"]
 
@@ -129,7 +131,12 @@ class AppConfig(_Strict):
         return (self.paths.output_root or app_paths.default_output_root).expanduser()
 
 
-def load_config(path: Path | None = None, app_paths: AppPaths | None = None) -> AppConfig:
+def load_config(
+    path: Path | None = None,
+    app_paths: AppPaths | None = None,
+    *,
+    check_stages: StagesCheck | None = None,
+) -> AppConfig:
     """Read and validate a config file. A missing default file means defaults; a missing
     explicitly named file is an error."""
     explicit = path is not None
@@ -142,10 +149,10 @@ def load_config(path: Path | None = None, app_paths: AppPaths | None = None) -> 
         return AppConfig()
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"cannot read config: {error}", source=str(path)) from None
-    return parse_config(text, source=str(path))
+    return parse_config(text, source=str(path), check_stages=check_stages)
 
 
-def parse_config(text: str, *, source: str) -> AppConfig:
+def parse_config(text: str, *, source: str, check_stages: StagesCheck | None = None) -> AppConfig:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -163,32 +170,13 @@ def parse_config(text: str, *, source: str) -> AppConfig:
         raise InputError(f"{key}: {message}", source=source, line=line) from None
     # [stages] tables are partial: merged with other layers at each run, but a value that is
     # wrong whatever they hold is reported now, where its line is known.
-    problem = layer_problem(config.stages.model_dump())
+    problem = check_stages(config.stages.model_dump()) if check_stages else None
     if problem is not None:
         location = ("stages", *problem[0])
         key = ".".join(str(part) for part in location)
         line = _line_of_key(text, location)
         raise InputError(f"{key}: {problem[1]}", source=source, line=line)
     return config
-
-
-def save_config(config: AppConfig, path: Path) -> None:
-    """Write atomically. Secrets are written only when they were in the file to begin with."""
-    data = config.model_dump(mode="python", exclude_none=True, exclude_defaults=True)
-    for node_data, node in zip(data.get("nodes", []), config.nodes, strict=True):
-        if node.password is not None:
-            node_data["password"] = node.password.get_secret_value()
-    write_text_atomic(path, tomli_w.dumps(_paths_to_strings(data)))
-
-
-def _paths_to_strings(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _paths_to_strings(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_paths_to_strings(item) for item in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def redact_url(url: str) -> str:

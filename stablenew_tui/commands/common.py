@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from stablenew_tui.config import AppConfig, NodeConfig, load_config, redact_url
 from stablenew_tui.errors import InputError, first_problem
 from stablenew_tui.paths import AppPaths
+from stablenew_tui.pipeline.settings import layer_problem
 from stablenew_tui.prompts import SamplingMode
 
 DEFAULT_NODE_URL = "http://127.0.0.1:7860"
@@ -59,21 +60,50 @@ class Session:
     nodes: list[NodeConfig]
 
 
+def load_app_config(path: Path | None, app_paths: AppPaths) -> AppConfig:
+    """The config file, its [stages] values checked where their lines are known."""
+    return load_config(path, app_paths, check_stages=layer_problem)
+
+
 @asynccontextmanager
 async def open_session(
     args: argparse.Namespace, *, demo_speed: float = DEMO_SPEED
 ) -> AsyncIterator[Session]:
     app_paths = AppPaths.from_environment()
-    config = load_config(args.config, app_paths)
-    if args.demo and args.node:
-        raise InputError("--demo and --node exclude each other")
-    if args.demo:
+    config = load_app_config(args.config, app_paths)
+    if wants_demo(args):
         from stablenew_tui.sim import SimServer
 
         async with SimServer(speed=demo_speed) as sim:
-            yield Session(config, app_paths, [NodeConfig(name="demo", url=sim.url)])
+            yield Session(config, app_paths, [demo_node(sim.url)])
         return
     yield Session(config, app_paths, nodes_from(args.node, config))
+
+
+@contextmanager
+def nodes_in_thread(args: argparse.Namespace, config: AppConfig) -> Iterator[list[NodeConfig]]:
+    """The nodes for a caller that runs its own event loop (the TUI): with --demo, a simulator
+    served from a thread until the block ends."""
+    if not wants_demo(args):
+        yield nodes_from(args.node, config)
+        return
+    from stablenew_tui.sim import SimServer
+
+    simulator = SimServer(speed=DEMO_SPEED).start_in_thread()
+    try:
+        yield [demo_node(simulator.url)]
+    finally:
+        simulator.stop()
+
+
+def wants_demo(args: argparse.Namespace) -> bool:
+    if args.demo and args.node:
+        raise InputError("--demo and --node exclude each other")
+    return bool(args.demo)
+
+
+def demo_node(url: str) -> NodeConfig:
+    return NodeConfig(name="demo", url=url)
 
 
 def nodes_from(urls: list[str], config: AppConfig) -> list[NodeConfig]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from stablenew_tui.commands.common import add_sampling_arguments
 from stablenew_tui.errors import InputError
 from stablenew_tui.prompts import (
+    Pack,
     PromptSampler,
     ResolvedPrompt,
     SamplingMode,
@@ -129,7 +130,7 @@ def _wildcard_folders(given: list[Path]) -> list[Path]:
     return wildcard_folders(given)
 
 
-def _pack(source: str, extra_folders: list[Path]):
+def _pack(source: str, extra_folders: list[Path]) -> Pack | None:
     for folder in extra_folders:
         if not folder.is_dir():
             raise InputError(f"--packs {folder}: not a folder")

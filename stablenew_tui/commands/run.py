@@ -20,17 +20,23 @@ from stablenew_tui.commands.common import (
     add_sampling_arguments,
     open_session,
 )
-from stablenew_tui.commands.run_reporters import JsonReporter, PlainReporter, TerminalReporter
+from stablenew_tui.commands.exit_codes import EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from stablenew_tui.commands.run_reporters import (
+    JsonReporter,
+    PlainReporter,
+    Reporter,
+    TerminalReporter,
+)
 from stablenew_tui.errors import InputError
+from stablenew_tui.pipeline.events import Event
 from stablenew_tui.pipeline.holders import RunBusy
+from stablenew_tui.pipeline.jobs import Run
 from stablenew_tui.pipeline.launch import RunLauncher, RunRequest
 from stablenew_tui.pipeline.prompt_plan import DEFAULT_MAX_PROMPTS
 from stablenew_tui.pipeline.settings import STAGE_ORDER
 from stablenew_tui.prompts import SamplingMode
 from stablenew_tui.prompts.locks import locks_from_flags
-
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
-EXIT_BUSY = 75  # EX_TEMPFAIL: someone else is making the run; try again later
+from stablenew_tui.services.control import RunControl
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -89,11 +95,12 @@ async def _run(args: argparse.Namespace) -> int:
     reporter = _reporter(args)
     async with open_session(args) as session:
         launcher = RunLauncher(session.config, session.app_paths, session.nodes)
+        control = RunControl(launcher)
         try:
             for warning in launcher.warnings:
                 reporter.note(warning)
             if args.resume:
-                prepared = await launcher.resume()
+                prepared = await control.unfinished_run()
             else:
                 request = RunRequest(
                     pack=args.pack,
@@ -107,29 +114,29 @@ async def _run(args: argparse.Namespace) -> int:
                     output_root=args.out,
                 )
                 prepared = await launcher.prepare(request)
-                remembered = _remembered_seed(launcher, prepared, args.seed)
+                remembered = _remembered_seed(launcher, prepared.run, args.seed)
                 if remembered is not None:
                     reporter.note(
                         f"seed {remembered}, remembered from the last run; "
                         "--seed -1 draws a random one"
                     )
-            return await _execute(prepared, reporter, wait=args.wait)
+            return await _execute(control, prepared.run, reporter, wait=args.wait)
         finally:
             reporter.close()
             await launcher.aclose()
 
 
-def _remembered_seed(launcher: RunLauncher, prepared, flag: int | None) -> int | None:
+def _remembered_seed(launcher: RunLauncher, run: Run, flag: int | None) -> int | None:
     """The fixed seed this run took from the last run without a --seed: the same seed
     makes the same images, so the user should know."""
     remembered = launcher.last_run.settings.get("txt2img", {}).get("seed", -1)
     if flag is not None or remembered in (-1, None):
         return None
-    return remembered if prepared.run.settings.txt2img.seed == remembered else None
+    return remembered if run.settings.txt2img.seed == remembered else None
 
 
-async def _execute(prepared, reporter, *, wait: bool) -> int:
-    engine = prepared.engine
+async def _execute(control: RunControl, run: Run, reporter: Reporter, *, wait: bool) -> int:
+    events = control.launcher.engine.events
     ctrl_c = 0
 
     def on_interrupt() -> None:
@@ -137,17 +144,16 @@ async def _execute(prepared, reporter, *, wait: bool) -> int:
         ctrl_c += 1
         if ctrl_c == 1:
             reporter.note("stopping after the current image (Ctrl-C again to interrupt it)")
-            engine.request_stop()
+            control.stop_after_current()
         else:
             reporter.note("interrupting the current image")
-            asyncio.get_running_loop().create_task(engine.interrupt())
+            asyncio.get_running_loop().create_task(control.interrupt())
 
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, on_interrupt)
-    events = engine.events.subscribe_queue()
-    printer = asyncio.create_task(_print_events(events, reporter))
+    printer = asyncio.create_task(_print_events(events.subscribe_queue(), reporter))
     try:
-        summary = await engine.run(prepared.run, wait=wait)
+        summary = await control.run(run, wait=wait)
     except RunBusy as busy:
         if ctrl_c:
             return EXIT_INTERRUPTED
@@ -155,7 +161,7 @@ async def _execute(prepared, reporter, *, wait: bool) -> int:
         return EXIT_BUSY
     finally:
         loop.remove_signal_handler(signal.SIGINT)
-        engine.events.close()
+        events.close()
         await printer
     if ctrl_c:
         return EXIT_INTERRUPTED
@@ -168,12 +174,12 @@ async def _execute(prepared, reporter, *, wait: bool) -> int:
     return EXIT_OK
 
 
-async def _print_events(queue: asyncio.Queue, reporter) -> None:
+async def _print_events(queue: asyncio.Queue[Event | None], reporter: Reporter) -> None:
     while (event := await queue.get()) is not None:
         reporter.show(event)
 
 
-def _reporter(args: argparse.Namespace):
+def _reporter(args: argparse.Namespace) -> Reporter:
     if args.json:
         return JsonReporter()
     return TerminalReporter() if sys.stdout.isatty() else PlainReporter()

@@ -104,7 +104,6 @@ class TerminalReporter(PlainReporter):
     def __init__(self, out: TextIO = sys.stdout) -> None:
         super().__init__(out)
         self._image: StageProgress | None = None
-        self._started = time.monotonic()
 
     def line(self, text: str) -> None:
         self.out.write("\r\x1b[2K" + text + "\n")
@@ -147,3 +146,6 @@ def _eta(seconds: float | None) -> str:
         return ""
     minutes, secs = divmod(int(seconds + 0.5), 60)
     return f" ETA {minutes}:{secs:02d}"
+
+
+Reporter = JsonReporter | PlainReporter

@@ -39,15 +39,6 @@ class RunWaiting(Event):
 
 
 @dataclass(frozen=True)
-class JobQueued(Event):
-    kind: ClassVar[str] = "job_queued"
-    run_id: str
-    job_id: str
-    index: int
-    prompt: str
-
-
-@dataclass(frozen=True)
 class StageStarted(Event):
     kind: ClassVar[str] = "stage_started"
     job_id: str

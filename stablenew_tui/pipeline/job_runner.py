@@ -93,6 +93,7 @@ class JobRunner:
     async def _stage(self, stage: str) -> None:
         settings, job, client = self.run.settings, self.job, self.handle.client
         previous = self.produced[-1].image_base64 if self.produced else ""
+        request: Txt2ImgRequest | Img2ImgRequest | ExtrasRequest
         if stage == "txt2img":
             request = txt2img_request(settings, job)
         elif stage == "img2img":
@@ -102,6 +103,7 @@ class JobRunner:
         self.events.publish(StageStarted(job.id, job.index, stage, self.handle.name))
         started = time.time()
         body = await client.payload(request)
+        info: dict[str, Any]
         async with self.poller.watch(self.handle, job, stage):
             if isinstance(request, ExtrasRequest):
                 image, info = (await client.extra_single_image(request)).images[0], {}
@@ -143,12 +145,15 @@ class JobRunner:
         """The image, its `info` and what checking it found; sent again when it came back made
         with another checkpoint or VAE, which the node may have had switched under it."""
         client = self.handle.client
-        call = client.txt2img if stage == "txt2img" else client.img2img
         node, models = self.handle.name, (await self.handle.catalog.get()).model_details
         sends_left = 1 + MISMATCH_RETRIES
         while True:
             sends_left -= 1
-            result = await call(request)
+            result = await (
+                client.txt2img(request)
+                if isinstance(request, Txt2ImgRequest)
+                else client.img2img(request)
+            )
             image = result.generated_images()[0]
             if self.stopped():
                 return image, result.raw_info, Verdict()  # cut short: it will not be kept

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
+from pydantic import BaseModel
 
 from stablenew_tui.atomic import write_text_atomic
 from stablenew_tui.pipeline.settings import PipelineSettings, settings_as_table
@@ -62,7 +63,7 @@ def load_last_run(path: Path) -> LastRun:
 
 
 def _known_only(
-    table: Any, model: type, where: str, warnings: list[str], path: Path
+    table: Any, model: type[BaseModel], where: str, warnings: list[str], path: Path
 ) -> dict[str, Any]:
     if not isinstance(table, dict):
         warnings.append(f"{path}: ignored [{where}], not a table")

@@ -180,7 +180,8 @@ class RunLauncher:
                               str(pack.path), item.line)
                 for item in pack.prompts
             ]  # fmt: skip
-            return PromptSource(pack.name, entries, pack.overrides, origin=f"pack {pack.path}")
+            overrides = dict(pack.overrides)
+            return PromptSource(pack.name, entries, overrides, origin=f"pack {pack.path}")
         if self.last_run.prompt:
             entry = TemplateEntry(self.last_run.prompt, self.last_run.negative)
             return PromptSource(name=self.last_run.prompt, entries=[entry], origin="last run")
@@ -193,5 +194,5 @@ def _check_overrides(pack: Pack) -> None:
     if problem is not None:
         location, message = problem
         key = ".".join(str(part) for part in location)
-        line = pack.override_lines.get(location[:2])  # type: ignore[call-overload]
+        line = pack.override_lines.get(location[:2])
         raise PackError(f"overrides.{key}: {message}", source=str(pack.path), line=line)

@@ -12,6 +12,7 @@ segment's choice, the locks and the mode, so records can later say which choices
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from stablenew_tui.errors import InputError
@@ -54,7 +55,9 @@ def expand_entries(
         sampler = PromptSampler(template, wildcards, mode=mode, locks=locks)
         if mode is SamplingMode.COMBINATORIAL:
             first = len(planned)
-            seeds = range(_prompt_seed(first, base_seed, prompt_seed), 2**63)[:max_prompts]
+            seeds: Sequence[int] = range(_prompt_seed(first, base_seed, prompt_seed), 2**63)[
+                :max_prompts
+            ]
             for resolved in sampler.prompts(seeds):
                 spec = _spec(resolved, entry)
                 planned.extend((prompt_index, spec) for _ in range(images_per_prompt))

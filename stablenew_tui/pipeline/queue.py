@@ -311,11 +311,6 @@ class JobQueue:
         with self._writes.write() as db:
             return db.execute(query, params).rowcount
 
-    def set_priority(self, job_id: str, priority: int) -> None:
-        """Higher runs first; equal priorities keep planning order."""
-        with self._writes.write() as db:
-            db.execute("UPDATE jobs SET priority = ? WHERE id = ?", (priority, job_id))
-
     def move_to_front(self, job_id: str) -> None:
         with self._writes.write() as db:
             top = db.execute("SELECT COALESCE(MAX(priority), 0) FROM jobs").fetchone()[0]

@@ -87,7 +87,7 @@ class UpscaleSettings(_Settings):
 class PipelineSettings(_Settings):
     """Everything a run needs besides its prompts."""
 
-    stages: list[StageName] = Field(default_factory=lambda: ["txt2img"])
+    stages: list[StageName] = Field(default_factory=lambda: list[StageName](["txt2img"]))
     images_per_prompt: int = Field(1, ge=1, le=10_000)
     txt2img: Txt2ImgSettings = Field(default_factory=Txt2ImgSettings)
     img2img: Img2ImgSettings = Field(default_factory=Img2ImgSettings)

@@ -48,7 +48,7 @@ def txt2img_request(settings: PipelineSettings, job: Job) -> Txt2ImgRequest:
 
 
 def img2img_request(settings: PipelineSettings, job: Job, init_image: str) -> Img2ImgRequest:
-    stage, base = settings.img2img, settings.txt2img
+    stage = settings.img2img
     width, height = _hires_size(settings)
     return Img2ImgRequest(
         prompt=job.spec.prompt,
@@ -57,13 +57,10 @@ def img2img_request(settings: PipelineSettings, job: Job, init_image: str) -> Im
         init_images=[init_image],
         denoising_strength=stage.denoising_strength,
         resize_mode=stage.resize_mode,
-        sampler_name=stage.sampler or base.sampler,
-        scheduler=stage.scheduler or base.scheduler,
-        steps=stage.steps or base.steps,
-        cfg_scale=stage.cfg_scale or base.cfg_scale,
+        **_img2img_sampling(settings),
         width=width,
         height=height,
-        **_overrides(settings, stage.model or base.model),
+        **_overrides(settings, stage.model or settings.txt2img.model),
     )
 
 
@@ -79,10 +76,7 @@ def upscale_request(
             seed=job.seed,
             init_images=[image],
             denoising_strength=stage.denoising_strength,
-            sampler_name=settings.img2img.sampler or settings.txt2img.sampler,
-            scheduler=settings.img2img.scheduler or settings.txt2img.scheduler,
-            steps=settings.img2img.steps or settings.txt2img.steps,
-            cfg_scale=settings.img2img.cfg_scale or settings.txt2img.cfg_scale,
+            **_img2img_sampling(settings),
             width=width,
             height=height,
             **_overrides(settings, settings.img2img.model or settings.txt2img.model),
@@ -104,6 +98,18 @@ def upscale_request(
         request.codeformer_visibility = stage.face_restoration_strength
         request.codeformer_weight = stage.codeformer_weight
     return request
+
+
+def _img2img_sampling(settings: PipelineSettings) -> dict[str, Any]:
+    """Sampler, scheduler, steps and CFG of an img2img pass: img2img's own where set, else
+    txt2img's."""
+    stage, base = settings.img2img, settings.txt2img
+    return {
+        "sampler_name": stage.sampler or base.sampler,
+        "scheduler": stage.scheduler or base.scheduler,
+        "steps": stage.steps or base.steps,
+        "cfg_scale": stage.cfg_scale or base.cfg_scale,
+    }
 
 
 def _overrides(settings: PipelineSettings, model: str | None) -> dict[str, Any]:

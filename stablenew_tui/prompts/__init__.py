@@ -22,7 +22,6 @@ from stablenew_tui.prompts.sampler import (
     PromptSampler,
     ResolvedPrompt,
     SegmentChoice,
-    derive_prompt_seed,
 )
 from stablenew_tui.prompts.template import Segment, Template
 from stablenew_tui.prompts.wildcards import WildcardLibrary, WildcardValues
@@ -46,7 +45,6 @@ __all__ = [
     "WildcardFileError",
     "WildcardLibrary",
     "WildcardValues",
-    "derive_prompt_seed",
     "discover_packs",
     "find_pack",
     "load_pack",

@@ -17,17 +17,25 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from itertools import permutations
 from math import factorial
+from typing import Any
 
 from stablenew_tui.prompts import render
 from stablenew_tui.prompts.grammar import (
     Assignment,
+    Part,
     SamplingMode,
     Sequence,
     VariableUse,
     Variant,
     Wildcard,
 )
-from stablenew_tui.prompts.render import MAX_DEPTH, Draw, count_bounds, too_deep
+from stablenew_tui.prompts.render import (
+    MAX_DEPTH,
+    Draw,
+    VariableBinding,
+    count_bounds,
+    too_deep,
+)
 from stablenew_tui.prompts.wildcards import WildcardLibrary
 
 Piece = str | Callable[[Draw], str]
@@ -64,13 +72,13 @@ class Enumerator:
             total *= self.count_node(part, env, depth)
         return total
 
-    def count_node(self, node, env: dict, depth: int, only: int | None = None) -> int:
+    def count_node(self, node: Part, env: dict, depth: int, only: int | None = None) -> int:
         """How many values `node` enumerates; `only` restricts it to one pinned option."""
-        if node.__class__ is str:
+        if isinstance(node, str):
             return 1
         if isinstance(node, VariableUse):
             target, depth = self._expansion(node, env, depth)
-            return self.count_sequence(target, env, depth) if target.__class__ is Sequence else 1
+            return self.count_sequence(target, env, depth) if isinstance(target, Sequence) else 1
         if node.mode not in (None, COMBINATORIAL):
             return 1
         if isinstance(node, Wildcard):
@@ -89,13 +97,13 @@ class Enumerator:
 
     def _value_count(self, wildcard: Wildcard, index: int, env: dict, depth: int) -> int:
         part = self.library.resolve(wildcard).part(index)
-        if part.__class__ is str:
+        if isinstance(part, str):
             return 1
         if depth >= MAX_DEPTH:
             raise too_deep(wildcard)
         return self.count_sequence(part, env, depth + 1)
 
-    def _expansion(self, use: VariableUse, env: dict, depth: int) -> tuple:
+    def _expansion(self, use: VariableUse, env: dict, depth: int) -> tuple[VariableBinding, int]:
         """What a variable use stands for (its binding or its default) and the depth to
         expand it at; as in `render`, a default expands like a definition."""
         binding = env.get(use.name)
@@ -116,7 +124,9 @@ class Enumerator:
             yield sequence.literal
             return
         for scope, _ in self.bind(sequence.assignments, env, depth):
-            makers = [partial(self.node, part, scope, depth) for part in sequence.parts]
+            makers: list[Callable[[], Iterator[Any]]] = [
+                partial(self.node, part, scope, depth) for part in sequence.parts
+            ]
             for pieces in lazy_product(makers):
                 yield join_pieces(pieces, "", skip_empty=False)
 
@@ -141,16 +151,16 @@ class Enumerator:
             return
         pieces = (lock,) if lock is not None else self.sequence(first.value, env, depth)
         for piece in pieces:
-            bound = piece if piece.__class__ is str else _drawn_once(piece)
+            bound = piece if isinstance(piece, str) else _drawn_once(piece)
             for inner, values in self.bind(rest, {**env, first.name: bound}, depth, rest_locked):
                 yield inner, (bound, *values)
 
-    def node(self, node, env: dict, depth: int) -> Iterator[Piece]:
-        if node.__class__ is str:
+    def node(self, node: Part, env: dict, depth: int) -> Iterator[Piece]:
+        if isinstance(node, str):
             return iter((node,))
         if isinstance(node, VariableUse):
             target, depth = self._expansion(node, env, depth)
-            if target.__class__ is Sequence:
+            if isinstance(target, Sequence):
                 return self.sequence(target, env, depth)
             return iter((target,))
         return (piece for piece, _ in self.choices(node, env, depth))
@@ -182,7 +192,7 @@ class Enumerator:
 
     def _value(self, wildcard: Wildcard, index: int, env: dict, depth: int) -> Iterator[Piece]:
         part = self.library.resolve(wildcard).part(index)
-        if part.__class__ is str:
+        if isinstance(part, str):
             return iter((part,))
         if depth >= MAX_DEPTH:
             raise too_deep(wildcard)
@@ -191,18 +201,25 @@ class Enumerator:
     def _option(self, variant: Variant, env: dict, depth: int, index: int) -> Iterator[Piece]:
         return self.sequence(variant.options[index], env, depth)
 
-    def _pick(self, variant: Variant, env: dict, depth: int):
-        pool = variant.pool
+    def _pick(
+        self, variant: Variant, env: dict, depth: int
+    ) -> Iterator[tuple[Piece, tuple[int, ...]]]:
+        pool, count = variant.pool, variant.count
+        assert count is not None, "_pick() is for pick-N variants"
+        option: Callable[[int], Iterator[Piece]]
         if pool is None:
             size = len(variant.options)
             option = partial(self._option, variant, env, depth)
         else:
             size = len(self.library.resolve(pool))
             option = partial(self._value, pool, env=env, depth=depth)
-        low, high = count_bounds(variant.count, size)
+        low, high = count_bounds(count, size)
         for wanted in range(low, high + 1):
             for chosen in permutations(range(size), wanted):
-                for pieces in lazy_product([partial(option, index) for index in chosen]):
+                makers: list[Callable[[], Iterator[Any]]] = [
+                    partial(option, index) for index in chosen
+                ]
+                for pieces in lazy_product(makers):
                     yield join_pieces(pieces, variant.separator, skip_empty=True), chosen
 
 
@@ -271,7 +288,13 @@ def join_pieces(pieces: tuple, separator: str, skip_empty: bool) -> Piece:
     return joined
 
 
-def _deferred(renderer, node, mode: SamplingMode, depth: int, env: dict) -> Piece:
+def _deferred(
+    renderer: Callable[[Any, Draw, SamplingMode, int], str],
+    node: Variant | Wildcard,
+    mode: SamplingMode,
+    depth: int,
+    env: dict,
+) -> Piece:
     """A piece drawn at render time, in the scope the enumeration had reached."""
 
     def piece(draw: Draw) -> str:

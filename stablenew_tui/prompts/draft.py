@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from stablenew_tui.prompts.errors import TemplateError
 from stablenew_tui.prompts.grammar import SamplingMode
@@ -18,6 +19,17 @@ from stablenew_tui.prompts.template import Template
 from stablenew_tui.prompts.wildcards import WildcardLibrary
 
 REROLL_TRIES = 20
+
+
+class SegmentAction(StrEnum):
+    """What the segment list can do: to the selected segment, or to all of them."""
+
+    LOCK = "lock"
+    UNLOCK = "unlock"
+    REROLL = "reroll"
+    LOCK_ALL = "lock_all"
+    UNLOCK_ALL = "unlock_all"
+    REROLL_ALL = "reroll_all"
 
 
 @dataclass(frozen=True)
@@ -65,10 +77,9 @@ class PromptDraft:
         values = resolved.choice_texts() if resolved else {}
         held = set(self.locks.locked) | set(self.locks.pinned)
         return [
-            SegmentRow(segment.index, segment.source, values.get(segment.index, ""),
-                       segment.index in held)
-            for segment in self.template.randomized
-        ]  # fmt: skip
+            SegmentRow(index, segment.source, values.get(index, ""), index in held)
+            for index, segment in enumerate(self.template.randomized, start=1)
+        ]
 
     def lock(self, index: int, image_seed: int) -> None:
         resolved = self.preview(image_seed)
@@ -79,11 +90,30 @@ class PromptDraft:
         self.locks = self.locks.unlock(index)
 
     def lock_all(self, image_seed: int) -> None:
-        for segment in self.template.randomized:
-            self.lock(segment.index, image_seed)
+        for index in range(1, len(self.template.randomized) + 1):
+            self.lock(index, image_seed)
 
     def unlock_all(self) -> None:
         self.locks = SegmentLocks()
+
+    def act(
+        self, action: SegmentAction, index: int | None, image_seed: int, rng: random.Random
+    ) -> None:
+        """Apply `action` to segment `index` (ignored by the `_ALL` actions; nothing happens
+        to one segment when none is selected)."""
+        match action:
+            case SegmentAction.LOCK if index is not None:
+                self.lock(index, image_seed)
+            case SegmentAction.UNLOCK if index is not None:
+                self.unlock(index)
+            case SegmentAction.REROLL if index is not None:
+                self.reroll(index, image_seed, rng)
+            case SegmentAction.LOCK_ALL:
+                self.lock_all(image_seed)
+            case SegmentAction.UNLOCK_ALL:
+                self.unlock_all()
+            case SegmentAction.REROLL_ALL:
+                self.prompt_seed = rng.randrange(2**32)
 
     def reroll(self, index: int, image_seed: int, rng: random.Random) -> None:
         """A new value for one segment, held so the others do not move with it."""

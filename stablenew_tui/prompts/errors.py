@@ -35,7 +35,9 @@ class Origin:
     text: str
     first_line: int | None = 1
 
-    def error(self, message: str, offset: int, kind: type[TemplateError] = TemplateError):
+    def error(
+        self, message: str, offset: int, kind: type[TemplateError] = TemplateError
+    ) -> TemplateError:
         """The error for `message` at character `offset` of `text`, with the line and a caret."""
         offset = max(0, min(offset, len(self.text)))
         line_start = self.text.rfind("\n", 0, offset) + 1

@@ -38,7 +38,7 @@ _MODE_MARKERS = {"~": SamplingMode.RANDOM, "@": SamplingMode.CYCLICAL}
 class Sequence:
     """Text made of parts; assignments are evaluated before the parts, as Dynamic Prompts does."""
 
-    parts: tuple[Node, ...]
+    parts: tuple[Part, ...]
     assignments: tuple[Assignment, ...] = ()
     literal: str | None = None  # the whole text when it holds no construct at all
 
@@ -82,6 +82,7 @@ class VariableUse:
 
 
 Node = str | Variant | Wildcard | Assignment | VariableUse
+Part = str | Variant | Wildcard | VariableUse  # what a Sequence holds besides its assignments
 
 _TOP_LEVEL_STOPS = re.compile(r"\{|__|\$\{")
 _OPTION_STOPS = re.compile(r"[{|}\[\]]|__|\$\{")
@@ -257,6 +258,8 @@ class _Parser:
         if found is None:
             return None, ",", pos
         low_text, high_text, only_high, exact = found.groups()
+        low: int | None
+        high: int | None
         if exact is not None:
             low = high = int(exact)
         else:

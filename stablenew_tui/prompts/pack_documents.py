@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ class _Lines:
         escaped = json.dumps(first, ensure_ascii=False)[1:-1]
         return self._first(lambda line: first in line or escaped in line, start)
 
-    def _first(self, matches, start: int) -> int:
+    def _first(self, matches: Callable[[str], bool], start: int) -> int:
         for number in range(max(start, 1), len(self.lines) + 1):
             if matches(self.lines[number - 1]):
                 return number

@@ -14,8 +14,10 @@ enumeration).
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 from itertools import pairwise
 from math import perm
+from typing import Any, cast
 
 from stablenew_tui.prompts.errors import TemplateError
 from stablenew_tui.prompts.grammar import (
@@ -33,6 +35,8 @@ from stablenew_tui.prompts.wildcards import WildcardLibrary, WildcardValues
 # itself, directly or through others.
 MAX_DEPTH = 32
 CYCLICAL = SamplingMode.CYCLICAL
+# What a variable name is bound to while drawing (see the module docstring).
+VariableBinding = str | Sequence | Callable[["Draw"], str]
 
 
 class Draw:
@@ -50,7 +54,7 @@ class Draw:
         self.random = self._generator.random
         self.seed = 0
         self.number = 0
-        self.variables: dict = {}
+        self.variables: dict[str, VariableBinding] = {}
         self.memo: dict = {}
 
     def start(self, seed: int, number: int) -> None:
@@ -107,8 +111,12 @@ def _join_parts(parts: tuple, draw: Draw, mode: SamplingMode, depth: int) -> str
 
 
 def bind(
-    assignments: tuple[Assignment, ...], draw: Draw, mode: SamplingMode, depth: int, into: dict
-) -> dict:
+    assignments: tuple[Assignment, ...],
+    draw: Draw,
+    mode: SamplingMode,
+    depth: int,
+    into: dict[str, VariableBinding],
+) -> dict[str, VariableBinding]:
     """`into` with the assignments bound in order; immediate values see the earlier ones."""
     saved = draw.variables
     draw.variables = into
@@ -144,13 +152,14 @@ def pick(
     variant: Variant, draw: Draw, mode: SamplingMode, depth: int
 ) -> tuple[str, tuple[int, ...]]:
     """A pick-N variant's text and the options it picked, in order."""
-    pool = variant.pool
+    pool, count = variant.pool, variant.count
+    assert count is not None, "pick() is for pick-N variants"
     if pool is None:
         size, cumulative = len(variant.options), variant.cumulative_weights
     else:
         values = draw.library.resolve(pool)
         size, cumulative = len(values), values.cumulative_weights
-    chosen = choose_selection(size, cumulative, variant.count, draw, mode)
+    chosen = choose_selection(size, cumulative, count, draw, mode)
     if pool is None:
         texts = [render_option(variant, index, draw, mode, depth) for index in chosen]
     else:
@@ -218,7 +227,7 @@ def choose_value(values: WildcardValues, draw: Draw, mode: SamplingMode) -> int:
     return _choose(len(values.texts), values.cumulative_weights, draw, mode)
 
 
-def _choose(size: int, cumulative, draw: Draw, mode: SamplingMode) -> int:
+def _choose(size: int, cumulative: tuple[float, ...] | None, draw: Draw, mode: SamplingMode) -> int:
     """Position of one of `size` options: in turn (cyclical), uniform, or by weight."""
     if mode is CYCLICAL:
         return draw.number % size
@@ -236,11 +245,11 @@ def render_value(
     depth: int,
 ) -> str:
     part = values.part(index)
-    if part.__class__ is str:
-        return part  # type: ignore[return-value]
+    if type(part) is str:
+        return part
     if depth >= MAX_DEPTH:
         raise too_deep(wildcard)
-    return render_sequence(part, draw, mode, depth + 1)  # type: ignore[arg-type]
+    return render_sequence(cast(Sequence, part), draw, mode, depth + 1)
 
 
 def render_wildcard(wildcard: Wildcard, draw: Draw, mode: SamplingMode, depth: int) -> str:
@@ -255,13 +264,18 @@ def render_use(use: VariableUse, draw: Draw, mode: SamplingMode, depth: int) -> 
         if use.default is None:
             raise unknown_variable(use)
         binding = use.default  # expanded like a definition: `${v:${v}}` includes itself
-    if binding.__class__ is str:
+    if isinstance(binding, str):
         return binding
     if depth >= MAX_DEPTH:
         raise too_deep(use)
-    if binding.__class__ is Sequence:
+    if isinstance(binding, Sequence):
         return render_sequence(binding, draw, mode, depth + 1)
     return binding(draw)
 
 
-_RENDERERS = {Variant: render_variant, Wildcard: render_wildcard, VariableUse: render_use}
+# The renderer of each construct; each takes its own node type.
+_RENDERERS: dict[type, Callable[[Any, Draw, SamplingMode, int], str]] = {
+    Variant: render_variant,
+    Wildcard: render_wildcard,
+    VariableUse: render_use,
+}

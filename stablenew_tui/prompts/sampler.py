@@ -4,24 +4,24 @@ Every prompt comes with what the pipeline records about it: each randomized segm
 text and the option positions it came from, the locks in effect, the mode and the prompt seed.
 
 Seeds: prompt `n` of a run is drawn with its own seed, so one prompt can be drawn again alone.
-When prompt and image seeds are linked, the prompt seed is `derive_prompt_seed(image_seed)`;
-when the user unlinks them, any other integer will do.
+When prompt and image seeds are linked, the prompt seed is the image seed itself; when the
+user unlinks them, any other integer will do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from stablenew_tui.prompts.combinatorial import Enumerator, lazy_product
+from stablenew_tui.prompts.combinatorial import Enumerator, Piece, lazy_product
 from stablenew_tui.prompts.errors import LockError, TemplateError
 from stablenew_tui.prompts.grammar import (
     Assignment,
-    Node,
     SamplingMode,
+    Sequence,
     VariableUse,
     Variant,
     Wildcard,
@@ -46,13 +46,8 @@ COMBINATORIAL = SamplingMode.COMBINATORIAL
 _new_tuple = tuple.__new__
 
 
-def derive_prompt_seed(image_seed: int) -> int:
-    """The prompt seed linked to an image seed: the same number, so one seed names both."""
-    return image_seed
-
-
 class SegmentChoice(NamedTuple):
-    index: int  # the segment's 1-based index
+    segment: int  # the segment's 1-based index
     text: str  # what it resolved to (an immediate assignment: the variable's value)
     options: tuple[int, ...]  # positions of the options or wildcard values it took; () if locked
 
@@ -68,7 +63,7 @@ class ResolvedPrompt:
     template: Template
 
     def choice_texts(self) -> dict[int, str]:
-        return {choice.index: choice.text for choice in self.choices}
+        return {choice.segment: choice.text for choice in self.choices}
 
     def to_record(self) -> dict[str, Any]:
         """JSON-ready: the prompt, its template and seed, each segment's choice, the locks."""
@@ -81,8 +76,8 @@ class ResolvedPrompt:
             "number": self.number,
             "choices": [
                 {
-                    "index": choice.index,
-                    "source": segments[choice.index - 1].source,
+                    "index": choice.segment,
+                    "source": segments[choice.segment - 1].source,
                     "text": choice.text,
                     "options": list(choice.options),
                 }
@@ -105,17 +100,29 @@ def _nesting_guard(template: Template) -> Iterator[None]:
 
 
 class _Step(NamedTuple):
-    """One top-level segment to resolve, with what the locks say about it."""
+    """One top-level segment to resolve (not an assignment), with what the locks say about it."""
 
     position: int  # in template.segments
-    index: int | None  # the segment's index; None for deferred definitions
-    node: Node
+    segment: int  # the segment's 1-based index
+    node: Variant | Wildcard | VariableUse
     lock: str | None
     pin: int | None
     # For the commonest segment, a uniform variant of plain options in random mode: its
-    # option texts, and the option positions as ready-made tuples. None for the others.
+    # option texts (None for the others), and the option positions as ready-made tuples.
     literals: tuple[str, ...] | None
-    option_tuples: tuple[tuple[int], ...] | None
+    option_tuples: tuple[tuple[int], ...]
+
+
+class _Binding(NamedTuple):
+    """A top-level assignment, bound before the other segments are drawn."""
+
+    segment: int | None  # the segment's index; None for a deferred definition
+    node: Assignment
+    lock: str | None
+
+
+# What combinatorial mode enumerates for one segment: each piece with its option positions.
+_ChoicesMaker = Callable[[], Iterator[tuple[Piece, tuple[int, ...]]]]
 
 
 class PromptSampler:
@@ -139,22 +146,26 @@ class PromptSampler:
         self.locks.check(template)
         self._enumerator = Enumerator(self.library)
         self._texts = [s.node if isinstance(s.node, str) else "" for s in template.segments]
-        steps = [
-            self._step(position, segment.index, segment.node)
-            for position, segment in enumerate(template.segments)
-            if not isinstance(segment.node, str)
-        ]
         self._choice_count = len(template.randomized)
-        self._assignments = [step for step in steps if isinstance(step.node, Assignment)]
-        self._steps = [step for step in steps if not isinstance(step.node, Assignment)]
-        self._places = [(step.position, step.index) for step in self._steps]
+        self._assignments: list[_Binding] = []
+        self._steps: list[_Step] = []
+        for position, segment in enumerate(template.segments):
+            node, index = segment.node, segment.index
+            if isinstance(node, Assignment):
+                lock = self.locks.locked.get(index) if index is not None else None
+                self._assignments.append(_Binding(index, node, lock))
+            elif not isinstance(node, str):
+                assert index is not None  # every construct but a definition has one
+                self._steps.append(self._step(position, index, node))
+        self._places = [(step.position, step.segment) for step in self._steps]
         self._draw_state = Draw(self.library)
         self._check_wildcards()
 
-    def _step(self, position: int, index: int | None, node: Node) -> _Step:
-        lock = self.locks.locked.get(index)  # type: ignore[arg-type]
-        pin = self.locks.pinned.get(index)  # type: ignore[arg-type]
-        literals = option_tuples = None
+    def _step(self, position: int, index: int, node: Variant | Wildcard | VariableUse) -> _Step:
+        lock = self.locks.locked.get(index)
+        pin = self.locks.pinned.get(index)
+        literals: tuple[str, ...] | None = None
+        option_tuples: tuple[tuple[int], ...] = ()
         if (
             isinstance(node, Variant)
             and self.mode is RANDOM
@@ -179,7 +190,7 @@ class PromptSampler:
                 size = len(self.library.resolve(node))
                 if step.pin is not None and step.pin >= size:
                     raise LockError(
-                        f"segment {step.index} has no option {step.pin}: expected 0 to {size - 1}"
+                        f"segment {step.segment} has no option {step.pin}: expected 0 to {size - 1}"
                     )
 
     def prompts(self, seeds: Iterable[int]) -> Iterator[ResolvedPrompt]:
@@ -199,11 +210,11 @@ class PromptSampler:
 
     def _count(self) -> int:
         enumerator = self._enumerator
-        env: dict = {}
+        env: dict[str, str | Sequence] = {}
         total = 1
-        for step in self._assignments:
-            node = step.node
-            if step.lock is None and node.immediate:
+        for binding in self._assignments:
+            node = binding.node
+            if binding.lock is None and node.immediate:
                 total *= enumerator.count_sequence(node.value, env, 0)
             env[node.name] = "" if node.immediate else node.value
         for step in self._steps:
@@ -217,11 +228,12 @@ class PromptSampler:
         draw = self._draw_state
         draw.start(seed, number)
         texts = self._texts[:]
-        choices: list = [None] * self._choice_count
+        choices: list[SegmentChoice | None] = [None] * self._choice_count
         if self._assignments:
             self._bind(draw, choices)
         random = draw.random  # fixed for the prompt in random mode, the only one with literals
         segment = draw.segment
+        options: tuple[int, ...]
         for position, index, node, lock, pin, literals, option_tuples in self._steps:
             segment(index)
             if literals is not None:
@@ -230,20 +242,20 @@ class PromptSampler:
                 options = option_tuples[option]
             elif lock is not None:
                 text, options = lock, ()
-            elif node.__class__ is Variant:
+            elif type(node) is Variant:
                 text, options = self._variant(node, pin, draw)
-            elif node.__class__ is Wildcard:
+            elif type(node) is Wildcard:
                 node_mode = node.mode or mode
                 values = self.library.resolve(node)
                 value = choose_value(values, draw, node_mode) if pin is None else pin
                 text = render_value(values, value, node, draw, node_mode, 0)
                 options = (value,)
             else:
-                text, options = render_use(node, draw, mode, 0), ()
+                text, options = render_use(cast(VariableUse, node), draw, mode, 0), ()
             texts[position] = text
             choices[index - 1] = _new_tuple(SegmentChoice, (index, text, options))
         return ResolvedPrompt(
-            "".join(texts), tuple(choices), self.locks, mode, seed, number, self.template
+            "".join(texts), _complete(choices), self.locks, mode, seed, number, self.template
         )
 
     def _variant(self, node: Variant, pin: int | None, draw: Draw) -> tuple[str, tuple[int, ...]]:
@@ -253,25 +265,25 @@ class PromptSampler:
         option = choose_option(node, draw, mode) if pin is None else pin
         return render_option(node, option, draw, mode, 0), (option,)
 
-    def _bind(self, draw: Draw, choices: list) -> None:
+    def _bind(self, draw: Draw, choices: list[SegmentChoice | None]) -> None:
         """Top-level assignments, in order, before the other segments (as nested ones are)."""
         variables = draw.variables = {}
-        for step in self._assignments:
-            node = step.node
-            if not node.immediate:
+        for binding in self._assignments:
+            node, index = binding.node, binding.segment
+            if index is None:  # a deferred definition: drawn again at each use
                 variables[node.name] = node.value
                 continue
-            value = step.lock
+            value = binding.lock
             if value is None:
-                draw.segment(step.index)
+                draw.segment(index)
                 value = render_sequence(node.value, draw, self.mode, 0)
             variables[node.name] = value
-            choices[step.index - 1] = SegmentChoice(step.index, value, ())
+            choices[index - 1] = SegmentChoice(index, value, ())
 
     def _combinations(self, seeds: Iterator[int]) -> Iterator[ResolvedPrompt]:
         enumerator = self._enumerator
-        assignments = tuple(step.node for step in self._assignments)
-        locked = tuple(step.lock for step in self._assignments)
+        assignments = tuple(binding.node for binding in self._assignments)
+        locked = tuple(binding.lock for binding in self._assignments)
         number = 0
         for env, values in enumerator.bind(assignments, {}, 0, locked):
             makers = [self._choices_maker(step, env) for step in self._steps]
@@ -282,29 +294,31 @@ class PromptSampler:
                 yield self._render_combination(number, seed, values, combination)
                 number += 1
 
-    def _choices_maker(self, step: _Step, env: dict):
+    def _choices_maker(self, step: _Step, env: dict) -> _ChoicesMaker:
+        node = step.node
         if step.lock is not None:
             return partial(iter, ((step.lock, ()),))
-        if isinstance(step.node, Variant | Wildcard):
-            return partial(self._enumerator.choices, step.node, env, 0, step.pin)
-        return partial(self._use_choices, step.node, env)
+        if isinstance(node, Variant | Wildcard):
+            return partial(self._enumerator.choices, node, env, 0, step.pin)
+        return partial(self._use_choices, node, env)
 
-    def _use_choices(self, node: VariableUse, env: dict) -> Iterator[tuple]:
+    def _use_choices(self, node: VariableUse, env: dict) -> Iterator[tuple[Piece, tuple[int, ...]]]:
         return ((piece, ()) for piece in self._enumerator.node(node, env, 0))
 
     def _render_combination(
-        self, number: int, seed: int, values: tuple, combination: tuple
+        self, number: int, seed: int, values: tuple[Piece, ...], combination: tuple
     ) -> ResolvedPrompt:
         texts = self._texts[:]
-        choices: list = [None] * self._choice_count
+        choices: list[SegmentChoice | None] = [None] * self._choice_count
         draw = None  # started only when a piece is drawn now: most combinations are plain text
-        for step, value in zip(self._assignments, values, strict=True):
-            if step.index is not None:
-                if value.__class__ is not str:
+        for binding, value in zip(self._assignments, values, strict=True):
+            index = binding.segment
+            if index is not None:
+                if not isinstance(value, str):
                     draw = draw or self._start_drawing(seed, number)
-                    draw.segment(step.index)
+                    draw.segment(index)
                     value = value(draw)
-                choices[step.index - 1] = SegmentChoice(step.index, value, ())
+                choices[index - 1] = SegmentChoice(index, value, ())
         for (position, index), (piece, options) in zip(self._places, combination, strict=True):
             if piece.__class__ is not str:
                 draw = draw or self._start_drawing(seed, number)
@@ -313,7 +327,7 @@ class PromptSampler:
             texts[position] = piece
             choices[index - 1] = _new_tuple(SegmentChoice, (index, piece, options))
         return ResolvedPrompt(
-            "".join(texts), tuple(choices), self.locks, self.mode, seed, number, self.template
+            "".join(texts), _complete(choices), self.locks, self.mode, seed, number, self.template
         )
 
     def _start_drawing(self, seed: int, number: int) -> Draw:
@@ -321,3 +335,8 @@ class PromptSampler:
         draw.start(seed, number)
         draw.memo = {}
         return draw
+
+
+def _complete(choices: list[SegmentChoice | None]) -> tuple[SegmentChoice, ...]:
+    """The choices once every randomized segment has made one."""
+    return cast(tuple[SegmentChoice, ...], tuple(choices))

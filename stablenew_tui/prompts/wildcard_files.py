@@ -81,7 +81,7 @@ def _entries(item: _Item, path: Path, name: str) -> list[WildcardEntry]:
             entries.append(_entry(element.value, path, element.line))
         elif element.kind == "map" and _weighted_table(element):
             fields = dict(element.value)
-            text = fields.get("text") or fields.get("content")
+            text = fields.get("text") or fields["content"]  # _weighted_table saw one of them
             weight = _weight(fields.get("weight"), path, name)
             entries.append(WildcardEntry(text.value, str(path), element.line, weight))
         elif element.kind != "null":

@@ -2,7 +2,7 @@
 HTTP, for the demo mode and for tests: deterministic pictures, real progress and queueing,
 scriptable faults and a log of every request received."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from stablenew_tui.sim.faults import Fault, FaultInjector, FaultKind
 from stablenew_tui.sim.flavors import FLAVORS
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from stablenew_tui.sim.server import SimServer, SimThread
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     # The server pulls in FastAPI, uvicorn and Pillow (~200 ms); every `stablenew` command
     # imports this package for the flavor names, and only the simulator needs the server.
     if name in ("SimServer", "SimThread"):

@@ -92,7 +92,7 @@ _SDNEXT_SCRIPTS = (
 def scripts_of(flavor: Flavor) -> tuple[Script, ...]:
     if flavor.is_sdnext:
         return _SDNEXT_SCRIPTS
-    scripts = _SELECTABLE + _ALWAYSON_1_8
+    scripts: tuple[Script, ...] = _SELECTABLE + _ALWAYSON_1_8
     if flavor.has_schedulers_route:  # 1.9 and later
         scripts += (_SAMPLER,)
     if flavor.is_forge:

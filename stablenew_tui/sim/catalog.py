@@ -256,7 +256,7 @@ class Catalog:
         return next((lora for lora in self.loras if lora.name.rsplit("/", 1)[-1] == name), None)
 
     def upscaler_names(self) -> list[str]:
-        return [upscaler["name"] for upscaler in self.upscalers]
+        return [str(upscaler["name"]) for upscaler in self.upscalers]
 
     def embeddings(self, architecture: str) -> dict[str, Any]:
         """The /embeddings answer: only embeddings made for the loaded model's family load."""

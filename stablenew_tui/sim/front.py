@@ -139,7 +139,7 @@ class SimFront:
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":

@@ -128,7 +128,7 @@ async def _run_batches(
         first = batch * batch_size
         # A1111 names the job per batch only when there are several (`process_images_inner`).
         label = f"Batch {batch + 1} out of {req.n_iter}" if req.n_iter > 1 else None
-        preview = PreviewSource(plan.prompts[first], plan.seeds[first], *size, model_key)
+        preview = PreviewSource(plan.prompts[first], plan.seeds[first], size[0], size[1], model_key)
         passes = 2 if hires else 1
         engine.next_job(batch * passes, label, preview)
         steps = plan.sampling_steps(req.steps)

@@ -65,7 +65,7 @@ def draw_scene(prompt: str, seed: int, width: int, height: int, model: str) -> I
         draw.ellipse((sun_x - radius, sun_y - radius, sun_x + radius, sun_y + radius), fill=halo)
     draw.ellipse((sun_x - sun_r, sun_y - sun_r, sun_x + sun_r, sun_y + sun_r), fill=glow)
     horizon = height * (0.55 + 0.2 * rng.random())
-    hills = [(0, height), (0, horizon)]
+    hills: list[tuple[float, float]] = [(0, height), (0, horizon)]
     for step in range(1, 9):
         hills.append((width * step / 8, horizon + (rng.random() - 0.5) * height * 0.12))
     hills.append((width, height))

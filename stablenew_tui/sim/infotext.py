@@ -15,8 +15,7 @@ import json
 import re
 from typing import Any
 
-from stablenew_tui.webui.infotext import is_parameter_line, parameter_pairs
-
+_PARAM = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
 _SIZE = re.compile(r"^(\d+)x(\d+)$")
 
 
@@ -52,7 +51,7 @@ def parse_infotext(text: str) -> dict[str, Any]:
     """
     result: dict[str, Any] = {}
     *lines, last = text.strip().split("\n") if text.strip() else [""]
-    if not is_parameter_line(last):
+    if len(_PARAM.findall(last)) < 3:
         lines.append(last)
         last = ""
     prompt: list[str] = []
@@ -65,7 +64,10 @@ def parse_infotext(text: str) -> dict[str, Any]:
         (negative if in_negative else prompt).append(line)
     result["Prompt"] = "\n".join(prompt)
     result["Negative prompt"] = "\n".join(negative)
-    for key, value in parameter_pairs(last):
+    for key, raw in _PARAM.findall(last):
+        value = raw
+        if raw.startswith('"') and raw.endswith('"'):
+            value = json.loads(raw)
         size = _SIZE.match(value)
         if size:
             result[f"{key}-1"], result[f"{key}-2"] = size.group(1), size.group(2)

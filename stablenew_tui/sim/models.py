@@ -132,6 +132,12 @@ class FileData(BaseModel):
 _VISIBILITY = Field(0, ge=0, le=1, allow_inf_nan=False)
 
 
+def _resize_field(flavor: Flavor) -> Any:
+    """The extras factor's bounds differ by release (see `Flavor.upscaling_resize_bounds`)."""
+    limits = dict(flavor.upscaling_resize_bounds)
+    return Field(2, gt=limits.get("gt"), ge=limits.get("ge"), le=limits.get("le"))
+
+
 @cache
 def extras_models(flavor: Flavor) -> tuple[type[BaseModel], type[BaseModel]]:
     """The extra-single-image and extra-batch-images bodies (A1111 modules/api/models.py
@@ -140,7 +146,7 @@ def extras_models(flavor: Flavor) -> tuple[type[BaseModel], type[BaseModel]]:
     fields: dict[str, Any] = {
         "resize_mode": (float, 0) if flavor.is_sdnext else (Literal[0, 1], 0),
         "show_extras_results": (bool, True),
-        "upscaling_resize": (float, Field(2, **dict(flavor.upscaling_resize_bounds))),
+        "upscaling_resize": (float, _resize_field(flavor)),
         "upscaling_resize_w": (int, Field(512, ge=1)),
         "upscaling_resize_h": (int, Field(512, ge=1)),
         "upscaling_crop": (bool, True),

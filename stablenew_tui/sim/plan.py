@@ -56,10 +56,6 @@ class JobPlan:
     overrides: dict[str, Any] = field(default_factory=dict)
     extra_params: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def image_count(self) -> int:
-        return len(self.seeds)
-
     def sampling_steps(self, steps: int) -> int:
         """Steps a pass really samples: img2img-like passes run only the denoised tail."""
         if self.kind == "txt2img":

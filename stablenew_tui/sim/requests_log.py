@@ -97,9 +97,6 @@ class RequestLog(Sequence[RecordedRequest]):
         full = path if path.startswith("/") else f"/sdapi/v1/{path}"
         return [entry for entry in self._snapshot() if entry.path == full]
 
-    def bodies(self, path: str) -> list[Any]:
-        return [entry.body for entry in self.for_path(path)]
-
     def _snapshot(self) -> list[RecordedRequest]:
         with self._lock:
             return list(self._records)

@@ -62,14 +62,16 @@ def add_generation_routes(routes: Routes, sim: SimState) -> None:
 
     async def extra_single_image(request: Request, body: single_request) -> dict[str, Any]:  # type: ignore[valid-type]
         note_ignored_fields(request, single_request)
-        source = _checked_source(body, images.decode_image(body.image))
+        fields: Any = body  # a model made per flavor at start-up: its fields are not typed
+        source = _checked_source(body, images.decode_image(fields.image))
         extras.check_upscalers(sim, body)
         [encoded] = await extras.run_extras(sim, body, [source])
         return {"html_info": extras.html_info(extras.describe(body)), "image": encoded}
 
     async def extra_batch_images(request: Request, body: batch_request) -> dict[str, Any]:  # type: ignore[valid-type]
         note_ignored_fields(request, batch_request)
-        sources = [_checked_source(body, images.decode_image(item.data)) for item in body.imageList]
+        fields: Any = body  # a model made per flavor at start-up: its fields are not typed
+        sources = [_checked_source(body, images.decode_image(i.data)) for i in fields.imageList]
         extras.check_upscalers(sim, body)
         encoded = await extras.run_extras(sim, body, sources)
         return {"html_info": extras.html_info(extras.describe(body)), "images": encoded}

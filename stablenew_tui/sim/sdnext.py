@@ -61,7 +61,7 @@ def schedulers_failure(install_root: str) -> SimServerError:
     """GET /sdapi/v1/schedulers on current SD.Next: `get_schedulers` (modules/api/endpoints.py)
     returns `cls: None` for the rows without a constructor, so FastAPI's response validation
     fails and the middleware answers 500 with the unvalidated list as `body`."""
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": name,
             "cls": None if name == "Default" or name.startswith("─") else "<lambda>",

@@ -210,12 +210,13 @@ class SimServer:
 
     def close_connection(self, client: Any) -> None:
         for connection in list(self._connections.connections):
-            if connection.client == tuple(client or ()):
+            if getattr(connection, "client", None) == tuple(client or ()):
                 _sever(connection.transport)
 
     def is_connected(self, client: Any) -> bool:
         return any(
-            connection.client == tuple(client or ()) and not connection.transport.is_closing()
+            getattr(connection, "client", None) == tuple(client or ())
+            and not connection.transport.is_closing()
             for connection in self._connections.connections
         )
 

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from functools import partial
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.widget import Widget
 
 from stablenew_tui.config import AppConfig, NodeConfig
 from stablenew_tui.paths import AppPaths
+from stablenew_tui.tui.keys import KeySection, palette_bindings, section
+from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.screens.main import MainScreen
+from stablenew_tui.tui.screens.pack_browser import PackBrowser
 from stablenew_tui.tui.services import TuiServices
 from stablenew_tui.tui.themes import BUNDLED_THEMES, DEFAULT_THEME, load_themes
+from stablenew_tui.tui.widgets.key_hints import key_display
 from stablenew_tui.tui.widgets.prompt_editor import SegmentTable
 from stablenew_tui.tui.widgets.queue_view import QueueView
 from stablenew_tui.tui.widgets.results import ResultsTable
@@ -63,38 +70,47 @@ class StableNewApp(App):
 
     def _apply_keymap(self) -> None:
         keymap = self.services.config.ui.keymap
-        known = {
-            binding.id for bindings in self.binding_sections().values() for binding in bindings
-        }
+        known = {binding.id for keys in key_sections() for binding in keys.bindings}
         unknown = sorted(set(keymap) - known)
         if unknown:
             self.notify(f"keymap: no binding with id {', '.join(unknown)}", severity="warning")
         self.set_keymap({key: value for key, value in keymap.items() if key in known})
 
-    def binding_sections(self) -> dict[str, list[Binding]]:
-        """Every binding, grouped by where it works, for help and the keymap check."""
-        return {
-            "everywhere": [*MainScreen.BINDINGS, *StableNewApp.BINDINGS],
-            "segments (Prompt tab)": list(SegmentTable.BINDINGS),
-            "queue (Queue tab)": list(QueueView.BINDINGS),
-            "results (Results tab)": list(ResultsTable.BINDINGS),
-        }
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(key_sections()))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The command palette offers every action, by its description."""
+        """The command palette offers every action bound to a key where it works now."""
         yield from super().get_system_commands(screen)
-        if not isinstance(screen, MainScreen):
-            return
-        for binding in MainScreen.BINDINGS:
-            action = binding.action
-            yield SystemCommand(
-                binding.description, f"{binding.key} · {binding.id}",
-                lambda action=action: self.run_action(action, screen),
-            )  # fmt: skip
-        for title in ("Lock all segments", "Unlock all segments", "Re-roll all segments"):
-            verb = title.split()[0].lower().replace("-", "")
-            yield SystemCommand(title, "Prompt tab", lambda verb=verb: screen.query_one(
-                SegmentTable).post_message(SegmentTable.Act(f"{verb}_all", None)))  # fmt: skip
+        for keys in key_sections():
+            target: DOMNode | None = None
+            if isinstance(self, keys.owner):
+                target = self
+            elif isinstance(screen, keys.owner):
+                target = screen
+            elif issubclass(keys.owner, Widget):  # a widget of this screen, if it has one
+                target = next(iter(screen.query(keys.owner)), None)
+            if target is None:
+                continue
+            for binding in palette_bindings(keys):
+                key = key_display(self, binding, self.services.config.ui.keymap)
+                yield SystemCommand(
+                    binding.description, f"{keys.title} · {key}",
+                    partial(self.run_action, binding.action, target),
+                )  # fmt: skip
+
+
+def key_sections() -> list[KeySection]:
+    """Every binding, grouped by where it works."""
+    return [
+        section("main screen", MainScreen),
+        section("everywhere", StableNewApp),
+        section("segments (Prompt tab)", SegmentTable),
+        section("queue (Queue tab)", QueueView),
+        section("results (Results tab)", ResultsTable),
+        section("pack browser (Ctrl+O)", PackBrowser),
+        section("this help", HelpScreen),
+    ]
 
 
 def make_app(config: AppConfig, app_paths: AppPaths, nodes: list[NodeConfig]) -> StableNewApp:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from stablenew_tui.commands.common import DEMO_SPEED, nodes_from
-from stablenew_tui.config import NodeConfig, load_config
-from stablenew_tui.errors import InputError
+from stablenew_tui.commands.common import load_app_config, nodes_in_thread
 from stablenew_tui.paths import AppPaths
 
 
@@ -22,21 +20,8 @@ def run_tui(args: argparse.Namespace) -> int:
     from stablenew_tui.tui.app import make_app
 
     app_paths = AppPaths.from_environment()
-    config = load_config(args.config, app_paths)
-    if args.demo and args.node:
-        raise InputError("--demo and --node exclude each other")
-    simulator = None
-    if args.demo:
-        from stablenew_tui.sim import SimServer
-
-        simulator = SimServer(speed=DEMO_SPEED).start_in_thread()
-        nodes = [NodeConfig(name="demo", url=simulator.url)]
-    else:
-        nodes = nodes_from(args.node, config)
-    try:
+    config = load_app_config(args.config, app_paths)
+    with nodes_in_thread(args, config) as nodes:
         app = make_app(config, app_paths, nodes)
         app.run()
-    finally:
-        if simulator is not None:
-            simulator.stop()
     return app.return_code or 0

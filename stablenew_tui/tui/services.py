@@ -1,11 +1,12 @@
-"""Everything the TUI drives, built once from the config: the same engine, queue, prompt
-engine and learning files as `stablenew run`. No Textual here."""
+"""Everything the TUI drives, built once from the config: the same launcher, run control,
+prompt engine and learning files as `stablenew run`. No Textual here, and no widgets: screens
+turn keys and messages into calls on these."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 from stablenew_tui.config import AppConfig, NodeConfig
 from stablenew_tui.errors import InputError
@@ -13,19 +14,17 @@ from stablenew_tui.learning.ratings import RATINGS_NAME, RatingStore
 from stablenew_tui.learning.records import RECORDS_NAME, RecordsFollower
 from stablenew_tui.learning.suggest import favourites
 from stablenew_tui.paths import AppPaths
-from stablenew_tui.pipeline.dispatcher import RunDispatcher
 from stablenew_tui.pipeline.engine import EngineOptions
 from stablenew_tui.pipeline.events import EventStream
 from stablenew_tui.pipeline.lastrun import LAST_RUN_NAME, save_last_run
 from stablenew_tui.pipeline.launch import RunLauncher
 from stablenew_tui.pipeline.monitor import NodeMonitor
 from stablenew_tui.pipeline.settings import PipelineSettings, merge_settings, settings_as_table
-from stablenew_tui.prompts import discover_packs
+from stablenew_tui.prompts import PackInfo, discover_packs
 from stablenew_tui.prompts.draft import PromptDraft
-from stablenew_tui.tui.widgets.results import ResultRow
+from stablenew_tui.services.control import RunControl
+from stablenew_tui.services.results import ResultsFeed
 from stablenew_tui.webui.resources import ResourceCatalog
-
-RECENT_RESULTS = 500
 
 
 @dataclass
@@ -43,7 +42,7 @@ class TuiServices:
         )  # fmt: skip
         self.warnings.extend(self.launcher.warnings)
         self.monitor = NodeMonitor(self.launcher.pool, self.events)
-        self.dispatcher = RunDispatcher(self.launcher)
+        self.control = RunControl(self.launcher)
         self.ratings = RatingStore(self.app_paths.data_dir / RATINGS_NAME)
         self.draft = PromptDraft(
             self.launcher.wildcards, self.launcher.last_run.prompt,
@@ -51,11 +50,12 @@ class TuiServices:
         )  # fmt: skip
         self.rng = random.Random()
         self.records = RecordsFollower(self.app_paths.data_dir / RECORDS_NAME)
+        self.results = ResultsFeed(self.records, self.ratings)
 
     async def aclose(self) -> None:
         await self.launcher.aclose()
 
-    def warm_settings(self) -> dict:
+    def warm_settings(self) -> dict[str, Any]:
         """What the stage cards start from: defaults < config < last run."""
         try:
             settings = merge_settings(*self.launcher.settings_layers({}, {}))
@@ -73,7 +73,7 @@ class TuiServices:
             settings = PipelineSettings.model_validate(self.warm_settings())
         save_last_run(self.app_paths.data_dir / LAST_RUN_NAME, settings, prompt, negative)
 
-    def packs(self):
+    def packs(self) -> list[PackInfo]:
         return discover_packs(self.launcher.pack_folders)
 
     def new_seed(self) -> int:
@@ -83,30 +83,6 @@ class TuiServices:
         """The first node's catalog (all nodes must offer what a run asks for)."""
         handles = self.launcher.pool.handles
         return await handles[0].catalog.get(refresh=refresh) if handles else None
-
-    def past_results(self) -> list[ResultRow]:
-        """The final image of recent jobs still on disk, with its rating, from the learning
-        records (runs in a thread)."""
-        records = self.records.refresh()
-        last_stage: dict[str, dict] = {}
-        for record in records:
-            if record.get("job_id") and record.get("outputs", {}).get("paths"):
-                last_stage[record["job_id"]] = record
-        results = []
-        for record in list(last_stage.values())[-RECENT_RESULTS:]:
-            inputs, path = record.get("inputs", {}), record["outputs"]["paths"][-1]
-            if not Path(path).exists():
-                continue
-            results.append(
-                ResultRow(
-                    path=path, time=record.get("time", 0.0),
-                    prompt=inputs.get("prompt", ""), model=inputs.get("model", ""),
-                    sampler=inputs.get("sampler", ""), seed=inputs.get("seed"),
-                    rating=self.ratings.get(path), job_id=record.get("job_id"),
-                    run_id=record.get("run_id"), stage=record.get("stage"),
-                )
-            )  # fmt: skip
-        return results
 
     def favourites(self, catalog: ResourceCatalog) -> dict[str, list[str]]:
         """Dropdown entries to list first (★), keyed by catalog list. Reads only the records

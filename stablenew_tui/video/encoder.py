@@ -15,6 +15,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -155,7 +156,7 @@ async def _in_thread_to_the_end(function: Callable[..., T], *args: object) -> T:
     """Run `function(*args, stop)` in a thread. On cancellation `stop` is set and the thread is
     waited for, because it may still be writing into a folder that is about to be removed."""
     stop = threading.Event()
-    future = asyncio.get_running_loop().run_in_executor(None, function, *args, stop)
+    future = asyncio.get_running_loop().run_in_executor(None, partial(function, *args, stop))
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:

@@ -98,7 +98,7 @@ def _frames_from_manifest(run: Path) -> list[Path]:
     entries = list(by_stage.values())[-1]
     # Nodes finish jobs out of order, so job order beats line order when every line has it.
     if all(order is not None for order, _ in entries):
-        entries = sorted(entries, key=lambda pair: pair[0])
+        entries = sorted(entries, key=lambda pair: pair[0] or 0)
     return [image for _, image in entries]
 
 

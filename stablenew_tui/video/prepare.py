@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from stablenew_tui.errors import InputError
 from stablenew_tui.video.settings import VideoSettings
@@ -85,7 +85,8 @@ def _uniform_frame(source: Path, size: Size, target: Path, stop: threading.Event
 
 def _is_uniform(image: Image.Image, size: Size) -> bool:
     # The raw mode tells 8-bit RGB ("RGB") from 16-bit ("RGB;16B"), which Pillow also calls RGB.
-    raw_modes = [tile[3] for tile in image.tile]
+    tiles = image.tile if isinstance(image, ImageFile.ImageFile) else []
+    raw_modes = [tile[3] for tile in tiles]
     return image.format == "PNG" and image.size == size and raw_modes == ["RGB"]
 
 

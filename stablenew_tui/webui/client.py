@@ -29,6 +29,7 @@ from stablenew_tui.webui.models import (
     Embeddings,
     ExtrasResult,
     FaceRestorer,
+    Flavor,
     GenerationResult,
     Hypernetwork,
     LatentUpscaleMode,
@@ -66,12 +67,18 @@ class WebUIClient:
         *,
         retry_base_delay: float = 0.25,
     ) -> None:
-        self.node = node
-        self.settings = settings or ClientConfig()
-        self._transport = NodeTransport(node, self.settings, retry_base_delay=retry_base_delay)
+        self._transport = NodeTransport(node, settings, retry_base_delay=retry_base_delay)
         self._serial = asyncio.Lock()
         self._server: ServerInfo | None = None
         self._out_of_memory_count: int | None = None  # the GPU's count when last looked at
+
+    @property
+    def node(self) -> NodeConfig:
+        return self._transport.node
+
+    @property
+    def settings(self) -> ClientConfig:
+        return self._transport.settings
 
     def __repr__(self) -> str:
         return f"WebUIClient({self.node.name!r}, {self.node.url!r})"
@@ -113,6 +120,7 @@ class WebUIClient:
                 "is 404): start the WebUI with --api",
             )
         self._out_of_memory_count = out_of_memory_count(memory[1])
+        flavor: Flavor
         if modules[0] == 200:
             flavor = "forge"
         elif sdnext[0] == 200:

@@ -74,14 +74,17 @@ class ResourceCatalog(BaseModel):
 
 async def fetch_catalog(client: WebUIClient) -> ResourceCatalog:
     server = await client.server_info(refresh=True)
+    # All at once; gathered in groups of at most six, which asyncio.gather keeps the types of.
     (
-        models, vaes, samplers, schedulers, upscalers, latent, embeddings, hypernets, loras,
-        styles, restorers, scripts,
+        (models, vaes, samplers, schedulers, upscalers),
+        (latent, embeddings, hypernets, loras),
+        (styles, restorers, scripts),
     ) = await asyncio.gather(
-        client.sd_models(), client.sd_vae(), client.samplers(), client.schedulers(),
-        client.upscalers(), client.latent_upscale_modes(), client.embeddings(),
-        client.hypernetworks(), client.loras(), client.prompt_styles(), client.face_restorers(),
-        client.scripts(),
+        asyncio.gather(client.sd_models(), client.sd_vae(), client.samplers(),
+                       client.schedulers(), client.upscalers()),
+        asyncio.gather(client.latent_upscale_modes(), client.embeddings(),
+                       client.hypernetworks(), client.loras()),
+        asyncio.gather(client.prompt_styles(), client.face_restorers(), client.scripts()),
     )  # fmt: skip
     return ResourceCatalog(
         source="api",

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 import httpx
+from httpx._client import UseClientDefault
 
 from stablenew_tui.config import ClientConfig, NodeConfig
 from stablenew_tui.webui.errors import (
@@ -105,11 +106,13 @@ class NodeTransport:
     ) -> httpx.Response:
         endpoint = path.rsplit("/", 1)[-1] or path
         started = time.perf_counter()
-        extra = {}
+        request_timeout: httpx.Timeout | UseClientDefault = httpx.USE_CLIENT_DEFAULT
         if timeout is not None:
-            extra["timeout"] = httpx.Timeout(timeout, connect=self.settings.connect_timeout)
+            request_timeout = httpx.Timeout(timeout, connect=self.settings.connect_timeout)
         try:
-            response = await self._http.request(method, path, json=json, params=params, **extra)
+            response = await self._http.request(
+                method, path, json=json, params=params, timeout=request_timeout
+            )
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
             raise _NotSent(
                 self.node.name, f"cannot connect to {self.node.url} ({_why(error)})"

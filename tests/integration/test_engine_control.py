@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from stablenew_tui.pipeline.events import Interrupted, JobSkipped, StageProgress
+from stablenew_tui.pipeline.events import Interrupted, JobSkipped, RunStarted, StageProgress
 from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.sim import SimServer
-from tests.integration.pipeline_helpers import drain, launcher_for, manifest
+from tests.integration.pipeline_helpers import drain, launcher_for, manifest, posted
 
 # About two seconds per image at speed 1: long enough to act while it runs.
 SLOW = {"images_per_prompt": 3, "txt2img": {"steps": 30, "width": 512, "height": 512, "seed": 1}}
@@ -98,11 +98,16 @@ async def test_pause_holds_and_resume_continues(sim):
     launcher = launcher_for(sim.url)
     try:
         prepared = await launcher.prepare(RunRequest(prompt="x", flags=flags))
+        events = launcher.engine.events.subscribe_queue()
         launcher.engine.pause()
         task = asyncio.create_task(launcher.engine.run(prepared.run))
-        await asyncio.sleep(0.2)
+        while not isinstance(await asyncio.wait_for(events.get(), 10), RunStarted):
+            pass
+        for _ in range(20):  # every worker gets its turn, and finds dispatching paused
+            await asyncio.sleep(0)
         assert not task.done()
         assert launcher.queue.counts(prepared.run.id) == {"queued": 3}
+        assert posted(sim, "txt2img") == []
         launcher.engine.resume()
         summary = await asyncio.wait_for(task, 30)
     finally:

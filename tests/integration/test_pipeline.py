@@ -206,6 +206,32 @@ async def test_a_job_redone_after_a_crash_supersedes_the_lines_it_wrote_before(s
     assert [(record["stage"], record["node"]) for record in records] == [("txt2img", "other")]
 
 
+async def test_a_torn_manifest_line_then_a_resume_keeps_every_image_once(sim):
+    """A crash in the middle of appending the second image's manifest line leaves it torn
+    and the job running; the resumed job cuts the torn fragment off and writes its line again."""
+    flags = {"images_per_prompt": 2, "txt2img": {"steps": 2, "width": 64, "height": 64}}
+    launcher = launcher_for(sim.url)
+    try:
+        prepared, _, _ = await run_to_end(launcher, RunRequest(prompt="torn", flags=flags))
+        first, second = prepared.jobs
+        path = Path(prepared.run.folder) / "manifest.jsonl"
+        intact, torn = path.read_text().splitlines()
+        path.write_text(intact + "\n" + torn[: len(torn) // 2])  # no newline: cut mid-append
+        # The dead process never marked it done, and its lease lapsed.
+        db = sqlite3.connect(launcher.queue.path)
+        db.execute("UPDATE jobs SET status = 'running', lease_until = 0 WHERE id = ?", (second.id,))
+        db.commit()
+        db.close()
+        resumed = await launcher.resume()
+        summary = await launcher.engine.run(resumed.run)
+    finally:
+        await launcher.aclose()
+    assert summary.counts == {"done": 2}
+    assert path.read_text().splitlines()[0] == intact
+    assert torn[: len(torn) // 2] not in path.read_text().splitlines()
+    assert [entry["job_id"] for entry in read_manifest(path.parent)] == [first.id, second.id]
+
+
 async def test_the_video_tail_joins_the_run_and_records_it(sim):
     flags = {
         "stages": ["txt2img", "upscale", "video"],

@@ -44,6 +44,7 @@ def test_lock_the_choice_a_prompt_made():
     [
         (SegmentLocks({4: "x"}), "no segment 4"),
         (SegmentLocks({}, {1: 5}), "no option 5"),
+        (SegmentLocks({}, {1: 2}), "no option 2: expected 0 to 1"),  # one past the last
         (SegmentLocks({}, {3: 0}), "cannot be pinned"),
         (SegmentLocks({}, {4: 0}), "no segment 4"),
     ],

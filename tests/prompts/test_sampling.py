@@ -14,7 +14,6 @@ from stablenew_tui.prompts import (
     SegmentLocks,
     Template,
     TemplateError,
-    derive_prompt_seed,
 )
 
 from .conftest import draw_texts
@@ -31,10 +30,6 @@ def test_same_seed_same_prompt_and_each_prompt_stands_alone(library):
 def test_known_draws_do_not_change_between_versions_or_machines():
     # Pinned values: PromptRandom is integer splitmix64, the same everywhere.
     assert draw_texts("{a|b|c|d|e|f|g|h}", count=6, seed=42) == ["d", "a", "f", "h", "f", "d"]
-
-
-def test_prompt_seed_is_the_image_seed_when_linked():
-    assert derive_prompt_seed(1234) == 1234
 
 
 def test_choices_record_text_and_option_positions(library):

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from textual.message import Message
+from textual.notifications import Notify
 from textual.pilot import Pilot
+from textual.widgets import Input, OptionList, Select, TextArea
 
 from stablenew_tui.config import AppConfig, NodeConfig, UIConfig
 from stablenew_tui.paths import AppPaths
@@ -41,3 +44,46 @@ async def results_in_view(pilot: Pilot, count: int) -> ResultsTable:
     table = pilot.app.screen.query_one(ResultsTable)
     await wait_until(pilot, lambda: table.row_count == count, what=f"{count} result row(s)")
     return table
+
+
+def option_labels(select: Select) -> list[str]:
+    """What a dropdown lists, as its option list shows it (the blank choice first, if any)."""
+    options = select.query_one(OptionList)
+    return [str(options.get_option_at_index(n).prompt) for n in range(options.option_count)]
+
+
+class Notifications:
+    """The notifications an app shows, collected as it posts them: pass `collect` as
+    `run_test(message_hook=...)`."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def collect(self, message: Message) -> None:
+        if isinstance(message, Notify):
+            self.messages.append(message.notification.message)
+
+    def any(self, text: str) -> bool:
+        return any(text in message for message in self.messages)
+
+
+def posted(sim, endpoint: str) -> list[dict]:
+    """The bodies the simulator received at `endpoint`."""
+    return [r.body for r in sim.requests if r.method == "POST" and r.path.endswith("/" + endpoint)]
+
+
+async def type_template(pilot, text: str) -> None:
+    area = pilot.app.screen.query_one("#template", TextArea)
+    area.text = text
+    draft = pilot.app.services.draft
+    await wait_until(pilot, lambda: draft.text == text, what="the edit to settle")
+
+
+async def run_with(pilot, prompt: str, fields: dict[str, str]) -> None:
+    """Set stage-card fields (`#field-…` ids), type `prompt` and run it, as a user would."""
+    await pilot.press("f3")
+    for field_id, value in fields.items():
+        pilot.app.screen.query_one(f"#field-{field_id}", Input).value = value
+    await pilot.press("f2")
+    await type_template(pilot, prompt)
+    await pilot.press("ctrl+r")

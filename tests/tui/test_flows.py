@@ -14,32 +14,19 @@ from stablenew_tui.paths import AppPaths
 from stablenew_tui.sim import SimServer
 from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.widgets.prompt_editor import SegmentTable
-from stablenew_tui.tui.widgets.queue_view import QueueView
-from stablenew_tui.tui.widgets.results import ResultsTable
 from stablenew_tui.tui.widgets.tab_bar import TabBar
-from tests.tui.helpers import app_for, node_state, results_in_view, wait_until
+from tests.tui.helpers import (
+    Notifications,
+    app_for,
+    node_state,
+    option_labels,
+    posted,
+    results_in_view,
+    type_template,
+    wait_until,
+)
 
 MODEL = "dreamshaper_8.safetensors"
-
-
-def _posted(sim, endpoint: str) -> list[dict]:
-    return [r.body for r in sim.requests if r.method == "POST" and r.path.endswith("/" + endpoint)]
-
-
-async def _type_template(pilot, text: str) -> None:
-    area = pilot.app.screen.query_one("#template", TextArea)
-    area.text = text
-    await pilot.pause(0.4)  # the editor re-parses once typing settles
-
-
-async def _run_with(pilot, prompt: str, fields: dict[str, str]) -> None:
-    """Set stage-card fields (`#field-…` ids), type `prompt` and run it, as a user would."""
-    await pilot.press("f3")
-    for field_id, value in fields.items():
-        pilot.app.screen.query_one(f"#field-{field_id}", Input).value = value
-    await pilot.press("f2")
-    await _type_template(pilot, prompt)
-    await pilot.press("ctrl+r")
 
 
 async def test_choose_run_see_and_rate(sim):
@@ -49,19 +36,19 @@ async def test_choose_run_see_and_rate(sim):
         screen = app.screen
         await pilot.press("f3")
         model = screen.query_one("#field-txt2img-model", Select)
-        await wait_until(pilot, lambda: len(model._options) > 2, what="catalog in dropdowns")
-        title = next(value for _, value in model._options if str(value).startswith(MODEL))
+        await wait_until(pilot, lambda: len(option_labels(model)) > 2, what="catalog listed")
+        title = next(label for label in option_labels(model) if label.startswith(MODEL))
         model.value = title
         screen.query_one("#field-txt2img-sampler", Select).value = "DPM++ 2M"
         screen.query_one("#field-txt2img-steps", Input).value = "3"
         screen.query_one("#field-txt2img-width", Input).value = "128"
         screen.query_one("#field-txt2img-height", Input).value = "128"
         await pilot.press("f2")
-        await _type_template(pilot, "a lighthouse at dusk")
+        await type_template(pilot, "a lighthouse at dusk")
         await pilot.press("ctrl+r")
         table = await results_in_view(pilot, 1)
 
-        (body,) = _posted(sim, "txt2img")
+        (body,) = posted(sim, "txt2img")
         assert body["sampler_name"] == "DPM++ 2M" and body["steps"] == 3
         assert body["prompt"] == "a lighthouse at dusk"
         assert body["override_settings"]["sd_model_checkpoint"] == title
@@ -83,7 +70,7 @@ async def test_a_locked_segment_keeps_its_value_over_five_runs(sim):
         app.screen.query_one("#field-txt2img-width", Input).value = "64"
         app.screen.query_one("#field-txt2img-height", Input).value = "64"
         await pilot.press("f2")
-        await _type_template(pilot, "a {red|green|blue|gold} {cat|dog|fox|owl|bee|elk} {1|2|3|4}")
+        await type_template(pilot, "a {red|green|blue|gold} {cat|dog|fox|owl|bee|elk} {1|2|3|4}")
         segments = app.screen.query_one(SegmentTable)
         segments.focus()
         segments.move_cursor(row=0)
@@ -92,7 +79,7 @@ async def test_a_locked_segment_keeps_its_value_over_five_runs(sim):
         for runs in range(1, 6):
             await pilot.press("ctrl+r")
             await results_in_view(pilot, runs)
-    prompts = [body["prompt"] for body in _posted(sim, "txt2img")]
+    prompts = [body["prompt"] for body in posted(sim, "txt2img")]
     assert len(prompts) == 5
     assert all(prompt.startswith(f"a {locked} ") for prompt in prompts)
     assert len({prompt.split(" ", 2)[2] for prompt in prompts}) > 1, "the others vary"
@@ -133,29 +120,31 @@ async def test_warm_start_prefills_cards_and_prompt(sim, stablenew_home):
 
 async def test_invalid_input_is_flagged_and_the_run_refused(sim):
     app = app_for(sim.url)
-    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+    notes = Notifications()
+    async with app.run_test(size=(120, 40), message_hook=notes.collect) as pilot:
         await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
         await pilot.press("f3")
         steps = app.screen.query_one("#field-txt2img-steps", Input)
         steps.value = "9999"
-        await pilot.pause()
-        assert steps.has_class("-invalid")
+        await wait_until(pilot, lambda: steps.has_class("-invalid"), what="steps flagged")
         await pilot.press("f2")
-        await _type_template(pilot, "x")
+        await type_template(pilot, "x")
         await pilot.press("ctrl+r")
-        await pilot.pause(0.3)
-        assert any("Steps" in n.message for n in app._notifications)
-    assert _posted(sim, "txt2img") == []
+        await wait_until(pilot, lambda: notes.any("Steps"), what="the refusal")
+    assert posted(sim, "txt2img") == []
 
 
 async def test_template_error_is_a_notification_not_a_traceback(sim):
     app = app_for(sim.url)
-    async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        await _type_template(pilot, "a {red|blue")
+    notes = Notifications()
+    async with app.run_test(size=(120, 40), message_hook=notes.collect) as pilot:
+        area = app.screen.query_one("#template", TextArea)
+        area.text = "a {red|blue"
+        draft = app.services.draft
+        await wait_until(pilot, lambda: draft.error is not None, what="the parse error")
         await pilot.press("ctrl+r")
-        await pilot.pause(0.2)
-        assert any("{" in n.message or "expected" in n.message for n in app._notifications)
-    assert _posted(sim, "txt2img") == []
+        await wait_until(pilot, lambda: notes.any("expected"), what="the error shown")
+    assert posted(sim, "txt2img") == []
 
 
 async def test_help_and_keymap(sim):
@@ -163,11 +152,12 @@ async def test_help_and_keymap(sim):
         ui=UIConfig(image_preview="none", keymap={"tab_results": "f11", "bogus": "x"})
     )
     app = app_for(sim.url, config)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    notes = Notifications()
+    async with app.run_test(size=(80, 24), message_hook=notes.collect) as pilot:
         await pilot.press("f11")
         assert app.screen.active_tab == "results"
         assert "Results f11" in str(app.screen.query_one(TabBar).render())
-        assert any("bogus" in n.message for n in app._notifications)
+        assert notes.any("bogus")
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
@@ -180,10 +170,10 @@ async def test_a_broken_theme_file_falls_back_with_a_notice(sim, stablenew_home)
     (themes / "mine.toml").write_text('name = "mine"\nprimary = "not-a-colour"\n')
     config = AppConfig(ui=UIConfig(theme="mine", image_preview="none"))
     app = app_for(sim.url, config)
-    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+    notes = Notifications()
+    async with app.run_test(size=(80, 24), message_hook=notes.collect) as pilot:
         await pilot.pause()
-        messages = [n.message for n in app._notifications]
-        assert any("mine.toml" in m and "not a color" in m for m in messages)
+        assert any("mine.toml" in m and "not a color" in m for m in notes.messages)
         assert app.theme == "stablenew-dark"
 
 
@@ -230,7 +220,7 @@ async def test_pack_browser_loads_a_prompt_and_runs_the_pack(sim):
         await pilot.press("ctrl+g")
         count = len(browser.loaded.prompts)
         await results_in_view(pilot, count)
-    assert len(_posted(sim, "txt2img")) == count
+    assert len(posted(sim, "txt2img")) == count
 
 
 async def test_rated_models_come_first_with_a_star(sim):
@@ -240,34 +230,51 @@ async def test_rated_models_come_first_with_a_star(sim):
         await pilot.press("f3")
         screen = app.screen
         model = screen.query_one("#field-txt2img-model", Select)
-        await wait_until(pilot, lambda: len(model._options) > 2, what="catalog in dropdowns")
-        title = next(value for _, value in model._options if str(value).startswith(MODEL))
+        await wait_until(pilot, lambda: len(option_labels(model)) > 2, what="catalog listed")
+        title = next(label for label in option_labels(model) if label.startswith(MODEL))
         model.value = title
         screen.query_one("#field-txt2img-steps", Input).value = "2"
         await pilot.press("f2")
-        await _type_template(pilot, "a star")
+        await type_template(pilot, "a star")
         await pilot.press("ctrl+r")
         await results_in_view(pilot, 1)
         await pilot.press("5")
 
         def starred() -> bool:
-            labels = [str(label) for label, _ in model._options]
-            return any(label == f"★ {title}" for label in labels)
+            return f"★ {title}" in option_labels(model)
 
         await wait_until(pilot, starred, what="★ on the rated model")
-        first_real = next(str(label) for label, value in model._options if value != Select.NULL)
-        assert first_real == f"★ {title}"
+        blank, first_real = option_labels(model)[:2]
+        assert (blank, first_real) == ("as loaded", f"★ {title}")
 
 
-async def test_the_command_palette_offers_every_screen_action(sim):
-    from stablenew_tui.tui.screens.main import MainScreen
+async def test_the_command_palette_offers_every_action_bound_to_a_key(sim):
+    from stablenew_tui.tui.app import key_sections
+    from stablenew_tui.tui.keys import palette_bindings
+    from stablenew_tui.tui.screens.help import HelpScreen
+    from stablenew_tui.tui.screens.pack_browser import PackBrowser
 
     app = app_for(sim.url)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        titles = {command.title for command in app.get_system_commands(app.screen)}
-    for binding in MainScreen.BINDINGS:
-        assert binding.description in titles
+        commands = {command.title: command for command in app.get_system_commands(app.screen)}
+        sections = [s for s in key_sections() if s.owner not in (PackBrowser, HelpScreen)]
+        expected = {b.description for keys in sections for b in palette_bindings(keys)}
+        assert expected <= set(commands)
+        assert {"Lock all", "Requeue failed", "Rate", "Run", "Help"} <= expected
+        assert "Down" not in commands, "cursor movement is no command"
+        await pilot.press("ctrl+p", *"Re-roll all", "enter")  # a segment key, from anywhere
+        draft = app.services.draft
+        await wait_until(pilot, lambda: draft.prompt_seed is not None, what="re-rolled")
+
+
+def test_every_binding_has_an_id_and_the_ids_are_unique():
+    from stablenew_tui.tui.app import key_sections
+
+    sections = key_sections()
+    ids = [binding.id for keys in sections for binding in keys.bindings]
+    assert all(ids) and len(ids) == len(set(ids))
+    assert {"segments.down", "results.up", "packs.close", "help.close"} <= set(ids)
 
 
 async def test_earlier_results_and_ratings_load_at_start(sim):
@@ -299,68 +306,4 @@ async def test_ctrl_r_right_after_typing_runs_what_was_typed(sim):
         await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
         await pilot.press(*"a quick fox", "ctrl+r")  # no pause: the edit has not settled yet
         await results_in_view(pilot, 1)
-    assert [body["prompt"] for body in _posted(sim, "txt2img")] == ["a quick fox"]
-
-
-async def test_the_queue_view_follows_a_run(sim):
-    app = app_for(sim.url)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
-        await _run_with(pilot, "a queue", {"images-per-prompt": "3", "txt2img-steps": "2"})
-        await pilot.press("f4")
-        view = app.screen.query_one(QueueView)
-        await wait_until(pilot, lambda: _statuses(view) == ["done"] * 3, what="three done rows")
-        header, first = _screen_lines(view)[:2]
-        assert header.split() == ["#", "status", "node", "prompt", "note"]
-        assert first.split() == ["1", "✓", "done", "sim", "a", "queue"]
-
-
-async def test_queue_keys_cancel_a_job_and_run_another_next(sim):
-    app = app_for(sim.url)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
-        await pilot.press("f8")  # paused: the run is queued but nothing starts
-        await _run_with(pilot, "steered", {"images-per-prompt": "5", "txt2img-steps": "2"})
-        await pilot.press("f4")
-        view = app.screen.query_one(QueueView)
-        await wait_until(pilot, lambda: _statuses(view) == ["queued"] * 5, what="five queued")
-        await pilot.press("j", "j", "x")  # the third
-        await wait_until(pilot, lambda: _statuses(view)[2] == "cancelled", what="cancelled")
-        await pilot.press("end", "f")  # the fifth runs next
-        assert view.selected_job_id == view.job_ids[4]
-        run_id = app.screen._shown_run.id
-        jobs = {job.index: job for job in app.services.launcher.queue.jobs(run_id)}
-        await pilot.press("f8")
-        await wait_until(pilot, lambda: _statuses(view).count("done") == 4, what="four done")
-    seeds = [body["seed"] for body in _posted(sim, "txt2img")]
-    assert jobs[2].seed not in seeds, "the cancelled job never ran"
-    assert seeds[0] == jobs[4].seed, "the fifth ran first"
-
-
-def _statuses(view: QueueView) -> list[str]:
-    return [cells[1].split(" ", 1)[1] for cells in view.shown]
-
-
-def _screen_lines(view: QueueView) -> list[str]:
-    """The view's lines as drawn, header first."""
-    return [view.render_line(y).text for y in range(view.scrollable_content_region.height)]
-
-
-async def test_results_wait_out_of_view_and_the_cursor_stays_on_its_image(sim):
-    app = app_for(sim.url)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
-        await _run_with(pilot, "a first batch", {"images-per-prompt": "2", "txt2img-steps": "2"})
-        table = app.screen.query_one(ResultsTable)
-        await wait_until(pilot, lambda: len(table.results) == 2, what="two results kept")
-        await pilot.pause(0.5)
-        assert table.row_count == 0, "nothing is drawn while the Results tab is hidden"
-
-        await results_in_view(pilot, 2)
-        await pilot.press("j")  # the older of the two
-        chosen = table.selected
-        await _type_template(pilot, "a second batch")  # typed while the results stay in view
-        await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: table.row_count == 4, what="the second batch drawn")
-        assert table.selected == chosen
-        assert table.get_row_at(0)[-1] == "a second batch", "newest first"
+    assert [body["prompt"] for body in posted(sim, "txt2img")] == ["a quick fox"]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Select
 
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.lastrun import save_last_run
 from stablenew_tui.pipeline.settings import merge_settings
 from stablenew_tui.sim import SimServer
-from tests.tui.helpers import app_for, node_state, wait_until
+from tests.tui.helpers import app_for, node_state, option_labels, wait_until
 
 TEMPLATE = "a lighthouse at {dusk|dawn|night}, {oil painting|ink drawing|photo}"
 
@@ -27,8 +28,11 @@ def warm_app(stablenew_home):
 
 
 async def _ready(pilot) -> None:
+    """The node is READY and its catalog fills the dropdowns: nothing is left to arrive."""
     await wait_until(pilot, lambda: node_state(pilot.app) == "READY", what="READY")
-    await pilot.pause(0.5)  # the editor's first parse and the catalog settle
+    model = pilot.app.screen.query_one("#field-txt2img-model", Select)
+    await wait_until(pilot, lambda: len(option_labels(model)) > 2, what="catalog listed")
+    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
@@ -40,6 +44,6 @@ def test_stage_cards_120x40(snap_compare, warm_app):
     async def stages(pilot) -> None:
         await _ready(pilot)
         await pilot.press("f3")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: pilot.app.screen.active_tab == "stages", what="Stages")
 
     assert snap_compare(warm_app, terminal_size=(120, 40), run_before=stages)

@@ -2,9 +2,10 @@ from pathlib import Path
 
 import pytest
 
-from stablenew_tui.config import AppConfig, NodeConfig, load_config, parse_config, save_config
+from stablenew_tui.config import AppConfig, NodeConfig, load_config, parse_config
 from stablenew_tui.errors import InputError
 from stablenew_tui.paths import AppPaths
+from stablenew_tui.pipeline.settings import layer_problem
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "config.toml"
 
@@ -92,18 +93,6 @@ def test_password_from_environment(monkeypatch):
     assert node.basic_auth() == ("u", "s3cret")
 
 
-def test_save_is_atomic_and_round_trips(tmp_path):
-    path = tmp_path / "config.toml"
-    config = parse_config(
-        '[[nodes]]\nname = "a"\nurl = "http://h:1"\nuser = "u"\npassword = "pw"\n'
-        '[paths]\npack_folders = ["/packs"]\n[stages.txt2img]\nsteps = 30\n',
-        source="x",
-    )
-    save_config(config, path)
-    assert load_config(path) == config
-    assert [p.name for p in tmp_path.iterdir()] == ["config.toml"], "no temp files left behind"
-
-
 def test_stablenew_home_puts_everything_under_one_folder(tmp_path):
     paths = AppPaths.from_environment({"STABLENEW_HOME": str(tmp_path)})
     assert paths.config_file == tmp_path / "config.toml"
@@ -162,10 +151,12 @@ def test_node_url_without_scheme_says_what_to_write(url):
 )
 def test_value_errors_name_the_line_also_under_stages(text, expected):
     with pytest.raises(InputError) as caught:
-        parse_config(text, source="c.toml")
+        parse_config(text, source="c.toml", check_stages=layer_problem)
     assert str(caught.value).startswith(expected)
 
 
 def test_settings_that_conflict_only_when_merged_wait_for_the_merge():
-    config = parse_config("[stages.upscale]\ntarget_width = 1024\n", source="c.toml")
+    config = parse_config(
+        "[stages.upscale]\ntarget_width = 1024\n", source="c.toml", check_stages=layer_problem
+    )
     assert config.stages.upscale == {"target_width": 1024}

@@ -1,4 +1,7 @@
 import sqlite3
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 from stablenew_tui.pipeline.jobs import PromptSpec, plan_run
 from stablenew_tui.pipeline.queue import NEXT_QUEUED, JobQueue
@@ -24,17 +27,31 @@ def test_claim_in_order_and_finish(tmp_path):
     assert queue.counts(run.id) == {"done": 1, "running": 1, "queued": 2}
 
 
-def test_two_connections_never_claim_the_same_job(tmp_path):
+def test_concurrent_claims_never_take_the_same_job(tmp_path):
+    """Workers with their own connections to one queue file claim at the same moment (a
+    barrier releases them together): each job goes to exactly one of them."""
     path = tmp_path / "q.sqlite3"
-    one, two = JobQueue(path), JobQueue(path)
-    run, jobs = add_run(one, images=6)
-    claimed = []
-    while True:
-        a, b = one.claim(run.id, "a"), two.claim(run.id, "b")
-        claimed += [job.id for job in (a, b) if job]
-        if not a and not b:
-            break
-    assert sorted(claimed) == sorted(job.id for job in jobs)
+    run, jobs = add_run(JobQueue(path), images=120)
+    workers = 4
+    start = threading.Barrier(workers)
+    claimed: list[list[str]] = [[] for _ in range(workers)]
+
+    def claim_all(worker: int) -> None:
+        queue = JobQueue(path)  # a connection belongs to its thread
+        try:
+            start.wait()
+            while (job := queue.claim(run.id, f"node-{worker}")) is not None:
+                claimed[worker].append(job.id)
+                time.sleep(0.001)  # a moment on the job, so the lock changes hands
+        finally:
+            queue.close()
+
+    with ThreadPoolExecutor(workers) as pool:
+        for outcome in [pool.submit(claim_all, worker) for worker in range(workers)]:
+            outcome.result()
+    every_claim = [job_id for ids in claimed for job_id in ids]
+    assert sorted(every_claim) == sorted(job.id for job in jobs), "each job claimed once"
+    assert sum(1 for ids in claimed if ids) > 1, "the workers really raced"
 
 
 def test_pause_holds_claims(tmp_path):

@@ -243,6 +243,14 @@ def test_automatic_scheduler_leaves_old_sampler_names_alone():
     assert body["sampler_name"] == "Euler a"
 
 
+@pytest.mark.parametrize("scheduler", ["uniform", "Uniform"])
+def test_uniform_scheduler_leaves_old_sampler_names_alone(scheduler):
+    """Before 1.9 a plain sampler name ("Euler") sampled on the uniform schedule; no sampler
+    was named "Euler Uniform" (modules/sd_samplers_kdiffusion.py in A1111 1.8)."""
+    request = Txt2ImgRequest(prompt="x", sampler_name="Euler", scheduler=scheduler)
+    assert payload_for(request, A1111_1_6)["sampler_name"] == "Euler"
+
+
 def test_scheduler_sent_verbatim_where_supported():
     body = payload_for(FULL_TXT2IMG, A1111_1_10)
     assert body["scheduler"] == "karras"

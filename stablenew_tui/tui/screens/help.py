@@ -9,6 +9,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from stablenew_tui.tui.keys import KeySection
+
 KEYMAP_HINT = (
     "Remap any key in config.toml: [ui.keymap] with a binding id = keys, "
     'e.g. run = "ctrl+enter". Ctrl+P opens the command palette with every action.'
@@ -16,26 +18,26 @@ KEYMAP_HINT = (
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,f1,question_mark,q", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,f1,question_mark,q", "dismiss", "Close", id="help.close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll { width: 90%; height: 90%; border: round $primary;
                                   background: $surface; padding: 0 1; }
     """
 
-    def __init__(self, sections: dict[str, list[Binding]]) -> None:
+    def __init__(self, sections: list[KeySection]) -> None:
         super().__init__()
         self.sections = sections
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
             scroll.border_title = "keys"
-            for title, bindings in self.sections.items():
-                table = Table(title=title, title_justify="left", expand=True, box=None)
+            for key_section in self.sections:
+                table = Table(title=key_section.title, title_justify="left", expand=True, box=None)
                 table.add_column("key", style="bold", width=16)
                 table.add_column("action")
                 table.add_column("id", style="dim")
-                for binding in bindings:
+                for binding in key_section.bindings:
                     if binding.description:
                         keys = " ".join(
                             self.app.get_key_display(Binding(key, binding.action))

@@ -1,27 +1,33 @@
 """The main screen: prompt, stages, queue and results, with node status and progress always
-in sight. It composes the widgets and turns keys into calls on the services."""
+in sight. It composes the widgets and maps keys and messages to calls on the services; what
+those calls do lives there (`RunControl`, `ResultsFeed`), shared with the CLI."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import gc
-import time
+from typing import Any, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher
 from textual.worker import Worker, WorkerState
 
 from stablenew_tui.errors import StableNewError
-from stablenew_tui.pipeline.events import Event, JobDone, NodeStatus, RunStarted
+from stablenew_tui.pipeline.events import Event, JobDone, JobFailed, NodeStatus, RunStarted
 from stablenew_tui.pipeline.jobs import Job, Run
 from stablenew_tui.pipeline.launch import RunRequest
+from stablenew_tui.prompts import Pack
+from stablenew_tui.prompts.draft import SegmentAction
+from stablenew_tui.services.control import QueuedRun
+from stablenew_tui.services.results import RECENT_RESULTS, ResultRow
+from stablenew_tui.tui.keys import bindings_of
 from stablenew_tui.tui.messages import EngineEvents
-from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.screens.pack_browser import PackBrowser, PackChoice
 from stablenew_tui.tui.services import TuiServices
 from stablenew_tui.tui.widgets.job_log import JobLog
@@ -29,7 +35,7 @@ from stablenew_tui.tui.widgets.key_hints import KeyHints, key_display
 from stablenew_tui.tui.widgets.node_status import NodeStatusBar
 from stablenew_tui.tui.widgets.prompt_editor import PromptEditor, SegmentTable
 from stablenew_tui.tui.widgets.queue_view import QueueView
-from stablenew_tui.tui.widgets.results import ResultRow, ResultsPane, ResultsTable
+from stablenew_tui.tui.widgets.results import ResultsPane, ResultsTable
 from stablenew_tui.tui.widgets.run_progress import RunProgress
 from stablenew_tui.tui.widgets.stage_cards import StageCards
 from stablenew_tui.tui.widgets.tab_bar import TabBar
@@ -37,7 +43,10 @@ from stablenew_tui.tui.widgets.tab_bar import TabBar
 TAB_NAMES = {"prompt": "Prompt", "stages": "Stages", "queue": "Queue", "results": "Results"}
 VIEW_REFRESH_SECONDS = 0.25
 # The views of each tab that keep changes waiting until the tab is in view.
-WAITING_VIEWS = {"queue": (QueueView, JobLog), "results": (ResultsTable,)}
+WAITING_VIEWS: dict[str, tuple[type[QueueView | JobLog | ResultsTable], ...]] = {
+    "queue": (QueueView, JobLog),
+    "results": (ResultsTable,),
+}
 EVENT_BATCH_SECONDS = 0.1  # the engine's news reaches the screen at most this often
 
 
@@ -57,14 +66,14 @@ class MainScreen(Screen):
         Binding("f9", "skip", "Skip", id="skip", show=False),
         Binding("f10", "interrupt", "Interrupt", id="interrupt", show=False),
         Binding("f12", "cancel_all", "Cancel all", id="cancel_all", show=False),
-        Binding("f1,question_mark", "help", "Help", id="help"),
+        Binding("f1,question_mark", "app.help", "Help", id="help"),
     ]
 
     def __init__(self, services: TuiServices) -> None:
         super().__init__()
         self.services = services
         self.next_seed = services.new_seed()
-        self.pack = None  # the pack last opened in the browser, for "run pack"
+        self.pack: Pack | None = None  # the pack last opened in the browser, for "run pack"
         self._shown_run: Run | None = None  # the run the queue view and new results belong to
         self._catalog_loaded = False
 
@@ -91,9 +100,9 @@ class MainScreen(Screen):
         for warning in self.services.warnings:
             self.notify(warning, severity="warning", timeout=10)
         self.run_worker(self.services.monitor.run(), name="monitor", group="services")
-        self.run_worker(self.services.dispatcher.serve(), name="dispatcher", group="services")
+        self.run_worker(self.services.control.serve(), name="runs", group="services")
         self.run_worker(self._pump_events(), name="events", group="services")
-        self._load_past_results()
+        self._load_results(RECENT_RESULTS)
         self.set_interval(VIEW_REFRESH_SECONDS, self._refresh_tab_in_view)
         # The widget tree lives as long as the app: keep it out of the collector's full scans,
         # which otherwise pause the UI for ~100 ms every few seconds of activity.
@@ -122,6 +131,10 @@ class MainScreen(Screen):
             log.show(event)
             self._engine_event(event)
         self.query_one(RunProgress).show(message.events)
+        if any(isinstance(event, JobDone | JobFailed) for event in message.events):
+            # Their records are written: a finished image (or what a failed job made before
+            # it failed) is a new result. One look per batch.
+            self._load_results()
 
     def _engine_event(self, event: Event) -> None:
         match event:
@@ -131,32 +144,13 @@ class MainScreen(Screen):
                     self._catalog_loaded = True
                     self.load_catalog()
             case RunStarted():
-                # Read here, in event order: a batch of events can end one run and start
-                # the next, and each finished image belongs to the run before it.
-                self._shown_run = self.services.launcher.queue.run(event.run_id)
-                self.query_one(QueueView).mark_stale()
-            case JobDone():
-                self._add_finished(event)
+                self._shown_run = self.services.control.run_of(event.run_id)
                 self.query_one(QueueView).mark_stale()
             case _ if event.kind.startswith(("job", "stage")):
                 self.query_one(QueueView).mark_stale()
 
-    def _add_finished(self, event: JobDone) -> None:
-        run = self._shown_run
-        settings = run.settings if run else None
-        loaded = self.services.monitor.status.get(event.node)
-        chosen = settings.txt2img.model if settings else None
-        row = ResultRow(
-            path=event.paths[-1], time=time.time(), prompt=event.prompt,
-            model=chosen or (loaded.model if loaded else ""),
-            sampler=settings.txt2img.sampler if settings else "",
-            seed=event.seed, job_id=event.job_id, run_id=run.id if run else None,
-            stage=settings.stages[-1] if settings else None,
-        )  # fmt: skip
-        self.query_one(ResultsTable).add_result(row)
-
     def _jobs_of_shown_run(self) -> list[Job]:
-        return self.services.launcher.queue.jobs(self._shown_run.id) if self._shown_run else []
+        return self.services.control.jobs(self._shown_run.id) if self._shown_run else []
 
     def _refresh_tab_in_view(self) -> None:
         """Views hold what changed while out of sight and draw it only when in view: work
@@ -181,22 +175,20 @@ class MainScreen(Screen):
         self.load_catalog(refresh=True)
 
     @work(thread=True, exit_on_error=False, group="results")
-    def _load_past_results(self) -> None:
-        rows = self.services.past_results()
-        self.app.call_from_thread(self._show_past_results, rows)
+    def _load_results(self, limit: int | None = None) -> None:
+        """Rows for the images recorded since the last look (read in a thread)."""
+        rows = self.services.results.new_rows(limit)
+        if rows:
+            self.app.call_from_thread(self._add_results, rows)
 
-    def _show_past_results(self, rows: list[ResultRow]) -> None:
+    def _add_results(self, rows: list[ResultRow]) -> None:
         table = self.query_one(ResultsTable)
         for row in rows:
             table.add_result(row)
 
     @on(ResultsTable.Rated)
     async def _rated(self, message: ResultsTable.Rated) -> None:
-        row = message.row
-        rate = functools.partial(
-            self.services.ratings.rate, row.path, message.rating,
-            job_id=row.job_id, run_id=row.run_id, stage=row.stage,
-        )  # fmt: skip
+        rate = functools.partial(self.services.results.rate, message.row, message.rating)
         try:
             await asyncio.to_thread(rate)  # an fsynced append: kept off the event loop
         except OSError as error:
@@ -230,7 +222,7 @@ class MainScreen(Screen):
             RunRequest(pack=str(self.pack.path), flags=self._flags(), random_seed=self.next_seed)
         )
 
-    def _flags(self) -> dict:
+    def _flags(self) -> dict[str, Any]:
         """What the user changed in the cards. A random seed (-1) stays -1: the run starts
         from the seed the preview was drawn with (`random_seed`), which is never remembered."""
         return self.query_one(StageCards).changed()
@@ -250,12 +242,13 @@ class MainScreen(Screen):
 
     @work(group="prepare", exit_on_error=False)
     async def _prepare_and_submit(self, request: RunRequest) -> None:
-        prepared = await self.services.launcher.prepare(request)
-        ahead = self.services.dispatcher.submit(prepared.run)
-        after = f", after {ahead} run(s) already queued" if ahead else ""
-        self.notify(f"queued {len(prepared.jobs)} image(s){after}", timeout=3)
+        self._queued(await self.services.control.queue_run(request))
         self.next_seed = self.services.new_seed()
         self._update_seed()
+
+    def _queued(self, queued: QueuedRun) -> None:
+        after = f", after {queued.ahead} run(s) already queued" if queued.ahead else ""
+        self.notify(f"queued {queued.images} image(s){after}", timeout=3)
 
     def _update_seed(self) -> None:
         cards_seed = self.query_one(StageCards).values()["txt2img"].get("seed", -1)
@@ -264,7 +257,7 @@ class MainScreen(Screen):
 
     @on(SegmentTable.Act)
     def _segment_act(self, message: SegmentTable.Act) -> None:
-        if message.action == "reroll_all":
+        if message.action is SegmentAction.REROLL_ALL:
             self.next_seed = self.services.new_seed()
             self._update_seed()
 
@@ -282,7 +275,7 @@ class MainScreen(Screen):
     def _tab_titles(self) -> dict[str, str]:
         """Each tab's name and the key that shows it, as remapped in the keymap."""
         keymap = self.services.config.ui.keymap
-        bindings = {binding.id: binding for binding in self.BINDINGS}
+        bindings = {binding.id: binding for binding in bindings_of(MainScreen)}
         return {
             tab: f"{name} {key_display(self.app, bindings[f'tab_{tab}'], keymap)}"
             for tab, name in TAB_NAMES.items()
@@ -297,13 +290,13 @@ class MainScreen(Screen):
         self.action_show_tab(message.tab)
 
     def _show_key_hints(self, tab: str) -> None:
-        in_tab = {
-            "prompt": SegmentTable.BINDINGS,
-            "queue": QueueView.BINDINGS,
-            "results": ResultsTable.BINDINGS,
-        }.get(tab, [])
+        owners: dict[str, type[DOMNode]] = {
+            "prompt": SegmentTable, "queue": QueueView, "results": ResultsTable,
+        }  # fmt: skip
+        in_tab = bindings_of(owners[tab]) if tab in owners else []
         palette = Binding(self.app.COMMAND_PALETTE_BINDING, "command_palette", "Palette")
-        bindings = [*self.BINDINGS, *in_tab, palette, *self.app.BINDINGS]
+        app_keys = bindings_of(cast("type[DOMNode]", type(self.app)))
+        bindings = [*bindings_of(MainScreen), *in_tab, palette, *app_keys]
         self.query_one(KeyHints).show_bindings(bindings, self.services.config.ui.keymap)
 
     def action_open_packs(self) -> None:
@@ -334,51 +327,45 @@ class MainScreen(Screen):
             focusable.focus()
 
     def action_toggle_pause(self) -> None:
-        engine = self.services.launcher.engine
-        if engine.paused:
-            engine.resume()
-            self.notify("resumed")
-        else:
-            engine.pause()
+        if self.services.control.toggle_pause():
             self.notify("paused: the image being made finishes, then nothing starts")
+        else:
+            self.notify("resumed")
 
     async def action_skip(self) -> None:
-        await self.services.launcher.engine.skip()
+        await self.services.control.skip()
 
     async def action_interrupt(self) -> None:
-        await self.services.launcher.engine.interrupt()
+        await self.services.control.interrupt()
 
     async def action_cancel_all(self) -> None:
-        cancelled = await self.services.launcher.engine.cancel_all()
+        cancelled = await self.services.control.cancel_all()
         self.notify(f"cancelled {cancelled} queued image(s)")
 
     def action_cancel_job(self) -> None:
         job_id = self.query_one(QueueView).selected_job_id
         if job_id and self._shown_run:
-            self.services.launcher.queue.cancel(self._shown_run.id, job_id)
+            self.services.control.cancel_job(self._shown_run.id, job_id)
             self._queue_changed()
 
     def action_requeue_failed(self) -> None:
         if self._shown_run is None:
             return
-        queue = self.services.launcher.queue
-        count = queue.requeue_failed(self._shown_run.id)
-        current = self.services.dispatcher.current
-        if count and (current is None or current.id != self._shown_run.id):
-            self.services.dispatcher.submit(queue.run(self._shown_run.id))
+        count = self.services.control.requeue_failed(self._shown_run.id)
         self.notify(f"{count} failed image(s) queued again")
         self._queue_changed()
 
-    def action_move_to_front(self) -> None:
+    def action_run_next(self) -> None:
         job_id = self.query_one(QueueView).selected_job_id
         if job_id:
-            self.services.launcher.queue.move_to_front(job_id)
+            self.services.control.run_next(job_id)
             self._queue_changed()
+
+    @work(group="prepare", exit_on_error=False)
+    async def action_resume_run(self) -> None:
+        self._queued(await self.services.control.resume_run())
 
     def _queue_changed(self) -> None:
         """A key changed the queue: show it now, not at the next refresh."""
         self.query_one(QueueView).mark_stale()
         self._refresh_tab_in_view()
-
-    def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.app.binding_sections()))

@@ -24,14 +24,14 @@ class PackChoice:
 
 class VimOptionList(OptionList):
     BINDINGS = [
-        Binding("j", "cursor_down", show=False),
-        Binding("k", "cursor_up", show=False),
+        Binding("j", "cursor_down", "Down", show=False, id="packs.down", system=True),
+        Binding("k", "cursor_up", "Up", show=False, id="packs.up", system=True),
     ]
 
 
 class PackBrowser(ModalScreen[PackChoice | None]):
     BINDINGS = [
-        Binding("escape", "dismiss(None)", "Close"),
+        Binding("escape", "dismiss(None)", "Close", id="packs.close"),
         Binding("ctrl+g", "run_pack", "Run whole pack", id="packs.run_pack"),
     ]
     DEFAULT_CSS = """
@@ -65,8 +65,11 @@ class PackBrowser(ModalScreen[PackChoice | None]):
     @on(OptionList.OptionHighlighted, "#packs")
     @on(OptionList.OptionSelected, "#packs")
     def _open(self, event: OptionList.OptionHighlighted | OptionList.OptionSelected) -> None:
+        path = event.option.id  # every pack option has its path as id
+        if path is None:
+            return
         try:
-            self.loaded = load_pack(event.option.id)
+            self.loaded = load_pack(path)
         except InputError as error:
             self.loaded = None
             self.notify(str(error), severity="error", timeout=10)
@@ -82,8 +85,9 @@ class PackBrowser(ModalScreen[PackChoice | None]):
 
     @on(OptionList.OptionSelected, "#prompts")
     def _load_prompt(self, event: OptionList.OptionSelected) -> None:
-        if self.loaded is not None:
-            self.dismiss(PackChoice(self.loaded, int(event.option.id)))
+        number = event.option.id  # every prompt option has its number as id
+        if self.loaded is not None and number is not None:
+            self.dismiss(PackChoice(self.loaded, int(number)))
 
     def action_run_pack(self) -> None:
         if self.loaded is not None:

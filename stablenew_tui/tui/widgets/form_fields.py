@@ -7,10 +7,11 @@ type come from its field, so the card can never accept what a run would then rej
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from stablenew_tui.pipeline.settings import PipelineSettings
 
@@ -30,11 +31,11 @@ class FormField:
     def widget_id(self) -> str:
         return "field-" + self.path.replace(".", "-").replace("_", "-")
 
-    def model_field(self):
+    def model_field(self) -> FieldInfo:
         section, _, name = self.path.partition(".")
         if not name:
             return PipelineSettings.model_fields[section]
-        model: type[BaseModel] = PipelineSettings.model_fields[section].annotation
+        model = cast(type[BaseModel], PipelineSettings.model_fields[section].annotation)
         return model.model_fields[name]
 
     def bounds(self) -> tuple[float | None, float | None]:
@@ -44,7 +45,7 @@ class FormField:
                 low = rule.ge if isinstance(rule, Ge) else rule.gt
             if isinstance(rule, (Le, Lt)):
                 high = rule.le if isinstance(rule, Le) else rule.lt
-        return low, high
+        return cast(float | None, low), cast(float | None, high)
 
     @property
     def optional(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.cells import cell_len, chop_cells
 from rich.segment import Segment
@@ -43,7 +43,7 @@ class JobLog(ScrollView, can_focus=True):
     }
     """
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.border_title = "job log"
         self.entries: deque[str] = deque(maxlen=MAX_ENTRIES)

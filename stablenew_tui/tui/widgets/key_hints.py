@@ -7,7 +7,7 @@ collections. This line is one widget, redrawn only when the tab or the theme cha
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import App
@@ -22,7 +22,7 @@ class KeyHints(Widget):
     """
     COMPONENT_CLASSES: ClassVar[set[str]] = {"key-hints--key"}
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._hints: list[tuple[str, str]] = []  # (key as shown, description)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -16,7 +16,7 @@ _STATE_MARK = {"DISCONNECTED": "✗", "CONNECTING": "…", "READY": "●", "BUSY
 class NodeStatusBar(Static):
     statuses: reactive[dict[str, NodeStatus]] = reactive(dict, always_update=True)
 
-    def __init__(self, statuses: dict[str, NodeStatus], **kwargs) -> None:
+    def __init__(self, statuses: dict[str, NodeStatus], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.set_reactive(NodeStatusBar.statuses, dict(statuses))
 

@@ -7,6 +7,7 @@ A view over `PromptDraft`; the screen tells it which image seed comes next.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -14,29 +15,32 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, Select, Static, TextArea
 
 from stablenew_tui.prompts import SamplingMode
-from stablenew_tui.prompts.draft import PromptDraft
+from stablenew_tui.prompts.draft import PromptDraft, SegmentAction
 
 EDIT_SETTLE_SECONDS = 0.25  # re-parse after typing pauses, not on every key
 
 
 class SegmentTable(DataTable):
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("l", "lock", "Lock", id="segments.lock"),
-        Binding("u", "unlock", "Unlock", id="segments.unlock"),
-        Binding("r", "reroll", "Re-roll", id="segments.reroll"),
-        Binding("L", "lock_all", "Lock all", id="segments.lock_all"),
-        Binding("U", "unlock_all", "Unlock all", id="segments.unlock_all"),
-        Binding("R", "reroll_all", "Re-roll all", id="segments.reroll_all"),
+        Binding("j", "cursor_down", "Down", show=False, id="segments.down", system=True),
+        Binding("k", "cursor_up", "Up", show=False, id="segments.up", system=True),
+        Binding("l", "act('lock')", "Lock", id="segments.lock"),
+        Binding("u", "act('unlock')", "Unlock", id="segments.unlock"),
+        Binding("r", "act('reroll')", "Re-roll", id="segments.reroll"),
+        Binding("L", "act('lock_all')", "Lock all", id="segments.lock_all"),
+        Binding("U", "act('unlock_all')", "Unlock all", id="segments.unlock_all"),
+        Binding("R", "act('reroll_all')", "Re-roll all", id="segments.reroll_all"),
     ]
     DEFAULT_CSS = "SegmentTable { height: 1fr; min-height: 4; }"
 
     class Act(Message):
-        def __init__(self, action: str, index: int | None) -> None:
+        """A key asked for `action` on the selected segment (`index`, None when none is)."""
+
+        def __init__(self, action: SegmentAction, index: int | None) -> None:
             self.action = action
             self.index = index
             super().__init__()
@@ -52,28 +56,12 @@ class SegmentTable(DataTable):
     def selected_index(self) -> int | None:
         if not self.row_count:
             return None
-        return int(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return int(key) if key is not None else None
 
-    def _act(self, action: str) -> None:
-        self.post_message(self.Act(action, self.selected_index))
-
-    def action_lock(self) -> None:
-        self._act("lock")
-
-    def action_unlock(self) -> None:
-        self._act("unlock")
-
-    def action_reroll(self) -> None:
-        self._act("reroll")
-
-    def action_lock_all(self) -> None:
-        self._act("lock_all")
-
-    def action_unlock_all(self) -> None:
-        self._act("unlock_all")
-
-    def action_reroll_all(self) -> None:
-        self._act("reroll_all")
+    def action_act(self, action: str) -> None:
+        # A binding's action string names a SegmentAction; an unknown name fails here, loudly.
+        self.post_message(self.Act(SegmentAction(action), self.selected_index))
 
 
 class PromptEditor(Vertical):
@@ -93,12 +81,12 @@ class PromptEditor(Vertical):
     class Changed(Message):
         """The template or the locks changed: the next prompt is different."""
 
-    def __init__(self, draft: PromptDraft, **kwargs) -> None:
+    def __init__(self, draft: PromptDraft, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.draft = draft
         self.image_seed = 0
         self.rng = random.Random()
-        self._settle_timer = None
+        self._settle_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         template = TextArea(self.draft.text, id="template", soft_wrap=True, tab_behavior="focus")
@@ -188,19 +176,6 @@ class PromptEditor(Vertical):
 
     @on(SegmentTable.Act)
     def _segment_action(self, message: SegmentTable.Act) -> None:
-        draft, index, seed = self.draft, message.index, self.image_seed
-        match message.action:
-            case "lock" if index is not None:
-                draft.lock(index, seed)
-            case "unlock" if index is not None:
-                draft.unlock(index)
-            case "reroll" if index is not None:
-                draft.reroll(index, seed, self.rng)
-            case "lock_all":
-                draft.lock_all(seed)
-            case "unlock_all":
-                draft.unlock_all()
-            case "reroll_all":
-                draft.prompt_seed = self.rng.randrange(2**32)
+        self.draft.act(message.action, message.index, self.image_seed, self.rng)
         self.refresh_view()
         self.post_message(self.Changed())

@@ -8,7 +8,7 @@ switch to this tab cost ~5 ms while a batch streams. A line here is one styled s
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.cells import set_cell_size
 from rich.segment import Segment
@@ -35,15 +35,16 @@ class QueueView(ScrollView, can_focus=True):
     view."""
 
     BINDINGS = [
-        Binding("j,down", "cursor(1)", "Down", show=False, id="queue.down"),
-        Binding("k,up", "cursor(-1)", "Up", show=False, id="queue.up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="queue.page_down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="queue.page_up"),
-        Binding("home", "cursor_to(0)", "First", show=False, id="queue.first"),
-        Binding("end", "cursor_to(-1)", "Last", show=False, id="queue.last"),
+        Binding("j,down", "cursor(1)", "Down", show=False, id="queue.down", system=True),
+        Binding("k,up", "cursor(-1)", "Up", show=False, id="queue.up", system=True),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="queue.page_down", system=True),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="queue.page_up", system=True),
+        Binding("home", "cursor_to(0)", "First", show=False, id="queue.first", system=True),
+        Binding("end", "cursor_to(-1)", "Last", show=False, id="queue.last", system=True),
         Binding("x", "screen.cancel_job", "Cancel job", id="queue.cancel_job"),
         Binding("r", "screen.requeue_failed", "Requeue failed", id="queue.requeue_failed"),
-        Binding("f", "screen.move_to_front", "Run next", id="queue.move_to_front"),
+        Binding("f", "screen.run_next", "Run next", id="queue.move_to_front"),
+        Binding("c", "screen.resume_run", "Continue last run", id="queue.resume_run"),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "queue-view--header", "queue-view--cursor", "queue-view--even",
@@ -69,7 +70,7 @@ class QueueView(ScrollView, can_focus=True):
 
     cursor = reactive(0, init=False)
 
-    def __init__(self, load_jobs: Callable[[], list[Job]], **kwargs) -> None:
+    def __init__(self, load_jobs: Callable[[], list[Job]], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.load_jobs = load_jobs
         self.job_ids: list[str] = []

@@ -7,8 +7,8 @@ thread, so a large PNG never stalls the keyboard.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PIL import Image as PILImage
 from textual import work
@@ -16,29 +16,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import DataTable, Static
+
+from stablenew_tui.services.results import ResultRow
 
 PREVIEW_PIXELS = 768  # decode to this size at most: a terminal never shows more
 
 
-@dataclass
-class ResultRow:
-    path: str
-    time: float
-    prompt: str
-    model: str
-    sampler: str
-    seed: int | None
-    rating: int | None = None
-    job_id: str | None = None
-    run_id: str | None = None
-    stage: str | None = None
-
-
 class ResultsTable(DataTable):
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("j", "cursor_down", "Down", show=False, id="results.down", system=True),
+        Binding("k", "cursor_up", "Up", show=False, id="results.up", system=True),
         Binding("1", "rate(1)", "Rate", key_display="1-5", id="results.rate_1"),
         *(Binding(str(n), f"rate({n})", f"Rate {n}", show=False, id=f"results.rate_{n}")
           for n in range(2, 6)),
@@ -57,7 +46,7 @@ class ResultsTable(DataTable):
             self.row = row
             super().__init__()
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.results: dict[str, ResultRow] = {}  # every result, drawn or waiting to be
         self._waiting: list[ResultRow] = []
@@ -106,7 +95,7 @@ class ResultsTable(DataTable):
         if not self.row_count:
             return None
         key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        return self.results.get(key)
+        return self.results.get(key) if key is not None else None
 
     def action_rate(self, rating: int) -> None:
         row = self.selected
@@ -117,7 +106,8 @@ class ResultsTable(DataTable):
         self.post_message(self.Rated(row, row.rating))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._announce(self.results.get(event.row_key.value))
+        key = event.row_key.value
+        self._announce(self.results.get(key) if key is not None else None)
 
     def _announce(self, row: ResultRow | None) -> None:
         """Say which image is selected, once per change: decoding it for the preview, and
@@ -151,10 +141,10 @@ class ImagePreview(Static):
     ImagePreview > * { width: 100%; height: 100%; }
     """
 
-    def __init__(self, method: str, **kwargs) -> None:
+    def __init__(self, method: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.method = method
-        self._image_widget = None
+        self._image_widget: Widget | None = None
 
     def compose(self) -> ComposeResult:
         self.border_title = "preview"
@@ -179,7 +169,7 @@ class ImagePreview(Static):
         self.app.call_from_thread(setattr, self, "border_subtitle", Path(path).name)
 
 
-def _renderer(method: str):
+def _renderer(method: str) -> type[Widget] | None:
     if method == "none":
         return None
     from textual_image import widget
@@ -196,7 +186,7 @@ def _renderer(method: str):
 class ResultsPane(Horizontal):
     DEFAULT_CSS = "ResultsPane { height: 1fr; }"
 
-    def __init__(self, preview_method: str, **kwargs) -> None:
+    def __init__(self, preview_method: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.preview_method = preview_method
 

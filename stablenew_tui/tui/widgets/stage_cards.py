@@ -7,7 +7,7 @@ settings apply, exactly as on the command line.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -36,7 +36,7 @@ class StageCards(VerticalScroll):
     StageCards .field Checkbox { width: 6; }
     """
 
-    def __init__(self, base: dict[str, Any], **kwargs) -> None:
+    def __init__(self, base: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.base = base
         self._catalog: ResourceCatalog | None = None
@@ -53,6 +53,7 @@ class StageCards(VerticalScroll):
 
     def _field(self, field: FormField) -> Horizontal:
         value = value_at(self.base, field)
+        widget: Checkbox | Select[Any] | Input
         if field.kind in ("switch", "stage"):
             widget = Checkbox("", value=bool(value), compact=True, id=field.widget_id)
         elif field.kind == "choice":
@@ -63,7 +64,7 @@ class StageCards(VerticalScroll):
         else:
             low, high = field.bounds()
             validator = Integer if field.kind == "int" else Number
-            widget = Input(
+            widget = number = Input(
                 "" if value is None else str(value),
                 type="integer" if field.kind == "int" else "number",
                 validators=[validator(minimum=low, maximum=high)],
@@ -71,7 +72,7 @@ class StageCards(VerticalScroll):
                 id=field.widget_id,
                 compact=True,
             )
-            widget.cursor_blink = False  # a blink is a redraw sent over SSH
+            number.cursor_blink = False  # a blink is a redraw sent over SSH
         return Horizontal(Label(field.label), widget, classes="field")
 
     def _options(self, field: FormField, current: Any) -> list[tuple[str, str]]:
@@ -143,7 +144,7 @@ class StageCards(VerticalScroll):
             return widget.value
         if isinstance(widget, Select):
             return None if widget.value == Select.NULL else widget.value
-        text = widget.value.strip()
+        text = cast(Input, widget).value.strip()
         if not text:
             return None
         try:

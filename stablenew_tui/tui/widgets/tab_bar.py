@@ -6,7 +6,7 @@ plus an underline that moves a frame after the switch: every switch repainted th
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events
@@ -32,7 +32,7 @@ class TabBar(Widget):
             self.tab = tab
             super().__init__()
 
-    def __init__(self, titles: dict[str, str], active: str, **kwargs) -> None:
+    def __init__(self, titles: dict[str, str], active: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.titles = titles
         self.active = active

@@ -1,0 +1,121 @@
+"""Starting and steering runs: the same verbs behind the TUI's keys and the CLI's flags and
+Ctrl-C.
+
+An interactive session queues runs (`queue_run`, `resume_run`) that `serve` runs one after
+another; `stablenew run` runs one prepared run to its end (`run`). Every verb names the run it
+acts on by id, so a caller never reaches into the engine, the queue or the dispatcher.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stablenew_tui.pipeline.dispatcher import RunDispatcher
+from stablenew_tui.pipeline.engine import RunSummary
+from stablenew_tui.pipeline.jobs import Job, Run
+from stablenew_tui.pipeline.launch import PreparedRun, RunLauncher, RunRequest
+
+
+@dataclass(frozen=True)
+class QueuedRun:
+    run: Run
+    images: int
+    ahead: int  # runs queued before it in this session
+
+
+class RunControl:
+    def __init__(self, launcher: RunLauncher) -> None:
+        self.launcher = launcher
+        self._engine = launcher.engine
+        self._queue = launcher.queue
+        self._dispatcher = RunDispatcher(launcher)
+
+    # -- starting ------------------------------------------------------------------------
+
+    async def serve(self) -> None:
+        """Run queued runs one after another until cancelled (interactive sessions)."""
+        await self._dispatcher.serve()
+
+    async def queue_run(self, request: RunRequest) -> QueuedRun:
+        """Plan `request` into the queue and line it up behind the runs already waiting."""
+        prepared = await self.launcher.prepare(request)
+        ahead = self._dispatcher.submit(prepared.run)
+        return QueuedRun(prepared.run, len(prepared.jobs), ahead)
+
+    async def unfinished_run(self) -> PreparedRun:
+        """The last run with images still to make; `InputError` when there is none."""
+        return await self.launcher.resume()
+
+    async def resume_run(self) -> QueuedRun:
+        """Line up the last unfinished run again, with the images it still has to make."""
+        prepared = await self.unfinished_run()
+        remaining = self._queue.counts(prepared.run.id).get("queued", 0)
+        return QueuedRun(prepared.run, remaining, self._dispatcher.submit(prepared.run))
+
+    async def run(self, run: Run, *, wait: bool = False) -> RunSummary:
+        """Run `run` now, to its end or until stopped (the CLI). Raises RunBusy when another
+        live process is making it, unless `wait`: then after that process."""
+        return await self._engine.run(run, wait=wait)
+
+    # -- steering ------------------------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        return self._engine.paused
+
+    def toggle_pause(self) -> bool:
+        """Pause (the image being made finishes, then nothing starts) or resume; returns
+        whether dispatching is paused now."""
+        if self._engine.paused:
+            self._engine.resume()
+        else:
+            self._engine.pause()
+        return self._engine.paused
+
+    async def skip(self) -> None:
+        """Drop the images being made and go on with the next jobs."""
+        await self._engine.skip()
+
+    async def interrupt(self) -> None:
+        """Stop the images being made now; their jobs go back to the queue."""
+        await self._engine.interrupt()
+
+    def stop_after_current(self) -> None:
+        """Finish the images being made, then stop."""
+        self._engine.request_stop()
+
+    async def cancel_all(self) -> int:
+        """Cancel every queued job of the running run and interrupt the running ones;
+        returns how many queued jobs were cancelled."""
+        return await self._engine.cancel_all()
+
+    def cancel_job(self, run_id: str, job_id: str) -> bool:
+        """Cancel one queued job; False when it is no longer queued."""
+        return self._queue.cancel(run_id, job_id) > 0
+
+    def requeue_failed(self, run_id: str) -> int:
+        """Queue a run's failed jobs again, and the run itself unless it is running now;
+        returns how many jobs were queued again."""
+        count = self._queue.requeue_failed(run_id)
+        current = self._dispatcher.current
+        run = self._queue.run(run_id)
+        if count and run is not None and (current is None or current.id != run_id):
+            self._dispatcher.submit(run)
+        return count
+
+    def run_next(self, job_id: str) -> None:
+        """Make a queued job the next one claimed."""
+        self._queue.move_to_front(job_id)
+
+    # -- looking -------------------------------------------------------------------------
+
+    @property
+    def running(self) -> Run | None:
+        """The queued run being run now, in an interactive session."""
+        return self._dispatcher.current
+
+    def run_of(self, run_id: str) -> Run | None:
+        return self._queue.run(run_id)
+
+    def jobs(self, run_id: str) -> list[Job]:
+        return self._queue.jobs(run_id)
