@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -90,3 +91,36 @@ def test_a_missing_rating_is_a_usage_error(capsys):
         main(["rate", os.devnull])
     assert exit_.value.code == 2
     assert "RATING" in capsys.readouterr().err
+
+
+async def test_report_on_a_real_run_with_hires_img2img_and_upscale(sim, capsys):
+    """Records as the engine writes them: the rating of the last stage's image carries every
+    stage's settings, and what the user liked comes first."""
+    launcher = launcher_for(sim.url)
+    folders = {}
+    try:
+        for sampler in ("Euler a", "DDIM"):
+            request = RunRequest(
+                prompt="a {red|blue} fox",
+                flags={"images_per_prompt": 3, "stages": ["txt2img", "img2img", "upscale"],
+                       "txt2img": {"steps": 2, "width": 64, "height": 64, "sampler": sampler,
+                                   "hires": sampler == "DDIM"}},
+            )  # fmt: skip
+            prepared, summary, _ = await run_to_end(launcher, request)
+            assert summary.counts.get("done") == 3
+            folders[sampler] = Path(prepared.run.folder) / "upscale"
+    finally:
+        await launcher.aclose()
+    liked = [str(path) for path in sorted(folders["Euler a"].iterdir())]
+    disliked = [str(path) for path in sorted(folders["DDIM"].iterdir())]
+    assert main(["rate", *liked, "5"]) == 0 and main(["rate", *disliked, "2"]) == 0
+    capsys.readouterr()
+    assert main(["learn", "report", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["rated_images"] == 6 and report["unmatched_ratings"] == 0
+    factors = {factor["factor"]: factor for factor in report["factors"]}
+    sampler = factors["txt2img sampler"]
+    assert [o["value"] for o in sampler["options"]] == ["Euler a", "DDIM"]
+    assert [o["count"] for o in sampler["options"]] == [3, 3]
+    assert [o["value"] for o in factors["txt2img hires"]["options"]] == ["off", "on"]
+    assert report["factors"][0]["importance"] > 0
