@@ -4,14 +4,15 @@ engine and learning files as `stablenew run`. No Textual here."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from stablenew_tui.config import AppConfig, NodeConfig
 from stablenew_tui.errors import InputError
+from stablenew_tui.learning.rated_images import join_ratings
 from stablenew_tui.learning.ratings import RATINGS_NAME, RatingStore
 from stablenew_tui.learning.records import RECORDS_NAME, RecordsFollower
-from stablenew_tui.learning.suggest import favourites
+from stablenew_tui.learning.suggest import Favourite, favourites
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.dispatcher import RunDispatcher
 from stablenew_tui.pipeline.engine import EngineOptions
@@ -98,17 +99,18 @@ class TuiServices:
             )  # fmt: skip
         return results
 
-    def favourites(self, catalog: ResourceCatalog) -> dict[str, list[str]]:
-        """Dropdown entries to list first (★), keyed by catalog list. Reads only the records
-        appended since the last call."""
+    def favourites(self, catalog: ResourceCatalog) -> dict[str, list[Favourite]]:
+        """Dropdown entries to list first (★), keyed by catalog list, with their evidence.
+        Reads only the records appended since the last call."""
         rated = self.ratings.rated()
         if not rated:
             return {}
-        records = self.records.refresh()
-        models = [
-            model.title
-            for name in favourites("model", rated, records)
-            for model in catalog.model_details
-            if model.matches(name)
-        ]
-        return {"models": models, "samplers": favourites("sampler", rated, records)}
+        found = favourites(join_ratings(rated, self.records.refresh()).images)
+        if "models" in found:  # records name checkpoints as chosen or as loaded: show titles
+            found["models"] = [
+                replace(favourite, value=model.title)
+                for favourite in found["models"]
+                for model in catalog.model_details
+                if model.matches(favourite.value)
+            ]
+        return found

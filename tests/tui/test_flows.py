@@ -252,11 +252,11 @@ async def test_rated_models_come_first_with_a_star(sim):
 
         def starred() -> bool:
             labels = [str(label) for label, _ in model._options]
-            return any(label == f"★ {title}" for label in labels)
+            return any(label == f"★ {title} (1, 5.0)" for label in labels)
 
         await wait_until(pilot, starred, what="★ on the rated model")
         first_real = next(str(label) for label, value in model._options if value != Select.NULL)
-        assert first_real == f"★ {title}"
+        assert first_real == f"★ {title} (1, 5.0)"  # one image, rated 5
 
 
 async def test_the_command_palette_offers_every_screen_action(sim):
