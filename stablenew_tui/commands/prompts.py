@@ -10,6 +10,8 @@ from pathlib import Path
 
 from stablenew_tui.commands.common import add_sampling_arguments
 from stablenew_tui.errors import InputError
+from stablenew_tui.learning.learned import load_beliefs
+from stablenew_tui.paths import AppPaths
 from stablenew_tui.prompts import (
     PromptSampler,
     ResolvedPrompt,
@@ -33,9 +35,10 @@ TEMPLATE|PACK is a pack when it is the path of an existing {"/".join(PACK_SUFFIX
 or the name of a pack in the pack folders (--packs DIR, then examples/packs); anything else
 is template text. Each prompt has its own seed: --seed S gives S, S+1, ... (random when not
 given). --count defaults to 1, and in combinatorial mode to {COMBINATORIAL_CAP}, a cap; with
-a pack it counts per prompt of the pack. Segment indexes for --lock and --pin are those
-`stablenew prompts segments TEMPLATE` lists. Wildcards come from --wildcards DIR, else from
-examples/wildcards."""
+a pack it counts per prompt of the pack. --mode learned favours the options you rated higher
+in images of the same template (see `stablenew learn report`). Segment indexes for --lock
+and --pin are those `stablenew prompts segments TEMPLATE` lists. Wildcards come from
+--wildcards DIR, else from examples/wildcards."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -96,9 +99,14 @@ def _expand(args: argparse.Namespace) -> int:
     library = WildcardLibrary(_wildcard_folders(args.wildcards))
     locks = locks_from_flags(args.lock, args.pin)
     pack = _pack(args.source, args.packs)
+    beliefs = {}
+    if mode is SamplingMode.LEARNED:  # what the ratings so far say
+        beliefs = load_beliefs(AppPaths.from_environment().data_dir)
     if pack is None:
         template = Template.parse(args.source)
-        sampler = PromptSampler(template, library, mode=mode, locks=locks)
+        sampler = PromptSampler(
+            template, library, mode=mode, locks=locks, beliefs=beliefs.get(template.text)
+        )
         for prompt in sampler.prompts(range(seed, seed + count)):
             _print(prompt, args.json, {})
         return 0
@@ -106,7 +114,8 @@ def _expand(args: argparse.Namespace) -> int:
         raise InputError("--lock and --pin apply to one template, not to a pack")
     next_seed = seed
     for entry in pack.prompts:
-        sampler = PromptSampler(pack.template(entry), library, mode=mode)
+        template = pack.template(entry)
+        sampler = PromptSampler(template, library, mode=mode, beliefs=beliefs.get(template.text))
         extra = {"negative": pack.negative_for(entry), "pack": pack.name, "line": entry.line}
         for prompt in sampler.prompts(range(next_seed, next_seed + count)):
             _print(prompt, args.json, extra)

@@ -8,10 +8,12 @@ follow their segment across edits and are dropped, visibly, when its text change
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from stablenew_tui.prompts.errors import TemplateError
 from stablenew_tui.prompts.grammar import SamplingMode
+from stablenew_tui.prompts.learned import TemplateBeliefs
 from stablenew_tui.prompts.locks import DroppedLock, SegmentLocks
 from stablenew_tui.prompts.sampler import PromptSampler, ResolvedPrompt
 from stablenew_tui.prompts.template import Template
@@ -36,6 +38,8 @@ class PromptDraft:
     mode: SamplingMode = SamplingMode.RANDOM
     locks: SegmentLocks = field(default_factory=SegmentLocks)
     prompt_seed: int | None = None  # None: linked to the image seed
+    # What ratings say about templates' options, by template text (learned mode).
+    beliefs: Mapping[str, TemplateBeliefs] = field(default_factory=dict)
     template: Template = field(init=False)
     error: TemplateError | None = field(init=False, default=None)
 
@@ -104,7 +108,10 @@ class PromptDraft:
         """One prompt; a problem only found while drawing (an unknown wildcard) becomes the
         draft's error."""
         try:
-            sampler = PromptSampler(self.template, self.wildcards, mode=self.mode, locks=locks)
+            sampler = PromptSampler(
+                self.template, self.wildcards, mode=self.mode, locks=locks,
+                beliefs=self.beliefs.get(self.template.text),
+            )  # fmt: skip
             return next(iter(sampler.prompts([seed])), None)
         except TemplateError as error:
             self.error = error

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from stablenew_tui.config import AppConfig, NodeConfig
 from stablenew_tui.errors import InputError
+from stablenew_tui.learning.learned import template_beliefs
 from stablenew_tui.learning.rated_images import join_ratings
 from stablenew_tui.learning.ratings import RATINGS_NAME, RatingStore
 from stablenew_tui.learning.records import RECORDS_NAME, RecordsFollower
@@ -114,3 +115,9 @@ class TuiServices:
                 if model.matches(favourite.value)
             ]
         return found
+
+    def refresh_beliefs(self) -> None:
+        """What the ratings say about template options, for the editor's learned preview; a
+        run computes the same from the files when it starts."""
+        rated = join_ratings(self.ratings.rated(), self.records.refresh()).images
+        self.draft.beliefs = template_beliefs(rated)

@@ -90,9 +90,10 @@ def used_options(inputs: dict) -> dict[str, str]:
 
 
 def rated_session(
-    user: SyntheticUser, images: int, seed: int = 1, template: str = TEMPLATE
+    user: SyntheticUser, images: int, seed: int = 1, template: str = TEMPLATE, run: str = "run"
 ) -> Session:
-    """`images` txt2img images with uniformly drawn settings and prompts, each rated."""
+    """`images` txt2img images with uniformly drawn settings and prompts, each rated; `run`
+    names their folder and jobs."""
     rng = random.Random(seed)
     parsed = Template.parse(template)
     sampler = PromptSampler(parsed)
@@ -102,11 +103,10 @@ def rated_session(
             prompt_fields(parsed, rng.randrange(2**32), sampler=sampler),
             rng.choice(CHECKPOINTS), rng.choice(SAMPLERS), rng.choice(CFGS), n,
         )  # fmt: skip
-        path = f"/out/run/txt2img/{n:05d}.png"
-        job = f"20261201-000000-abcdef-{n:05d}"
+        path = f"/out/{run}/txt2img/{n:05d}.png"
+        job = f"{run}-{n:05d}"
         session.records.append(record(job, "txt2img", inputs, path, 1_800_000_000.0 + n))
         used = used_options(inputs)
-        session.ratings.append(Rating(path, user.rate(used, rng), job, "20261201-000000-abcdef",
-                                      "txt2img"))  # fmt: skip
+        session.ratings.append(Rating(path, user.rate(used, rng), job, run, "txt2img"))
         session.true_means.append(user.true_mean(used))
     return session

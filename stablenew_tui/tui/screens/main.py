@@ -182,12 +182,14 @@ class MainScreen(Screen):
     @work(thread=True, exit_on_error=False, group="results")
     def _load_past_results(self) -> None:
         rows = self.services.past_results()
+        self.services.refresh_beliefs()
         self.app.call_from_thread(self._show_past_results, rows)
 
     def _show_past_results(self, rows: list[ResultRow]) -> None:
         table = self.query_one(ResultsTable)
         for row in rows:
             table.add_result(row)
+        self.query_one(PromptEditor).refresh_view()  # learned mode draws from the ratings
 
     @on(ResultsTable.Rated)
     def _rated(self, message: ResultsTable.Rated) -> None:
@@ -196,6 +198,8 @@ class MainScreen(Screen):
             row.path, message.rating, job_id=row.job_id, run_id=row.run_id, stage=row.stage
         )
         self.notify(f"rated {message.rating}" if message.rating else "rating cleared", timeout=2)
+        self.services.refresh_beliefs()
+        self.query_one(PromptEditor).refresh_view()
         if self._catalog_loaded:
             self.load_catalog()  # favourites may have changed
 
