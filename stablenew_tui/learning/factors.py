@@ -10,10 +10,9 @@ recorded, so a suggestion can be applied as a real value (the CFG used, not a ba
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 from stablenew_tui.prompts import Template, TemplateError
 
@@ -28,8 +27,7 @@ _BANDS = {
 }
 
 
-@dataclass(frozen=True, order=True)
-class Factor:
+class Factor(NamedTuple):  # a tuple: hashed and compared in C, and the report does millions
     stage: str  # txt2img, img2img, upscale, or PROMPT for a template's segment
     setting: str  # checkpoint, vae, sampler, …; a segment's index for PROMPT
     template: str = ""  # segments only
@@ -108,9 +106,34 @@ _SETTINGS: dict[str, Callable[[dict], Value | None]] = {
 }
 
 
+# What a stage's record says about its settings, in the order `_settings_factors` reads it.
+_INPUT_KEYS = (
+    "model", "vae", "sampler", "scheduler", "cfg_scale", "steps", "width", "height",
+    "denoising_strength", "hires", "upscaler", "upscale_factor",
+)  # fmt: skip
+
+
 def stage_factors(stage: str, inputs: dict) -> dict[Factor, Value]:
-    """The settings one stage's record holds. Hires fix is a txt2img setting: off unless the
-    record says it was on."""
+    """The settings one stage's record holds. Every image of a run has the same settings, so
+    equal settings share one dict, read-only for the caller."""
+    key = (stage, *map(inputs.get, _INPUT_KEYS))
+    try:
+        found = _SEEN_SETTINGS.get(key)
+    except TypeError:  # an unhashable value in a malformed record: read it, uncached
+        return _settings_factors(stage, inputs)
+    if found is None:
+        if len(_SEEN_SETTINGS) >= _MAX_SEEN_SETTINGS:
+            _SEEN_SETTINGS.clear()
+        found = _SEEN_SETTINGS[key] = _settings_factors(stage, inputs)
+    return found
+
+
+_SEEN_SETTINGS: dict[tuple, dict[Factor, Value]] = {}
+_MAX_SEEN_SETTINGS = 4096
+
+
+def _settings_factors(stage: str, inputs: dict) -> dict[Factor, Value]:
+    """Hires fix is a txt2img setting: off unless the record says it was on."""
     found = {}
     for setting, read in _SETTINGS.items():
         value = read(inputs)
@@ -128,19 +151,24 @@ def segment_factors(inputs: dict) -> dict[Factor, Value]:
     if not isinstance(template, str) or not isinstance(choices, dict):
         return {}
     held = inputs.get("locks") or {}
-    found = {}
-    for index, text in choices.items():
-        if index in held or not isinstance(text, str):
-            continue
-        factor = Factor(PROMPT, str(index), template, _segment_source(template, str(index)))
-        found[factor] = (text or "(empty)", text)
-    return found
+    factors = _segment_factors(template)
+    return {
+        factors.get(index) or _segment_factor(template, index): (text or "(empty)", text)
+        for index, text in choices.items()
+        if index not in held and isinstance(text, str)
+    }
 
 
-@lru_cache(maxsize=256)
-def _segment_source(template: str, index: str) -> str:
+@lru_cache(maxsize=1024)
+def _segment_factors(template: str) -> dict[str, Factor]:
+    """The factor of each of the template's randomized segments, by index as records write it."""
     try:
-        segment = Template.parse(template).segment(int(index))
-    except (TemplateError, ValueError):
-        segment = None
-    return segment.source if segment is not None else f"#{index}"
+        segments = Template.parse(template).randomized
+    except TemplateError:
+        return {}
+    return {str(s.index): Factor(PROMPT, str(s.index), template, s.source) for s in segments}
+
+
+def _segment_factor(template: str, index: str) -> Factor:
+    """A segment the template does not have (a record from a template that no longer parses)."""
+    return Factor(PROMPT, index, template, f"#{index}")

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 
 from stablenew_tui.learning.ratings import Rating
-from stablenew_tui.prompts import PromptSampler, Template
+from stablenew_tui.prompts import PromptSampler, ResolvedPrompt, Template
 
 TEMPLATE = "a {red|blue|green|gold} {cat|dog|owl} in {rain|fog|sun|snow|dusk}"
 CHECKPOINTS = ("sd_xl_base_1.0", "dreamshaper_8", "juggernaut_xl", "realvis_v4")
@@ -66,15 +66,19 @@ class Session:
     true_means: list[float] = field(default_factory=list)
 
 
-def prompt_fields(template: Template, seed: int, mode: str = "random", sampler=None) -> dict:
-    """What a job records about its prompt, drawn with the real sampler."""
-    sampler = sampler or PromptSampler(template)
-    resolved = next(iter(sampler.prompts([seed])))
+def prompt_fields(resolved: ResolvedPrompt) -> dict:
+    """What a job records about its prompt (`PromptSpec` via pipeline/prompt_plan.py)."""
     return {
-        "prompt": resolved.text, "negative": "", "template": template.text,
+        "prompt": resolved.text, "negative": "", "template": resolved.template.text,
         "choices": {str(i): text for i, text in resolved.choice_texts().items()},
-        "locks": {}, "mode": mode, "prompt_seed": seed,
+        "locks": {}, "mode": resolved.mode.value, "prompt_seed": resolved.prompt_seed,
     }  # fmt: skip
+
+
+def draw(template: str | Template, seed: int) -> ResolvedPrompt:
+    """One prompt drawn in random mode."""
+    parsed = Template.parse(template) if isinstance(template, str) else template
+    return next(iter(PromptSampler(parsed).prompts([seed])))
 
 
 def used_options(inputs: dict) -> dict[str, str]:
@@ -100,7 +104,7 @@ def rated_session(
     session = Session()
     for n in range(images):
         inputs = txt2img_inputs(
-            prompt_fields(parsed, rng.randrange(2**32), sampler=sampler),
+            prompt_fields(next(iter(sampler.prompts([rng.randrange(2**32)])))),
             rng.choice(CHECKPOINTS), rng.choice(SAMPLERS), rng.choice(CFGS), n,
         )  # fmt: skip
         path = f"/out/{run}/txt2img/{n:05d}.png"

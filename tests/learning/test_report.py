@@ -13,6 +13,7 @@ from stablenew_tui.learning.stats import Tally, estimate, pool
 from stablenew_tui.prompts import Template
 from tests.learning.synthetic import (
     SyntheticUser,
+    draw,
     prompt_fields,
     rated_session,
     record,
@@ -64,7 +65,7 @@ def _job(stages: dict[str, dict], job: str = "run-00001") -> list[dict]:
 
 def test_a_rating_carries_its_earlier_stages_settings():
     template = Template.parse("a {red|blue} fox")
-    base = txt2img_inputs(prompt_fields(template, 1), "m1", "Euler a", 7.0, 1)
+    base = txt2img_inputs(prompt_fields(draw(template, 1)), "m1", "Euler a", 7.0, 1)
     records = _job({
         "txt2img": {**base, "hires": True, "denoising_strength": 0.7},
         "img2img": {**base, "model": "m2", "denoising_strength": 0.35, "width": 1024,
@@ -90,7 +91,7 @@ def test_later_stages_repeating_earlier_settings_are_left_out():
     records, ratings = [], []
     for n in range(6):
         sampler = ("Euler a", "DDIM")[n % 2]
-        base = txt2img_inputs(prompt_fields(template, n), "m1", sampler, 7.0, n)
+        base = txt2img_inputs(prompt_fields(draw(template, n)), "m1", sampler, 7.0, n)
         job = f"run-{n:05d}"
         records += [
             record(job, "txt2img", base, f"/out/t/{n}.png", 1.0),
@@ -108,7 +109,7 @@ def test_held_segments_are_not_compared():
     template = Template.parse("a {red|blue} {cat|dog}")
     records, ratings = [], []
     for n in range(8):
-        prompt = prompt_fields(template, n)
+        prompt = prompt_fields(draw(template, n))
         prompt["locks"] = {"2": prompt["choices"]["2"]}
         records.append(record(f"j-{n}", "txt2img", txt2img_inputs(prompt, "m", "Euler a", 7.0, n),
                               f"/o/{n}.png", 1.0))  # fmt: skip
