@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from stablenew_tui.prompts.errors import TemplateError
-from stablenew_tui.prompts.grammar import SamplingMode
+from stablenew_tui.prompts.grammar import SamplingMode, Variant, Wildcard
 from stablenew_tui.prompts.learned import TemplateBeliefs
 from stablenew_tui.prompts.locks import DroppedLock, SegmentLocks
 from stablenew_tui.prompts.sampler import PromptSampler, ResolvedPrompt
@@ -78,6 +78,26 @@ class PromptDraft:
         resolved = self.preview(image_seed)
         if resolved is not None and index in resolved.choice_texts():
             self.locks = self.locks.lock(index, resolved.choice_texts()[index])
+
+    def hold(self, index: int, text: str) -> bool:
+        """Hold segment `index` to the option that reads `text`: pinned when it is one of the
+        segment's options as written (so what is nested in it still draws), else locked to
+        the text. True when pinned."""
+        segment = self.template.segment(index)
+        node = segment.node if segment is not None else None
+        texts: tuple[str | None, ...] = ()
+        if isinstance(node, Variant) and node.count is None:
+            texts = tuple(option.literal for option in node.options)
+        elif isinstance(node, Wildcard):
+            try:
+                texts = self.wildcards.resolve(node).texts
+            except TemplateError:
+                texts = ()
+        if text in texts:
+            self.locks = self.locks.pin(index, texts.index(text))
+            return True
+        self.locks = self.locks.lock(index, text)
+        return False
 
     def unlock(self, index: int) -> None:
         self.locks = self.locks.unlock(index)

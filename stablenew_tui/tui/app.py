@@ -14,6 +14,7 @@ from stablenew_tui.paths import AppPaths
 from stablenew_tui.tui.screens.main import MainScreen
 from stablenew_tui.tui.services import TuiServices
 from stablenew_tui.tui.themes import BUNDLED_THEMES, DEFAULT_THEME, load_themes
+from stablenew_tui.tui.widgets.insights import OptionTable
 from stablenew_tui.tui.widgets.prompt_editor import SegmentTable
 from stablenew_tui.tui.widgets.queue_view import QueueView
 from stablenew_tui.tui.widgets.results import ResultsTable
@@ -72,6 +73,7 @@ class StableNewApp(App):
             "segments (Prompt tab)": list(SegmentTable.BINDINGS),
             "queue (Queue tab)": list(QueueView.BINDINGS),
             "results (Results tab)": list(ResultsTable.BINDINGS),
+            "insights (Insights tab)": list(OptionTable.BINDINGS),
         }
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -13,6 +13,7 @@ from stablenew_tui.learning.learned import template_beliefs
 from stablenew_tui.learning.rated_images import join_ratings
 from stablenew_tui.learning.ratings import RATINGS_NAME, RatingStore
 from stablenew_tui.learning.records import RECORDS_NAME, RecordsFollower
+from stablenew_tui.learning.report import LearnReport, build_report
 from stablenew_tui.learning.suggest import Favourite, favourites
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.dispatcher import RunDispatcher
@@ -121,3 +122,8 @@ class TuiServices:
         run computes the same from the files when it starts."""
         rated = join_ratings(self.ratings.rated(), self.records.refresh()).images
         self.draft.beliefs = template_beliefs(rated)
+
+    def insights(self) -> LearnReport:
+        """The learning report on the ratings and records so far (runs in a thread)."""
+        rated = join_ratings(self.ratings.rated(), self.records.refresh())
+        return build_report(rated.images, unmatched=rated.unmatched)

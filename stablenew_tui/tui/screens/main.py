@@ -23,6 +23,7 @@ from stablenew_tui.tui.messages import EngineEvents
 from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.screens.pack_browser import PackBrowser, PackChoice
 from stablenew_tui.tui.services import TuiServices
+from stablenew_tui.tui.widgets.insights import InsightsView, OptionTable
 from stablenew_tui.tui.widgets.job_log import JobLog
 from stablenew_tui.tui.widgets.key_hints import KeyHints, key_display
 from stablenew_tui.tui.widgets.node_status import NodeStatusBar
@@ -33,7 +34,10 @@ from stablenew_tui.tui.widgets.run_progress import RunProgress
 from stablenew_tui.tui.widgets.stage_cards import StageCards
 from stablenew_tui.tui.widgets.tab_bar import TabBar
 
-TAB_NAMES = {"prompt": "Prompt", "stages": "Stages", "queue": "Queue", "results": "Results"}
+TAB_NAMES = {
+    "prompt": "Prompt", "stages": "Stages", "queue": "Queue", "results": "Results",
+    "insights": "Insights",
+}  # fmt: skip
 VIEW_REFRESH_SECONDS = 0.25
 # The views of each tab that keep changes waiting until the tab is in view.
 WAITING_VIEWS = {"queue": (QueueView, JobLog), "results": (ResultsTable,)}
@@ -50,6 +54,7 @@ class MainScreen(Screen):
         Binding("f3", "show_tab('stages')", "Stages", id="tab_stages", show=False),
         Binding("f4", "show_tab('queue')", "Queue", id="tab_queue", show=False),
         Binding("f5", "show_tab('results')", "Results", id="tab_results", show=False),
+        Binding("ctrl+n", "show_tab('insights')", "Insights", id="tab_insights", show=False),
         # Not F6/F7/Ctrl+X: the template editor uses those.
         Binding("ctrl+l", "refresh_resources", "Refresh resources", id="refresh", show=False),
         Binding("f8", "toggle_pause", "Pause", id="pause", show=False),
@@ -81,6 +86,8 @@ class MainScreen(Screen):
                 yield JobLog(id="job-log")
             with Vertical(id="results"):
                 yield ResultsPane(services.config.ui.image_preview, id="results-pane")
+            with Vertical(id="insights"):
+                yield InsightsView(services.insights, id="insights-view")
         yield RunProgress(id="progress")
         yield KeyHints(id="key-hints")
 
@@ -293,6 +300,7 @@ class MainScreen(Screen):
             "prompt": SegmentTable.BINDINGS,
             "queue": QueueView.BINDINGS,
             "results": ResultsTable.BINDINGS,
+            "insights": OptionTable.BINDINGS,
         }.get(tab, [])
         palette = Binding(self.app.COMMAND_PALETTE_BINDING, "command_palette", "Palette")
         bindings = [*self.BINDINGS, *in_tab, palette, *self.app.BINDINGS]

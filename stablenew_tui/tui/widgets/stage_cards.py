@@ -104,6 +104,25 @@ class StageCards(VerticalScroll):
                 if current is not None:
                     select.value = current
 
+    def set_value(self, path: str, value: Any) -> bool:
+        """Show `value` in the input of setting `path` ("txt2img.cfg_scale"), as if the user
+        had typed or picked it; False when no card shows that setting."""
+        field = next((f for fields in CARDS.values() for f in fields if f.path == path), None)
+        if field is None:
+            return False
+        widget = self.query_one(f"#{field.widget_id}")
+        if isinstance(widget, Checkbox):
+            widget.value = bool(value)
+        elif isinstance(widget, Select):
+            if field.catalog == "models" and self._catalog is not None:  # records hold names
+                titles = (m.title for m in self._catalog.model_details if m.matches(str(value)))
+                value = next(titles, value)
+            widget.set_options(self._options(field, value))
+            widget.value = value
+        else:
+            widget.value = str(value)
+        return True
+
     # -- reading the cards back ----------------------------------------------------------
 
     def values(self) -> dict[str, Any]:
