@@ -11,7 +11,7 @@ from stablenew_tui.config import AppConfig, NodeConfig
 from stablenew_tui.errors import InputError
 from stablenew_tui.learning.learned import template_beliefs
 from stablenew_tui.learning.rated_images import join_ratings
-from stablenew_tui.learning.ratings import RATINGS_NAME, RatingStore
+from stablenew_tui.learning.ratings import RATINGS_NAME, Rating, RatingStore
 from stablenew_tui.learning.records import RECORDS_NAME, RecordsFollower
 from stablenew_tui.learning.report import LearnReport, build_report
 from stablenew_tui.learning.suggest import Favourite, favourites
@@ -117,13 +117,13 @@ class TuiServices:
             ]
         return found
 
-    def refresh_beliefs(self) -> None:
-        """What the ratings say about template options, for the editor's learned preview; a
-        run computes the same from the files when it starts."""
-        rated = join_ratings(self.ratings.rated(), self.records.refresh()).images
-        self.draft.beliefs = template_beliefs(rated)
+    def refresh_beliefs(self, rated: list[Rating]) -> None:
+        """What the `rated` images say about template options, for the editor's learned
+        preview (a run computes the same from the files when it starts). Runs in a thread;
+        the ratings are read on the app's thread, where they change."""
+        self.draft.beliefs = template_beliefs(join_ratings(rated, self.records.refresh()).images)
 
-    def insights(self) -> LearnReport:
-        """The learning report on the ratings and records so far (runs in a thread)."""
-        rated = join_ratings(self.ratings.rated(), self.records.refresh())
-        return build_report(rated.images, unmatched=rated.unmatched)
+    def insights(self, rated: list[Rating]) -> LearnReport:
+        """The learning report on the `rated` images (runs in a thread)."""
+        joined = join_ratings(rated, self.records.refresh())
+        return build_report(joined.images, unmatched=joined.unmatched)

@@ -55,6 +55,10 @@ async def test_insights_show_the_report_and_apply_options_at_80x24(sim):
     app = app_for(sim.url)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        draft = app.screen.services.draft
+        # The editor's learned mode draws from the same ratings, read when the app starts.
+        await wait_until(pilot, lambda: TEMPLATE in draft.beliefs, what="beliefs")
+        assert draft.beliefs[TEMPLATE][1].options["gold"].mean > 3.5
         await pilot.press("ctrl+n")
         view = app.screen.query_one(InsightsView)
         factors, options = view.query_one(FactorTable), view.query_one(OptionTable)
@@ -88,7 +92,6 @@ async def test_insights_show_the_report_and_apply_options_at_80x24(sim):
                     if o.value == "gold")  # fmt: skip
         options.move_cursor(row=gold)
         await pilot.press("a")
-        draft = app.screen.services.draft
         assert draft.text == TEMPLATE
         assert dict(draft.locks.pinned) == {1: 3}  # {red|blue|green|gold}: option 3
         assert all("gold" in row.value for row in draft.rows(1) if row.index == 1)

@@ -87,7 +87,7 @@ class MainScreen(Screen):
             with Vertical(id="results"):
                 yield ResultsPane(services.config.ui.image_preview, id="results-pane")
             with Vertical(id="insights"):
-                yield InsightsView(services.insights, id="insights-view")
+                yield InsightsView(services.ratings.rated, services.insights, id="insights-view")
         yield RunProgress(id="progress")
         yield KeyHints(id="key-hints")
 
@@ -189,7 +189,7 @@ class MainScreen(Screen):
     @work(thread=True, exit_on_error=False, group="results")
     def _load_past_results(self) -> None:
         rows = self.services.past_results()
-        self.services.refresh_beliefs()
+        self.services.refresh_beliefs(self.app.call_from_thread(self.services.ratings.rated))
         self.app.call_from_thread(self._show_past_results, rows)
 
     def _show_past_results(self, rows: list[ResultRow]) -> None:
@@ -205,10 +205,15 @@ class MainScreen(Screen):
             row.path, message.rating, job_id=row.job_id, run_id=row.run_id, stage=row.stage
         )
         self.notify(f"rated {message.rating}" if message.rating else "rating cleared", timeout=2)
-        self.services.refresh_beliefs()
-        self.query_one(PromptEditor).refresh_view()
+        self._learn_from(self.services.ratings.rated())
         if self._catalog_loaded:
             self.load_catalog()  # favourites may have changed
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="beliefs")
+    def _learn_from(self, rated: list) -> None:
+        """Learned mode draws from the ratings: the editor's next prompt may change."""
+        self.services.refresh_beliefs(rated)
+        self.app.call_from_thread(self.query_one(PromptEditor).refresh_view)
 
     # -- running -------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from stablenew_tui.learning.ratings import Rating
 from stablenew_tui.learning.report import FactorReport, LearnReport
 from stablenew_tui.tui.widgets.insights_apply import apply_option
 from stablenew_tui.tui.widgets.insights_bars import length_bar, rating_scale
@@ -77,8 +78,16 @@ class InsightsView(Vertical):
     InsightsView #insights-summary { height: auto; max-height: 2; color: $text-muted; }
     """
 
-    def __init__(self, build_report: Callable[[], LearnReport], **kwargs) -> None:
+    def __init__(
+        self,
+        rated: Callable[[], list[Rating]],
+        build_report: Callable[[list[Rating]], LearnReport],
+        **kwargs,
+    ) -> None:
+        """`rated` is read on the app's thread, where ratings change; `build_report` runs in
+        a thread."""
         super().__init__(**kwargs)
+        self._rated = rated
         self._build_report = build_report
         self.report: LearnReport | None = None
         self._shown: FactorReport | None = None
@@ -89,11 +98,11 @@ class InsightsView(Vertical):
         yield OptionTable(cursor_type="row", id="insights-options")
 
     def on_show(self) -> None:
-        self.reload()
+        self._report_on(self._rated())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="insights")
-    def reload(self) -> None:
-        report = self._build_report()
+    def _report_on(self, rated: list[Rating]) -> None:
+        report = self._build_report(rated)
         self.app.call_from_thread(self.show_report, report)
 
     def show_report(self, report: LearnReport) -> None:
@@ -135,7 +144,7 @@ class InsightsView(Vertical):
         for option in factor.options:
             e = option.estimate
             table.add_row(
-                option.value, str(e.count), f"{e.shrunk:.2f}",
+                option.value.replace("\n", " "), str(e.count), f"{e.shrunk:.2f}",
                 rating_scale(e.low, e.shrunk, e.high, overall, SCALE_WIDTH),
                 f"{e.low:.1f}–{e.high:.1f}", f"{e.keeper_share:.0%}",
                 "" if e.enough else Text("few", style="italic"),
