@@ -10,6 +10,8 @@ from pathlib import Path
 
 from stablenew_tui.commands.common import add_sampling_arguments
 from stablenew_tui.errors import InputError
+from stablenew_tui.learning.learned import load_beliefs
+from stablenew_tui.paths import AppPaths
 from stablenew_tui.prompts import (
     Pack,
     PromptSampler,
@@ -37,7 +39,9 @@ error. Anything else is template text; --prompt TEXT always is. Each prompt has 
 --seed S gives S, S+1, ... (random when not given). --count defaults to 1, and in
 combinatorial mode to {COMBINATORIAL_CAP}, a cap; with a pack it counts per prompt of the
 pack. Segment indexes for --lock and --pin are those `stablenew prompts segments TEMPLATE`
-lists. Wildcards come from --wildcards DIR, else from the example wildcards."""
+lists. --mode learned favours the options you rated higher in images of the same template
+(see `stablenew learn report`). Wildcards come from --wildcards DIR, else from the example
+wildcards."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -101,9 +105,14 @@ def _expand(args: argparse.Namespace) -> int:
     if (args.source is None) == (args.prompt is None):
         raise InputError("give a TEMPLATE or PACK, or --prompt TEXT (one of them)")
     pack = _pack(args.source, args.packs) if args.prompt is None else None
+    beliefs = {}
+    if mode is SamplingMode.LEARNED:  # what the ratings so far say
+        beliefs = load_beliefs(AppPaths.from_environment().data_dir)
     if pack is None:
         template = Template.parse(args.prompt if args.prompt is not None else args.source)
-        sampler = PromptSampler(template, library, mode=mode, locks=locks)
+        sampler = PromptSampler(
+            template, library, mode=mode, locks=locks, beliefs=beliefs.get(template.text)
+        )
         for prompt in sampler.prompts(range(seed, seed + count)):
             _print(prompt, args.json, {})
         return 0
@@ -111,7 +120,8 @@ def _expand(args: argparse.Namespace) -> int:
         raise InputError("--lock and --pin apply to one template, not to a pack")
     next_seed = seed
     for entry in pack.prompts:
-        sampler = PromptSampler(pack.template(entry), library, mode=mode)
+        template = pack.template(entry)
+        sampler = PromptSampler(template, library, mode=mode, beliefs=beliefs.get(template.text))
         extra = {"negative": pack.negative_for(entry), "pack": pack.name, "line": entry.line}
         for prompt in sampler.prompts(range(next_seed, next_seed + count)):
             _print(prompt, args.json, extra)

@@ -24,6 +24,12 @@ class RecordsRead:
     records: list[dict[str, Any]] = field(default_factory=list)
     skipped_lines: list[int] = field(default_factory=list)
 
+    def describe_problems(self, path: Path) -> str | None:
+        if not self.skipped_lines:
+            return None
+        lines = ", ".join(str(number) for number in self.skipped_lines)
+        return f"{path}: skipped unreadable record line(s) {lines}"
+
 
 class RecordWriter:
     def __init__(self, path: Path) -> None:

@@ -1,67 +1,53 @@
-"""Which models, samplers and prompt choices the user rates highly.
+"""Which models, VAEs, samplers, schedulers and upscalers to list first (★) in the dropdowns.
 
-Ratings are joined to learning records by image path, so each rating knows the model,
-sampler and randomized choices that made its image. Scores are shrunk toward the overall mean
-(a few lucky images should not outrank many good ones).
+An option is a favourite when its shrunk mean rating (see `stats`: pulled toward the overall
+mean by a prior strength the ratings themselves set) is high, so a few lucky images do not
+outrank many good ones. Each favourite carries its count and shrunk mean for the dropdown to
+show.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
-from stablenew_tui.learning.ratings import Rating
+from stablenew_tui.learning.factors import Factor
+from stablenew_tui.learning.rated_images import RatedImage
+from stablenew_tui.learning.report import option_tallies
+from stablenew_tui.learning.stats import estimate, pool
 
-# How many "average" ratings each option is assumed to already have.
-PRIOR_WEIGHT = 2.0
 FAVOURITE_MIN_SCORE = 3.5
+
+# The catalog list a dropdown offers → the factor its ratings are gathered under.
+FACTOR_OF_LIST = {
+    "models": Factor("txt2img", "checkpoint"),
+    "vaes": Factor("txt2img", "vae"),
+    "samplers": Factor("txt2img", "sampler"),
+    "schedulers": Factor("txt2img", "scheduler"),
+    "upscalers": Factor("upscale", "upscaler"),
+}
 
 
 @dataclass(frozen=True)
-class Score:
+class Favourite:
     value: str
-    mean: float
-    count: int
-    score: float
+    count: int  # rated images made with it
+    mean: float  # their shrunk mean rating
 
 
-def scores_by(key: str, ratings: list[Rating], records: list[dict]) -> list[Score]:
-    """Scores of each value of an input (`model`, `sampler`, `choice:2`, …), best first."""
-    by_path = {
-        path: record for record in records for path in record.get("outputs", {}).get("paths", [])
-    }
-    groups: dict[str, list[int]] = defaultdict(list)
-    for rating in ratings:
-        record = by_path.get(rating.path)
-        if record is None or rating.rating is None:
+def favourites(images: list[RatedImage]) -> dict[str, list[Favourite]]:
+    """Favourites per catalog list, best first."""
+    tallies = option_tallies(images)
+    found: dict[str, list[Favourite]] = {}
+    for list_name, factor in FACTOR_OF_LIST.items():
+        options = tallies.get(factor)
+        if not options:
             continue
-        value = _input_value(record.get("inputs", {}), key)
-        if value:
-            groups[value].append(rating.rating)
-    all_ratings = [r for values in groups.values() for r in values]
-    if not all_ratings:
-        return []
-    overall = sum(all_ratings) / len(all_ratings)
-    scores = [
-        Score(
-            value=value,
-            mean=sum(values) / len(values),
-            count=len(values),
-            score=(sum(values) + PRIOR_WEIGHT * overall) / (len(values) + PRIOR_WEIGHT),
-        )
-        for value, values in groups.items()
-    ]
-    return sorted(scores, key=lambda s: (-s.score, -s.count, s.value))
-
-
-def favourites(key: str, ratings: list[Rating], records: list[dict]) -> list[str]:
-    """Values worth listing first (★) in a dropdown."""
-    return [s.value for s in scores_by(key, ratings, records) if s.mean >= FAVOURITE_MIN_SCORE]
-
-
-def _input_value(inputs: dict, key: str) -> str | None:
-    if key.startswith("choice:"):
-        value = (inputs.get("choices") or {}).get(key.removeprefix("choice:"))
-    else:
-        value = inputs.get(key)
-    return str(value) if value not in (None, "") else None
+        pooling = pool([option.tally for option in options.values()])
+        scored = [
+            Favourite(value, option.tally.count, estimate(option.tally, pooling).shrunk)
+            for value, option in options.items()
+        ]
+        best = [f for f in scored if f.mean >= FAVOURITE_MIN_SCORE]
+        if best:
+            found[list_name] = sorted(best, key=lambda f: (-f.mean, -f.count, f.value))
+    return found

@@ -266,6 +266,7 @@ def _record_inputs(output: StageOutput, job: Job) -> dict[str, Any]:
         "height": sent.get("height"),
         "seed": output.info.get("seed", job.seed),
         "denoising_strength": sent.get("denoising_strength"),
+        "hires": sent.get("enable_hr"),
         "clip_skip": overrides.get("CLIP_stop_at_last_layers"),
         "upscaler": sent.get("upscaler_1"),
         "upscale_factor": sent.get("upscaling_resize"),

@@ -6,6 +6,7 @@ one way only.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 from stablenew_tui.config import AppConfig, NodeConfig
 from stablenew_tui.errors import InputError
+from stablenew_tui.learning.learned import load_beliefs
 from stablenew_tui.learning.records import RECORDS_NAME, RecordWriter
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.cluster import NodePool
@@ -128,6 +130,9 @@ class RunLauncher:
         if request.locks and len(source.entries) > 1:
             raise InputError("locks apply to one template, not to a pack of several")
         base_seed = choose_base_seed(settings, drawn=request.random_seed)
+        beliefs = None
+        if request.mode is SamplingMode.LEARNED:  # what the ratings so far say
+            beliefs = await asyncio.to_thread(load_beliefs, self.app_paths.data_dir)
         job_prompts = expand_entries(
             source.entries,
             images_per_prompt=settings.images_per_prompt,
@@ -137,6 +142,7 @@ class RunLauncher:
             locks=request.locks,
             prompt_seed=request.prompt_seed,
             max_prompts=request.max_prompts,
+            beliefs=beliefs,
         )
         await self.check_against_nodes(settings)
         output_root = (request.output_root or self.config.output_root(self.app_paths)).expanduser()

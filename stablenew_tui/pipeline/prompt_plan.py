@@ -7,12 +7,14 @@ segment's choice, the locks and the mode, so records can later say which choices
 - random: each image draws every unlocked segment from its own seed;
 - cyclical: image n takes option n of each segment;
 - combinatorial: every combination (up to `max_prompts` per template), each made
-  `images_per_prompt` times with consecutive seeds.
+  `images_per_prompt` times with consecutive seeds;
+- learned: as random, but options the user rated higher (in images of the same template) are
+  drawn more often; `beliefs` carries what the ratings say, by template text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from stablenew_tui.errors import InputError
@@ -25,6 +27,7 @@ from stablenew_tui.prompts import (
     Template,
     WildcardLibrary,
 )
+from stablenew_tui.prompts.learned import TemplateBeliefs
 
 DEFAULT_MAX_PROMPTS = 100
 
@@ -47,12 +50,14 @@ def expand_entries(
     locks: SegmentLocks | None = None,
     prompt_seed: int | None = None,
     max_prompts: int = DEFAULT_MAX_PROMPTS,
+    beliefs: Mapping[str, TemplateBeliefs] | None = None,
 ) -> list[tuple[int, PromptSpec]]:
     """(prompt index, prompt) for every job of the run, in run order."""
     planned: list[tuple[int, PromptSpec]] = []
     for prompt_index, entry in enumerate(entries):
         template = Template.parse(entry.text, source=entry.source, first_line=entry.line)
-        sampler = PromptSampler(template, wildcards, mode=mode, locks=locks)
+        learned = (beliefs or {}).get(entry.text)
+        sampler = PromptSampler(template, wildcards, mode=mode, locks=locks, beliefs=learned)
         if mode is SamplingMode.COMBINATORIAL:
             first = len(planned)
             seeds: Sequence[int] = range(_prompt_seed(first, base_seed, prompt_seed), 2**63)[

@@ -8,11 +8,13 @@ follow their segment across edits and are dropped, visibly, when its text change
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from stablenew_tui.prompts.errors import TemplateError
-from stablenew_tui.prompts.grammar import SamplingMode
+from stablenew_tui.prompts.grammar import SamplingMode, Variant, Wildcard
+from stablenew_tui.prompts.learned import TemplateBeliefs
 from stablenew_tui.prompts.locks import DroppedLock, SegmentLocks
 from stablenew_tui.prompts.sampler import PromptSampler, ResolvedPrompt
 from stablenew_tui.prompts.template import Template
@@ -48,6 +50,8 @@ class PromptDraft:
     mode: SamplingMode = SamplingMode.RANDOM
     locks: SegmentLocks = field(default_factory=SegmentLocks)
     prompt_seed: int | None = None  # None: linked to the image seed
+    # What ratings say about templates' options, by template text (learned mode).
+    beliefs: Mapping[str, TemplateBeliefs] = field(default_factory=dict)
     template: Template = field(init=False)
     error: TemplateError | None = field(init=False, default=None)
 
@@ -85,6 +89,26 @@ class PromptDraft:
         resolved = self.preview(image_seed)
         if resolved is not None and index in resolved.choice_texts():
             self.locks = self.locks.lock(index, resolved.choice_texts()[index])
+
+    def hold(self, index: int, text: str) -> bool:
+        """Hold segment `index` to the option that reads `text`: pinned when it is one of the
+        segment's options as written (so what is nested in it still draws), else locked to
+        the text. True when pinned."""
+        segment = self.template.segment(index)
+        node = segment.node if segment is not None else None
+        texts: tuple[str | None, ...] = ()
+        if isinstance(node, Variant) and node.count is None:
+            texts = tuple(option.literal for option in node.options)
+        elif isinstance(node, Wildcard):
+            try:
+                texts = self.wildcards.resolve(node).texts
+            except TemplateError:
+                texts = ()
+        if text in texts:
+            self.locks = self.locks.pin(index, texts.index(text))
+            return True
+        self.locks = self.locks.lock(index, text)
+        return False
 
     def unlock(self, index: int) -> None:
         self.locks = self.locks.unlock(index)
@@ -134,7 +158,10 @@ class PromptDraft:
         """One prompt; a problem only found while drawing (an unknown wildcard) becomes the
         draft's error."""
         try:
-            sampler = PromptSampler(self.template, self.wildcards, mode=self.mode, locks=locks)
+            sampler = PromptSampler(
+                self.template, self.wildcards, mode=self.mode, locks=locks,
+                beliefs=self.beliefs.get(self.template.text),
+            )  # fmt: skip
             return next(iter(sampler.prompts([seed])), None)
         except TemplateError as error:
             self.error = error

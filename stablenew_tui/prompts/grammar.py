@@ -29,6 +29,7 @@ class SamplingMode(StrEnum):
     RANDOM = "random"
     COMBINATORIAL = "combinatorial"
     CYCLICAL = "cyclical"
+    LEARNED = "learned"  # random, but top-level segments favour well-rated options (learned.py)
 
 
 _MODE_MARKERS = {"~": SamplingMode.RANDOM, "@": SamplingMode.CYCLICAL}

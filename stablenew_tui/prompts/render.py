@@ -193,7 +193,7 @@ def choose_selection(
             other = position + int(random() * (size - position))
             pool[position], pool[other] = pool[other], pool[position]
         return tuple(pool[:wanted])
-    weights = [cumulative[0]] + [b - a for a, b in pairwise(cumulative)]
+    weights = own_weights(cumulative)
     available = [index for index in range(size) if weights[index] > 0]
     chosen = []
     for _ in range(min(wanted, len(available))):
@@ -204,6 +204,11 @@ def choose_selection(
                 break
         chosen.append(available.pop(position))
     return tuple(chosen)
+
+
+def own_weights(cumulative: tuple[float, ...]) -> list[float]:
+    """Each option's weight, from the running totals the parser keeps."""
+    return [cumulative[0]] + [b - a for a, b in pairwise(cumulative)]
 
 
 def nth_selection(size: int, low: int, high: int, number: int) -> tuple[int, ...]:

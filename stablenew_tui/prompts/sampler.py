@@ -25,12 +25,15 @@ from stablenew_tui.prompts.grammar import (
     VariableUse,
     Variant,
     Wildcard,
+    has_constructs,
 )
+from stablenew_tui.prompts.learned import LearnedDraw, TemplateBeliefs
 from stablenew_tui.prompts.locks import SegmentLocks
 from stablenew_tui.prompts.render import (
     Draw,
     choose_option,
     choose_value,
+    own_weights,
     pick,
     render_option,
     render_sequence,
@@ -42,6 +45,7 @@ from stablenew_tui.prompts.wildcards import WildcardLibrary
 
 RANDOM = SamplingMode.RANDOM
 COMBINATORIAL = SamplingMode.COMBINATORIAL
+LEARNED = SamplingMode.LEARNED
 # Builds a SegmentChoice without NamedTuple's Python-level __new__, twice as fast.
 _new_tuple = tuple.__new__
 
@@ -138,7 +142,9 @@ class PromptSampler:
         *,
         mode: SamplingMode = RANDOM,
         locks: SegmentLocks | None = None,
+        beliefs: TemplateBeliefs | None = None,
     ) -> None:
+        """`beliefs`: what ratings say about this template's options, for learned mode."""
         self.template = template
         self.library = wildcards if wildcards is not None else WildcardLibrary()
         self.mode = SamplingMode(mode)
@@ -160,6 +166,7 @@ class PromptSampler:
         self._places = [(step.position, step.segment) for step in self._steps]
         self._draw_state = Draw(self.library)
         self._check_wildcards()
+        self._learned = self._learned_draws(beliefs or {}) if self.mode is LEARNED else {}
 
     def _step(self, position: int, index: int, node: Variant | Wildcard | VariableUse) -> _Step:
         lock = self.locks.locked.get(index)
@@ -192,6 +199,30 @@ class PromptSampler:
                     raise LockError(
                         f"segment {step.segment} has no option {step.pin}: expected 0 to {size - 1}"
                     )
+
+    def _learned_draws(self, beliefs: TemplateBeliefs) -> dict[int, LearnedDraw]:
+        """A learned draw for each free top-level segment that picks one option and has
+        ratings to go by; the others draw as in random mode."""
+        draws = {}
+        for step in self._steps:
+            node, segment = step.node, beliefs.get(step.segment)
+            if segment is None or step.lock is not None or step.pin is not None:
+                continue
+            texts: list[str | None]
+            if isinstance(node, Variant) and node.count is None and node.mode is None:
+                texts = [option.literal for option in node.options]
+                cumulative, size = node.cumulative_weights, len(node.options)
+            elif isinstance(node, Wildcard) and node.mode is None:
+                values = self.library.resolve(node)
+                texts = [text if not has_constructs(text) else None for text in values.texts]
+                cumulative, size = values.cumulative_weights, len(values)
+            else:
+                continue
+            weights = own_weights(cumulative) if cumulative else [1.0] * size
+            draw = LearnedDraw.for_options(texts, weights, segment)
+            if draw is not None:
+                draws[step.segment] = draw
+        return draws
 
     def prompts(self, seeds: Iterable[int]) -> Iterator[ResolvedPrompt]:
         """One prompt per prompt seed, lazily. In combinatorial mode the seeds also cap the
@@ -234,6 +265,7 @@ class PromptSampler:
         random = draw.random  # fixed for the prompt in random mode, the only one with literals
         segment = draw.segment
         options: tuple[int, ...]
+        learned = self._learned
         for position, index, node, lock, pin, literals, option_tuples in self._steps:
             segment(index)
             if literals is not None:
@@ -242,6 +274,10 @@ class PromptSampler:
                 options = option_tuples[option]
             elif lock is not None:
                 text, options = lock, ()
+            elif index in learned and isinstance(node, Variant | Wildcard):
+                option = learned[index].choose(random)
+                text = self._render_chosen(node, option, draw)
+                options = (option,)
             elif type(node) is Variant:
                 text, options = self._variant(node, pin, draw)
             elif type(node) is Wildcard:
@@ -257,6 +293,11 @@ class PromptSampler:
         return ResolvedPrompt(
             "".join(texts), _complete(choices), self.locks, mode, seed, number, self.template
         )
+
+    def _render_chosen(self, node: Variant | Wildcard, option: int, draw: Draw) -> str:
+        if isinstance(node, Variant):
+            return render_option(node, option, draw, self.mode, 0)
+        return render_value(self.library.resolve(node), option, node, draw, self.mode, 0)
 
     def _variant(self, node: Variant, pin: int | None, draw: Draw) -> tuple[str, tuple[int, ...]]:
         mode = node.mode or self.mode

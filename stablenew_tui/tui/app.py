@@ -20,6 +20,7 @@ from stablenew_tui.tui.screens.main import MainScreen
 from stablenew_tui.tui.screens.pack_browser import PackBrowser
 from stablenew_tui.tui.services import TuiServices
 from stablenew_tui.tui.themes import BUNDLED_THEMES, DEFAULT_THEME, load_themes
+from stablenew_tui.tui.widgets.insights import FactorTable, OptionTable
 from stablenew_tui.tui.widgets.key_hints import key_display
 from stablenew_tui.tui.widgets.prompt_editor import SegmentTable
 from stablenew_tui.tui.widgets.queue_view import QueueView
@@ -108,6 +109,8 @@ def key_sections() -> list[KeySection]:
         section("segments (Prompt tab)", SegmentTable),
         section("queue (Queue tab)", QueueView),
         section("results (Results tab)", ResultsTable),
+        section("insights (Insights tab)", OptionTable),
+        section("insight factors (Insights tab)", FactorTable),
         section("pack browser (Ctrl+O)", PackBrowser),
         section("this help", HelpScreen),
     ]

@@ -5,14 +5,17 @@ turn keys and messages into calls on these."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from stablenew_tui.config import AppConfig, NodeConfig
 from stablenew_tui.errors import InputError
-from stablenew_tui.learning.ratings import RATINGS_NAME, RatingStore
+from stablenew_tui.learning.learned import template_beliefs
+from stablenew_tui.learning.rated_images import join_ratings
+from stablenew_tui.learning.ratings import RATINGS_NAME, Rating, RatingStore
 from stablenew_tui.learning.records import RECORDS_NAME, RecordsFollower
-from stablenew_tui.learning.suggest import favourites
+from stablenew_tui.learning.report import LearnReport, build_report
+from stablenew_tui.learning.suggest import Favourite, favourites
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.engine import EngineOptions
 from stablenew_tui.pipeline.events import EventStream
@@ -84,17 +87,29 @@ class TuiServices:
         handles = self.launcher.pool.handles
         return await handles[0].catalog.get(refresh=refresh) if handles else None
 
-    def favourites(self, catalog: ResourceCatalog) -> dict[str, list[str]]:
-        """Dropdown entries to list first (★), keyed by catalog list. Reads only the records
-        appended since the last call."""
+    def favourites(self, catalog: ResourceCatalog) -> dict[str, list[Favourite]]:
+        """Dropdown entries to list first (★), keyed by catalog list, with their evidence.
+        Reads only the records appended since the last call."""
         rated = self.ratings.rated()
         if not rated:
             return {}
-        records = self.records.refresh()
-        models = [
-            model.title
-            for name in favourites("model", rated, records)
-            for model in catalog.model_details
-            if model.matches(name)
-        ]
-        return {"models": models, "samplers": favourites("sampler", rated, records)}
+        found = favourites(join_ratings(rated, self.records.refresh()).images)
+        if "models" in found:  # records name checkpoints as chosen or as loaded: show titles
+            found["models"] = [
+                replace(favourite, value=model.title)
+                for favourite in found["models"]
+                for model in catalog.model_details
+                if model.matches(favourite.value)
+            ]
+        return found
+
+    def refresh_beliefs(self, rated: list[Rating]) -> None:
+        """What the `rated` images say about template options, for the editor's learned
+        preview (a run computes the same from the files when it starts). Runs in a thread;
+        the ratings are read on the app's thread, where they change."""
+        self.draft.beliefs = template_beliefs(join_ratings(rated, self.records.refresh()).images)
+
+    def insights(self, rated: list[Rating]) -> LearnReport:
+        """The learning report on the `rated` images (runs in a thread)."""
+        joined = join_ratings(rated, self.records.refresh())
+        return build_report(joined.images, unmatched=joined.unmatched)

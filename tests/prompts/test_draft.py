@@ -87,3 +87,25 @@ def test_cyclical_mode_preview():
     draft = _draft("{a|b|c}")
     draft.mode = SamplingMode.CYCLICAL
     assert draft.preview(5).text == "a"
+
+
+def test_holding_an_option_pins_it_when_written_so_and_locks_it_otherwise():
+    draft = _draft("a {red|{pale|deep} green} __colors__ fox")
+    assert draft.hold(1, "red") is True and dict(draft.locks.pinned) == {1: 0}
+    assert draft.hold(1, "deep green") is False  # a drawn text, not an option as written
+    assert dict(draft.locks.locked) == {1: "deep green"} and not draft.locks.pinned
+    colours = WildcardLibrary(wildcard_folders()).values("colors").texts
+    assert draft.hold(2, colours[2]) is True and draft.locks.pinned[2] == 2
+    assert all(draft.preview(seed).choice_texts()[2] == colours[2] for seed in range(50))
+
+
+def test_learned_mode_preview_follows_the_beliefs():
+    from stablenew_tui.prompts.learned import OptionBelief, SegmentBeliefs
+
+    draft = _draft()
+    draft.mode = SamplingMode.LEARNED
+    draft.beliefs = {
+        TEMPLATE: {1: SegmentBeliefs({"blue": OptionBelief(5.0, 0.01)}, OptionBelief(1.0, 0.01))}
+    }
+    colours = [draft.preview(seed).choice_texts()[1] for seed in range(400)]
+    assert colours.count("blue") > 300  # 0.85 expected; uniform would give a third

@@ -241,11 +241,11 @@ async def test_rated_models_come_first_with_a_star(sim):
         await pilot.press("5")
 
         def starred() -> bool:
-            return f"★ {title}" in option_labels(model)
+            return f"★ {title} (1, 5.0)" in option_labels(model)
 
         await wait_until(pilot, starred, what="★ on the rated model")
         blank, first_real = option_labels(model)[:2]
-        assert (blank, first_real) == ("as loaded", f"★ {title}")
+        assert (blank, first_real) == ("as loaded", f"★ {title} (1, 5.0)")  # one image, rated 5
 
 
 async def test_the_command_palette_offers_every_action_bound_to_a_key(sim):

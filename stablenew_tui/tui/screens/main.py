@@ -30,6 +30,7 @@ from stablenew_tui.tui.keys import bindings_of
 from stablenew_tui.tui.messages import EngineEvents
 from stablenew_tui.tui.screens.pack_browser import PackBrowser, PackChoice
 from stablenew_tui.tui.services import TuiServices
+from stablenew_tui.tui.widgets.insights import InsightsView, OptionTable
 from stablenew_tui.tui.widgets.job_log import JobLog
 from stablenew_tui.tui.widgets.key_hints import KeyHints, key_display
 from stablenew_tui.tui.widgets.node_status import NodeStatusBar
@@ -40,7 +41,10 @@ from stablenew_tui.tui.widgets.run_progress import RunProgress
 from stablenew_tui.tui.widgets.stage_cards import StageCards
 from stablenew_tui.tui.widgets.tab_bar import TabBar
 
-TAB_NAMES = {"prompt": "Prompt", "stages": "Stages", "queue": "Queue", "results": "Results"}
+TAB_NAMES = {
+    "prompt": "Prompt", "stages": "Stages", "queue": "Queue", "results": "Results",
+    "insights": "Insights",
+}  # fmt: skip
 VIEW_REFRESH_SECONDS = 0.25
 # The views of each tab that keep changes waiting until the tab is in view.
 WAITING_VIEWS: dict[str, tuple[type[QueueView | JobLog | ResultsTable], ...]] = {
@@ -60,6 +64,7 @@ class MainScreen(Screen):
         Binding("f3", "show_tab('stages')", "Stages", id="tab_stages", show=False),
         Binding("f4", "show_tab('queue')", "Queue", id="tab_queue", show=False),
         Binding("f5", "show_tab('results')", "Results", id="tab_results", show=False),
+        Binding("ctrl+n", "show_tab('insights')", "Insights", id="tab_insights", show=False),
         # Not F6/F7/Ctrl+X: the template editor uses those.
         Binding("ctrl+l", "refresh_resources", "Refresh resources", id="refresh", show=False),
         Binding("f8", "toggle_pause", "Pause", id="pause", show=False),
@@ -91,6 +96,8 @@ class MainScreen(Screen):
                 yield JobLog(id="job-log")
             with Vertical(id="results"):
                 yield ResultsPane(services.config.ui.image_preview, id="results-pane")
+            with Vertical(id="insights"):
+                yield InsightsView(services.ratings.rated, services.insights, id="insights-view")
         yield RunProgress(id="progress")
         yield KeyHints(id="key-hints")
 
@@ -176,8 +183,11 @@ class MainScreen(Screen):
 
     @work(thread=True, exit_on_error=False, group="results")
     def _load_results(self, limit: int | None = None) -> None:
-        """Rows for the images recorded since the last look (read in a thread)."""
+        """Rows for the images recorded since the last look (read in a thread); at start
+        (`limit`), also what earlier sessions' ratings say for learned mode."""
         rows = self.services.results.new_rows(limit)
+        if limit is not None:
+            self.services.refresh_beliefs(self.app.call_from_thread(self.services.ratings.rated))
         if rows:
             self.app.call_from_thread(self._add_results, rows)
 
@@ -185,6 +195,7 @@ class MainScreen(Screen):
         table = self.query_one(ResultsTable)
         for row in rows:
             table.add_result(row)
+        self.query_one(PromptEditor).refresh_view()  # learned mode draws from the ratings
 
     @on(ResultsTable.Rated)
     async def _rated(self, message: ResultsTable.Rated) -> None:
@@ -195,8 +206,15 @@ class MainScreen(Screen):
             self.notify(f"the rating was not saved: {error}", severity="error", timeout=10)
             return
         self.notify(f"rated {message.rating}" if message.rating else "rating cleared", timeout=2)
+        self._learn_from(self.services.ratings.rated())
         if self._catalog_loaded:
             self.load_catalog()  # favourites may have changed
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="beliefs")
+    def _learn_from(self, rated: list) -> None:
+        """Learned mode draws from the ratings: the editor's next prompt may change."""
+        self.services.refresh_beliefs(rated)
+        self.app.call_from_thread(self.query_one(PromptEditor).refresh_view)
 
     # -- running -------------------------------------------------------------------------
 
@@ -292,6 +310,7 @@ class MainScreen(Screen):
     def _show_key_hints(self, tab: str) -> None:
         owners: dict[str, type[DOMNode]] = {
             "prompt": SegmentTable, "queue": QueueView, "results": ResultsTable,
+            "insights": OptionTable,
         }  # fmt: skip
         in_tab = bindings_of(owners[tab]) if tab in owners else []
         palette = Binding(self.app.COMMAND_PALETTE_BINDING, "command_palette", "Palette")

@@ -121,6 +121,16 @@ class PromptEditor(Vertical):
         self.query_one("#negative", Input).value = negative
         self._apply_edit(template)
 
+    def hold_option(self, template: str, index: int, text: str) -> bool:
+        """Hold segment `index` of `template` to the option reading `text`, loading the
+        template first when another is in the editor; True when pinned, False when locked."""
+        if self.draft.text != template:
+            self.load(template, self.draft.negative)
+        pinned = self.draft.hold(index, text)
+        self.refresh_view()
+        self.post_message(self.Changed())
+        return pinned
+
     def refresh_view(self) -> None:
         draft = self.draft
         table = self.query_one(SegmentTable)

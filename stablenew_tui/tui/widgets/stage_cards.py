@@ -15,10 +15,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.validation import Integer, Number
 from textual.widgets import Checkbox, Input, Label, Select
 
+from stablenew_tui.learning.suggest import Favourite
 from stablenew_tui.tui.widgets.form_fields import CARDS, FormField, put_value, value_at
 from stablenew_tui.webui.resources import ResourceCatalog
-
-FAVOURITE = "★ "
 
 
 class StageCards(VerticalScroll):
@@ -40,7 +39,7 @@ class StageCards(VerticalScroll):
         super().__init__(**kwargs)
         self.base = base
         self._catalog: ResourceCatalog | None = None
-        self.favourites: dict[str, list[str]] = {}  # catalog list → values rated highly
+        self.favourites: dict[str, list[Favourite]] = {}  # catalog list → values rated highly
 
     def compose(self) -> ComposeResult:
         for name, fields in CARDS.items():
@@ -86,12 +85,12 @@ class StageCards(VerticalScroll):
             )
         if current not in (None, "") and current not in names:
             names.append(str(current))  # keep a remembered choice visible even if unknown here
-        favourites = self.favourites.get(field.catalog or "", [])
-        ordered = [n for n in favourites if n in names] + [n for n in names if n not in favourites]
-        return [(FAVOURITE + n if n in favourites else n, n) for n in ordered]
+        starred = {f.value: f for f in self.favourites.get(field.catalog or "", [])}
+        ordered = [n for n in starred if n in names] + [n for n in names if n not in starred]
+        return [(_starred(starred[n]) if n in starred else n, n) for n in ordered]
 
     def update_catalog(
-        self, catalog: ResourceCatalog, favourites: dict[str, list[str]] | None = None
+        self, catalog: ResourceCatalog, favourites: dict[str, list[Favourite]] | None = None
     ) -> None:
         """Refill every dropdown; what was selected stays selected."""
         self._catalog = catalog
@@ -105,6 +104,25 @@ class StageCards(VerticalScroll):
                 select.set_options(self._options(field, current))
                 if current is not None:
                     select.value = current
+
+    def set_value(self, path: str, value: Any) -> bool:
+        """Show `value` in the input of setting `path` ("txt2img.cfg_scale"), as if the user
+        had typed or picked it; False when no card shows that setting."""
+        field = next((f for fields in CARDS.values() for f in fields if f.path == path), None)
+        if field is None:
+            return False
+        widget = self.query_one(f"#{field.widget_id}")
+        if isinstance(widget, Checkbox):
+            widget.value = bool(value)
+        elif isinstance(widget, Select):
+            if field.catalog == "models" and self._catalog is not None:  # records hold names
+                titles = (m.title for m in self._catalog.model_details if m.matches(str(value)))
+                value = next(titles, value)
+            widget.set_options(self._options(field, value))
+            widget.value = value
+        elif isinstance(widget, Input):
+            widget.value = str(value)
+        return True
 
     # -- reading the cards back ----------------------------------------------------------
 
@@ -159,3 +177,8 @@ class StageCards(VerticalScroll):
 
 def _or_blank(value: Any) -> Any:
     return Select.NULL if value in (None, "") else value
+
+
+def _starred(favourite: Favourite) -> str:
+    """A favourite with its evidence: rated images and their shrunk mean."""
+    return f"★ {favourite.value} ({favourite.count}, {favourite.mean:.1f})"
