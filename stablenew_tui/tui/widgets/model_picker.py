@@ -21,8 +21,8 @@ class ModelPicker(Vertical):
     ModelPicker SelectionList { height: 3; border: none; padding: 0; background: $boost; }
     """
 
-    def __init__(self, options: Options, value: Any, *, select_id: str) -> None:
-        super().__init__()
+    def __init__(self, options: Options, value: Any, *, select_id: str, id: str) -> None:
+        super().__init__(id=id)
         self._options = options
         first, self._more = _split(value)
         self._first = Select.NULL if first is None else first

@@ -57,8 +57,9 @@ class StageCards(VerticalScroll):
         widget: Checkbox | Select[Any] | Input | ModelPicker
         if field.kind == "models":
             first = value[0] if isinstance(value, list) else value
-            widget = ModelPicker(self._options(field, first), value, select_id=field.widget_id)
-            widget.id = _picker_id(field)
+            widget = ModelPicker(
+                self._options(field, first), value, select_id=field.widget_id, id=_picker_id(field)
+            )
         elif field.kind == "text":
             widget = Input(
                 value or "", placeholder="the image's own", id=field.widget_id, compact=True
