@@ -115,8 +115,10 @@ class StageDefaults(_Strict):
 
     txt2img: dict[str, Any] = Field(default_factory=dict)
     img2img: dict[str, Any] = Field(default_factory=dict)
+    adetailer: dict[str, Any] = Field(default_factory=dict)
     upscale: dict[str, Any] = Field(default_factory=dict)
     video: dict[str, Any] = Field(default_factory=dict)
+    variants: dict[str, Any] = Field(default_factory=dict)
 
 
 class AppConfig(_Strict):

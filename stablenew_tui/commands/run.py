@@ -42,7 +42,7 @@ from stablenew_tui.services.control import RunControl
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "run",
-        help="run a batch headless: txt2img → img2img → upscale",
+        help="run a batch headless: txt2img → img2img → ADetailer → upscale",
         description="Run a batch without the TUI. Settings merge in this order, later wins: "
         "built-in defaults < config [stages] < last run < pack settings < these flags.",
     )
@@ -54,9 +54,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_node_arguments(parser)
     parser.add_argument("--images-per-prompt", type=int, metavar="N")
     parser.add_argument("--seed", type=int, metavar="S", help="base seed; -1 for random")
-    parser.add_argument("--stages", metavar="LIST", help="e.g. txt2img,img2img,upscale")
-    parser.add_argument("--model", metavar="M", help="checkpoint title, name or hash")
-    parser.add_argument("--vae", metavar="V")
+    parser.add_argument(
+        "--stages", metavar="LIST", help="e.g. txt2img,img2img,upscale (or adetailer, video)"
+    )
+    parser.add_argument(
+        "--model", action="append", metavar="M",
+        help="checkpoint title, name or hash; repeat it to make every image on each",
+    )  # fmt: skip
+    parser.add_argument(
+        "--vae", action="append", metavar="V", help="VAE; repeat it to make every image with each"
+    )
+    parser.add_argument(
+        "--hypernetwork", action="append", metavar="NAME[:STRENGTH]",
+        help='hypernetwork (strength 1 unless given; "None" for none); repeat it to vary over each',
+    )  # fmt: skip
+    parser.add_argument(
+        "--variants", choices=["fanout", "rotate"],
+        help="with several models, VAEs or hypernetworks: every image on each combination "
+        "(fanout, the default) or each prompt on the next one (rotate)",
+    )  # fmt: skip
     parser.add_argument("--sampler", metavar="S")
     parser.add_argument("--scheduler", metavar="S")
     parser.add_argument("--steps", type=int, metavar="N")
@@ -209,6 +225,9 @@ def settings_from_flags(args: argparse.Namespace) -> dict[str, Any]:
     put("img2img.denoising_strength", args.denoise)
     put("upscale.upscaler", args.upscaler)
     put("upscale.scale", args.scale)
+    put("variants.mode", args.variants)
+    if args.hypernetwork:
+        put("variants.hypernetworks", [parse_hypernetwork(text) for text in args.hypernetwork])
     if args.size:
         width, height = parse_size(args.size)
         put("txt2img.width", width)
@@ -223,6 +242,18 @@ def parse_size(text: str) -> tuple[int, int]:
     if not sep or not width.strip().isdigit() or not height.strip().isdigit():
         raise InputError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 512x768")
     return int(width), int(height)
+
+
+def parse_hypernetwork(text: str) -> dict[str, Any]:
+    name, sep, strength = text.rpartition(":")
+    if not sep:
+        return {"name": text}
+    try:
+        return {"name": name, "strength": float(strength)}
+    except ValueError:
+        raise InputError(
+            f"--hypernetwork {text!r}: expected NAME or NAME:STRENGTH, e.g. anime_3:0.8"
+        ) from None
 
 
 def parse_stages(text: str) -> list[str]:

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stablenew_tui.learning.ratings import RATINGS_NAME, RatingStore
 from stablenew_tui.learning.records import RecordWriter
 from stablenew_tui.pipeline.cluster import NodeHandle, NodePool
 from stablenew_tui.pipeline.events import (
@@ -47,6 +48,7 @@ from stablenew_tui.pipeline.leases import LeaseKeeper
 from stablenew_tui.pipeline.outputs import RunOutputs
 from stablenew_tui.pipeline.progress import ProgressPoller
 from stablenew_tui.pipeline.queue import JobQueue, LeaseLost, RunLease
+from stablenew_tui.pipeline.summary import SUMMARY_NAME, write_summary
 from stablenew_tui.pipeline.video_stage import make_run_video
 from stablenew_tui.webui.errors import (
     WebUIError,
@@ -179,6 +181,8 @@ class Engine:
                 *(self._worker(run, handle, outputs, keeper) for handle in self.pool.handles)
             )
             counts = self.queue.counts(run.id)
+            if not self._taken_over_by:  # the process that took the run writes its own
+                await asyncio.to_thread(self._summarize, run)
             ended = not self._stop and not counts.get("queued") and not counts.get("running")
             if ended and counts.get("done") and run.settings.enabled("video"):
                 await make_run_video(run, self.events, self.records, self.options.ffmpeg)
@@ -188,6 +192,14 @@ class Engine:
             RunFinished(run.id, run.folder, summary.counts, summary.stopped, summary.taken_over_by)
         )
         return summary
+
+    def _summarize(self, run: Run) -> None:
+        """summary.csv, however the run ended: it is derived, so failing to write it costs
+        nothing else."""
+        try:
+            write_summary(Path(run.folder), RatingStore(self.data_dir / RATINGS_NAME))
+        except OSError as error:
+            log.warning("%s: could not write %s: %s", run.folder, SUMMARY_NAME, error)
 
     def _remember(self, run: Run) -> None:
         """Save the run's settings and first prompt as the last run, however it ended. A seed

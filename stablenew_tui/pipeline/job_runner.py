@@ -1,6 +1,7 @@
 """Runs one job's stages on one node and writes what they produce.
 
-txt2img → img2img on its output → upscale on the last output, as enabled. Each generated image
+txt2img → img2img on its output → ADetailer on the last output → upscale on the last output,
+as enabled. Each generated image
 is checked against its request before anything is kept (`verify`): one made with another
 model, sampler, seed or size is never saved. Each stage's image is saved the moment it passes,
 through `fence` so that only the job's current lease holder puts files in place; the manifest
@@ -28,7 +29,10 @@ from stablenew_tui.pipeline.jobs import Job, Run
 from stablenew_tui.pipeline.outputs import RunOutputs
 from stablenew_tui.pipeline.progress import ProgressPoller
 from stablenew_tui.pipeline.stage_requests import (
+    adetailer_request,
     img2img_request,
+    job_model,
+    pass_model,
     txt2img_request,
     upscale_request,
 )
@@ -39,7 +43,7 @@ from stablenew_tui.webui.requests import ExtrasRequest, Img2ImgRequest, Txt2ImgR
 
 log = logging.getLogger("stablenew.engine")
 
-IMAGE_STAGES = ("txt2img", "img2img", "upscale")
+IMAGE_STAGES = ("txt2img", "img2img", "adetailer", "upscale")
 # Keys of the WebUI's `info` worth keeping in a learning record.
 _INFO_KEYS = ("seed", "subseed", "sd_model_name", "sd_model_hash", "sd_vae_name", "version")
 # Sends of one stage after an image came back made with another checkpoint or VAE.
@@ -98,6 +102,8 @@ class JobRunner:
             request = txt2img_request(settings, job)
         elif stage == "img2img":
             request = img2img_request(settings, job, previous)
+        elif stage == "adetailer":
+            request = adetailer_request(settings, job, previous)
         else:
             request = upscale_request(settings, job, previous)
         self.events.publish(StageStarted(job.id, job.index, stage, self.handle.name))
@@ -225,9 +231,9 @@ class JobRunner:
 
     def _chosen_model(self, stage: str) -> dict[str, str]:
         """The checkpoint as the user chose it, so ratings map back to dropdown entries."""
-        settings = self.run.settings
-        chosen = settings.img2img.model if stage == "img2img" else None
-        chosen = chosen or settings.txt2img.model
+        settings, job = self.run.settings, self.job
+        passes = ("img2img", "adetailer")
+        chosen = pass_model(settings, job) if stage in passes else job_model(settings, job)
         return {"model": chosen} if chosen else {}
 
     def write_results(self, records: RecordWriter) -> None:
@@ -241,6 +247,10 @@ class JobRunner:
 def _prompt_fields(job: Job) -> dict[str, Any]:
     spec = job.spec
     fields: dict[str, Any] = {"prompt": spec.prompt, "negative": spec.negative}
+    if spec.hypernetwork is not None:
+        fields.update(
+            hypernetwork=spec.hypernetwork, hypernetwork_strength=spec.hypernetwork_strength
+        )
     if spec.template is not None:
         fields.update(
             template=spec.template,

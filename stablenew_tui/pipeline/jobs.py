@@ -11,6 +11,7 @@ import re
 import time
 import unicodedata
 import uuid
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -22,7 +23,8 @@ MAX_SEED = 2**32 - 1
 
 
 class PromptSpec(BaseModel):
-    """One prompt of a run, with where it came from when it was drawn from a template."""
+    """What one job makes: its prompt, with where it came from when it was drawn from a
+    template, and the weights it is made with (None keeps what the node has loaded)."""
 
     prompt: str
     negative: str = ""
@@ -31,6 +33,10 @@ class PromptSpec(BaseModel):
     locks: dict[str, str] | None = None
     mode: str | None = None
     prompt_seed: int | None = None
+    model: str | None = None
+    vae: str | None = None
+    hypernetwork: str | None = None
+    hypernetwork_strength: float | None = None
 
 
 class Job(BaseModel):
@@ -81,9 +87,12 @@ def plan_run(
     name: str,
     folder: str,
     source: dict[str, Any] | None = None,
+    image_numbers: Sequence[int] | None = None,
 ) -> tuple[Run, list[Job]]:
-    """One job per (prompt index, prompt), in order; seeds are base + index, the same
-    numbering the WebUI uses for a batch."""
+    """One job per (prompt index, prompt), in order; seeds are base + the image's number (the
+    numbering the WebUI uses for a batch), which is the job's index unless `image_numbers`
+    says otherwise: the variants of one image share its number, so they share its seed."""
+    numbers = range(len(job_prompts)) if image_numbers is None else image_numbers
     created = time.time()
     run_id = time.strftime("%Y%m%d-%H%M%S", time.localtime(created)) + "-" + uuid.uuid4().hex[:6]
     run = Run(
@@ -96,11 +105,13 @@ def plan_run(
             run_id=run_id,
             index=index,
             prompt_index=prompt_index,
-            seed=job_seed(base_seed, index),
+            seed=job_seed(base_seed, number),
             spec=spec,
             created=created,
         )
-        for index, (prompt_index, spec) in enumerate(job_prompts)
+        for index, ((prompt_index, spec), number) in enumerate(
+            zip(job_prompts, numbers, strict=True)
+        )
     ]
     return run, jobs
 

@@ -20,7 +20,7 @@ from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.cluster import NodePool
 from stablenew_tui.pipeline.engine import Engine, EngineOptions
 from stablenew_tui.pipeline.events import EventStream
-from stablenew_tui.pipeline.jobs import Job, Run, choose_base_seed, plan_run
+from stablenew_tui.pipeline.jobs import Job, PromptSpec, Run, choose_base_seed, plan_run
 from stablenew_tui.pipeline.lastrun import LAST_RUN_NAME, load_last_run
 from stablenew_tui.pipeline.outputs import new_run_folder
 from stablenew_tui.pipeline.prompt_plan import DEFAULT_MAX_PROMPTS, TemplateEntry, expand_entries
@@ -32,6 +32,7 @@ from stablenew_tui.pipeline.settings import (
     merge_settings,
 )
 from stablenew_tui.pipeline.validate import check_names
+from stablenew_tui.pipeline.variants import fan_out
 from stablenew_tui.prompts import (
     Pack,
     PackError,
@@ -144,16 +145,18 @@ class RunLauncher:
             max_prompts=request.max_prompts,
             beliefs=beliefs,
         )
-        await self.check_against_nodes(settings)
+        planned = fan_out(job_prompts, settings)
+        await self.check_against_nodes(settings, [spec for _, spec in planned.job_prompts])
         output_root = (request.output_root or self.config.output_root(self.app_paths)).expanduser()
         folder = new_run_folder(output_root, source.name, time.time())
         run, jobs = plan_run(
-            job_prompts,
+            planned.job_prompts,
             settings,
             base_seed=base_seed,
             name=source.name,
             folder=str(folder),
             source={"origin": source.origin, "mode": request.mode.value},
+            image_numbers=planned.image_numbers,
         )
         self.queue.add_run(run, jobs)
         return PreparedRun(run, jobs, self.engine)
@@ -165,10 +168,12 @@ class RunLauncher:
         Path(run.folder).mkdir(parents=True, exist_ok=True)
         return PreparedRun(run, self.queue.jobs(run.id), self.engine)
 
-    async def check_against_nodes(self, settings: PipelineSettings) -> None:
+    async def check_against_nodes(
+        self, settings: PipelineSettings, specs: list[PromptSpec]
+    ) -> None:
         for handle in self.pool.handles:
             catalog = await handle.catalog.get()
-            check_names(settings, catalog, handle.name)
+            check_names(settings, catalog, handle.name, specs)
 
     def prompt_source(self, request: RunRequest) -> PromptSource:
         if request.pack and request.prompt is not None:
@@ -183,7 +188,7 @@ class RunLauncher:
             _check_overrides(pack)
             entries = [
                 TemplateEntry(item.prompt, request.negative or pack.negative_for(item),
-                              str(pack.path), item.line)
+                              str(pack.path), item.line, item.model, item.vae)
                 for item in pack.prompts
             ]  # fmt: skip
             overrides = dict(pack.overrides)

@@ -38,6 +38,8 @@ class TemplateEntry:
     negative: str = ""
     source: str = "prompt"  # shown in errors: "prompt" or the pack file
     line: int = 1
+    model: str | None = None  # the prompt's own checkpoint and VAE, named in its pack
+    vae: str | None = None
 
 
 def expand_entries(
@@ -105,6 +107,8 @@ def _spec(resolved: ResolvedPrompt, entry: TemplateEntry) -> PromptSpec:
         locks=_held(resolved),
         mode=resolved.mode.value,
         prompt_seed=resolved.prompt_seed,
+        model=entry.model,
+        vae=entry.vae,
     )
 
 

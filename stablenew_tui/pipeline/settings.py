@@ -23,8 +23,10 @@ from pydantic import (
 from stablenew_tui.errors import InputError, first_problem
 from stablenew_tui.video.settings import VideoSettings
 
-StageName = Literal["txt2img", "img2img", "upscale", "video"]
-STAGE_ORDER: tuple[StageName, ...] = ("txt2img", "img2img", "upscale", "video")
+StageName = Literal["txt2img", "img2img", "adetailer", "upscale", "video"]
+STAGE_ORDER: tuple[StageName, ...] = ("txt2img", "img2img", "adetailer", "upscale", "video")
+# Several names in one of these fan a run out over each (`variants`).
+Names = str | list[str] | None
 
 
 class _Settings(BaseModel):
@@ -33,8 +35,8 @@ class _Settings(BaseModel):
 
 
 class Txt2ImgSettings(_Settings):
-    model: str | None = Field(None, description="checkpoint; empty keeps the loaded one")
-    vae: str | None = Field(None, description="VAE name, Automatic or None; empty keeps it")
+    model: Names = Field(None, description="checkpoint; several: every image on each; empty keeps")
+    vae: Names = Field(None, description="VAE name, Automatic or None; several: each; empty keeps")
     sampler: str = "Euler a"
     scheduler: str | None = None
     steps: int = Field(20, ge=1, le=150)
@@ -53,6 +55,30 @@ class Txt2ImgSettings(_Settings):
     refiner: str | None = None
     refiner_switch_at: float = Field(0.8, gt=0.0, lt=1.0)
 
+    @field_validator("model", "vae")
+    @classmethod
+    def _one_or_several(cls, value: Names) -> Names:
+        """One name stays a name; a list is kept only when it names several, each once."""
+        if not isinstance(value, list):
+            return value or None
+        names = [name for name in value if name]
+        if len(set(names)) != len(names):
+            raise ValueError("a name is listed twice")
+        return names if len(names) > 1 else (names[0] if names else None)
+
+    @property
+    def models(self) -> list[str | None]:
+        return names_of(self.model)
+
+    @property
+    def vaes(self) -> list[str | None]:
+        return names_of(self.vae)
+
+
+def names_of(value: Names) -> list[str | None]:
+    """The names a setting holds, as a list; [None] when it keeps what is loaded."""
+    return list(value) if isinstance(value, list) else [value]
+
 
 class Img2ImgSettings(_Settings):
     model: str | None = Field(None, description="another checkpoint for this pass")
@@ -62,6 +88,44 @@ class Img2ImgSettings(_Settings):
     scheduler: str | None = None
     steps: int | None = Field(None, ge=1, le=150)
     cfg_scale: float | None = Field(None, ge=1.0, le=30.0)
+
+
+class ADetailerSettings(_Settings):
+    """The ADetailer extension's pass: find faces, hands or people and redraw only them. Keys
+    are StableNew's `adetailer` block without its prefix (`adetailer_denoise` is `denoise`)."""
+
+    model: str = Field("face_yolov8n.pt", description="what to detect: one of the node's models")
+    confidence: float = Field(0.3, ge=0.0, le=1.0, description="the lowest detection score kept")
+    dilation: int = Field(4, ge=-128, le=128, description="pixels the mask grows (<0 shrinks)")
+    mask_feather: int = Field(4, ge=0, le=64, description="mask blur in pixels")
+    denoise: float = Field(0.4, ge=0.0, le=1.0, description="how far the regions are redrawn")
+    steps: int | None = Field(None, ge=1, le=150, description="empty: the image's own steps")
+    cfg: float | None = Field(None, ge=1.0, le=30.0, description="empty: the image's own CFG")
+    sampler: str | None = Field(None, description="empty: the image's own sampler")
+    prompt: str | None = Field(None, description="empty: the image's own prompt")
+    negative_prompt: str | None = Field(None, description="empty: the image's own negative")
+
+
+class HypernetworkChoice(_Settings):
+    name: str = Field(description='a hypernetwork of the node; "None" for none')
+    strength: float = Field(1.0, ge=0.0, le=2.0)
+
+
+class VariantSettings(_Settings):
+    """How a run spreads over several checkpoints, VAEs (`txt2img.model` / `vae` listing
+    several) and hypernetworks: `fanout` makes every image on each combination, `rotate` gives
+    each prompt the next combination in turn."""
+
+    mode: Literal["fanout", "rotate"] = "fanout"
+    hypernetworks: list[HypernetworkChoice] = Field(default_factory=list)
+
+    @field_validator("hypernetworks", mode="before")
+    @classmethod
+    def _names_alone(cls, value: Any) -> Any:
+        """A bare name is that hypernetwork at full strength."""
+        if not isinstance(value, list):
+            return value
+        return [{"name": entry} if isinstance(entry, str) else entry for entry in value]
 
 
 class UpscaleSettings(_Settings):
@@ -91,8 +155,10 @@ class PipelineSettings(_Settings):
     images_per_prompt: int = Field(1, ge=1, le=10_000)
     txt2img: Txt2ImgSettings = Field(default_factory=Txt2ImgSettings)
     img2img: Img2ImgSettings = Field(default_factory=Img2ImgSettings)
+    adetailer: ADetailerSettings = Field(default_factory=ADetailerSettings)
     upscale: UpscaleSettings = Field(default_factory=UpscaleSettings)
     video: VideoSettings = Field(default_factory=VideoSettings)
+    variants: VariantSettings = Field(default_factory=VariantSettings)
 
     @field_validator("stages")
     @classmethod

@@ -5,14 +5,19 @@ Every generation names its checkpoint and VAE in `override_settings`, so what it
 never depends on what another client did to the node; the server applies them inside the
 request, under its queue lock (`modules/processing.py`, `process_images`). Restoring them
 afterwards is off: the WebUI would only load the previous checkpoint back, for nothing.
+
+The checkpoint, VAE and hypernetwork are the job's own (a run may spread over several). A
+hypernetwork goes into the prompt as `<hypernet:name:strength>`, the request-scoped way every
+A1111-family server reads it (`modules/extra_networks_hypernet.py`), never through the options.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from stablenew_tui.pipeline.adetailer import adetailer_scripts
 from stablenew_tui.pipeline.jobs import Job
-from stablenew_tui.pipeline.settings import PipelineSettings
+from stablenew_tui.pipeline.settings import Names, PipelineSettings
 from stablenew_tui.webui.requests import ExtrasRequest, Img2ImgRequest, Txt2ImgRequest
 
 _FACE_RESTORERS = ("gfpgan", "codeformer")
@@ -21,7 +26,7 @@ _FACE_RESTORERS = ("gfpgan", "codeformer")
 def txt2img_request(settings: PipelineSettings, job: Job) -> Txt2ImgRequest:
     stage = settings.txt2img
     request = Txt2ImgRequest(
-        prompt=job.spec.prompt,
+        prompt=job_prompt(job),
         negative_prompt=job.spec.negative,
         seed=job.seed,
         sampler_name=stage.sampler,
@@ -30,7 +35,7 @@ def txt2img_request(settings: PipelineSettings, job: Job) -> Txt2ImgRequest:
         cfg_scale=stage.cfg_scale,
         width=stage.width,
         height=stage.height,
-        **_overrides(settings, stage.model),
+        **_overrides(settings, job, job_model(settings, job)),
     )
     if stage.subseed_strength > 0:
         request.subseed = stage.subseed
@@ -51,7 +56,7 @@ def img2img_request(settings: PipelineSettings, job: Job, init_image: str) -> Im
     stage = settings.img2img
     width, height = _hires_size(settings)
     return Img2ImgRequest(
-        prompt=job.spec.prompt,
+        prompt=job_prompt(job),
         negative_prompt=job.spec.negative,
         seed=job.seed,
         init_images=[init_image],
@@ -60,7 +65,25 @@ def img2img_request(settings: PipelineSettings, job: Job, init_image: str) -> Im
         **_img2img_sampling(settings),
         width=width,
         height=height,
-        **_overrides(settings, stage.model or settings.txt2img.model),
+        **_overrides(settings, job, pass_model(settings, job)),
+    )
+
+
+def adetailer_request(settings: PipelineSettings, job: Job, image: str) -> Img2ImgRequest:
+    """img2img of the image as it stands, at its size, with the ADetailer extension redrawing
+    what it detects and nothing else (see `pipeline.adetailer`)."""
+    width, height = _hires_size(settings)
+    return Img2ImgRequest(
+        prompt=job_prompt(job),
+        negative_prompt=job.spec.negative,
+        seed=job.seed,
+        init_images=[image],
+        denoising_strength=settings.adetailer.denoise,
+        **_img2img_sampling(settings),
+        width=width,
+        height=height,
+        alwayson_scripts=adetailer_scripts(settings.adetailer),
+        **_overrides(settings, job, pass_model(settings, job)),
     )
 
 
@@ -71,7 +94,7 @@ def upscale_request(
     if stage.method == "img2img":
         width, height = _upscaled_size(settings)
         return Img2ImgRequest(
-            prompt=job.spec.prompt,
+            prompt=job_prompt(job),
             negative_prompt=job.spec.negative,
             seed=job.seed,
             init_images=[image],
@@ -79,7 +102,7 @@ def upscale_request(
             **_img2img_sampling(settings),
             width=width,
             height=height,
-            **_overrides(settings, settings.img2img.model or settings.txt2img.model),
+            **_overrides(settings, job, pass_model(settings, job)),
         )
     request = ExtrasRequest(image=image, upscaler_1=stage.upscaler)
     if stage.target_width and stage.target_height:
@@ -112,11 +135,33 @@ def _img2img_sampling(settings: PipelineSettings) -> dict[str, Any]:
     }
 
 
-def _overrides(settings: PipelineSettings, model: str | None) -> dict[str, Any]:
+def job_model(settings: PipelineSettings, job: Job) -> str | None:
+    """The job's checkpoint. A job queued before jobs named their own takes the settings'."""
+    return job.spec.model or _single(settings.txt2img.model)
+
+
+def pass_model(settings: PipelineSettings, job: Job) -> str | None:
+    """The checkpoint of the passes after txt2img: img2img's own where set, else the job's."""
+    return settings.img2img.model or job_model(settings, job)
+
+
+def job_prompt(job: Job) -> str:
+    spec = job.spec
+    if spec.hypernetwork is None:
+        return spec.prompt
+    strength = 1.0 if spec.hypernetwork_strength is None else spec.hypernetwork_strength
+    return f"{spec.prompt} <hypernet:{spec.hypernetwork}:{strength:g}>"
+
+
+def _single(names: Names) -> str | None:
+    return names if isinstance(names, str) else None
+
+
+def _overrides(settings: PipelineSettings, job: Job, model: str | None) -> dict[str, Any]:
     """The request fields that pin a generation's checkpoint, VAE and clip skip."""
     chosen = {
         "sd_model_checkpoint": model,
-        "sd_vae": settings.txt2img.vae,
+        "sd_vae": job.spec.vae or _single(settings.txt2img.vae),
         "CLIP_stop_at_last_layers": settings.txt2img.clip_skip,
     }
     overrides = {key: value for key, value in chosen.items() if value is not None}

@@ -8,18 +8,37 @@ with the closest names that exist.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 
 from stablenew_tui.errors import InputError
+from stablenew_tui.pipeline.jobs import PromptSpec
 from stablenew_tui.pipeline.settings import PipelineSettings
+from stablenew_tui.pipeline.variants import NO_HYPERNETWORK
 from stablenew_tui.webui.requests import VAE_AUTOMATIC, VAE_NONE
-from stablenew_tui.webui.resources import ResourceCatalog
+from stablenew_tui.webui.resources import ADETAILER, ResourceCatalog
 
 
-def check_names(settings: PipelineSettings, catalog: ResourceCatalog, node: str) -> None:
+def check_names(
+    settings: PipelineSettings,
+    catalog: ResourceCatalog,
+    node: str,
+    specs: Sequence[PromptSpec] = (),
+) -> None:
+    """`specs` are the run's jobs: the checkpoints and VAEs their prompts name are checked too."""
     txt2img, img2img, upscale = settings.txt2img, settings.img2img, settings.upscale
-    _check_model("txt2img.model", txt2img.model, catalog, node)
+    vaes = [VAE_AUTOMATIC, VAE_NONE, *catalog.vaes]
+    for model in txt2img.models:
+        _check_model("txt2img.model", model, catalog, node)
+    for vae in txt2img.vaes:
+        _check("txt2img.vae", vae, vaes, node)
+    for spec in _own_weights(settings, specs):
+        where = f"the prompt {_short(spec.prompt)}"
+        _check_model(f"model of {where}", spec.model, catalog, node)
+        _check(f"VAE of {where}", spec.vae, vaes, node)
+    for choice in settings.variants.hypernetworks:
+        if choice.name.casefold() != NO_HYPERNETWORK:
+            _check("variants.hypernetworks", choice.name, catalog.hypernetworks, node, listed=True)
     _check_model("txt2img.refiner", txt2img.refiner, catalog, node)
-    _check("txt2img.vae", txt2img.vae, [VAE_AUTOMATIC, VAE_NONE, *catalog.vaes], node)
     _check("txt2img.sampler", txt2img.sampler, catalog.samplers, node)
     hires_upscalers = [*catalog.upscalers, *catalog.latent_upscale_modes]
     if txt2img.hires:
@@ -31,10 +50,38 @@ def check_names(settings: PipelineSettings, catalog: ResourceCatalog, node: str)
         _check("img2img.sampler", img2img.sampler, catalog.samplers, node)
         if catalog.schedulers_supported:
             _check("img2img.scheduler", img2img.scheduler, catalog.schedulers, node)
+    if settings.enabled("adetailer"):
+        _check_adetailer(settings, catalog, node)
     if settings.enabled("upscale") and upscale.method == "extras":
         _check("upscale.upscaler", upscale.upscaler, catalog.upscalers, node)
         if upscale.upscaler_2_visibility > 0:
             _check("upscale.upscaler_2", upscale.upscaler_2, catalog.upscalers, node)
+
+
+def _check_adetailer(settings: PipelineSettings, catalog: ResourceCatalog, node: str) -> None:
+    """The stage runs only where the extension is installed: it shows in the scripts list."""
+    if ADETAILER not in catalog.scripts.img2img:
+        raise InputError(
+            f"adetailer: {node} does not have the ADetailer extension (its img2img scripts do "
+            "not list it); install it there, or leave the adetailer stage out"
+        )
+    stage = settings.adetailer
+    _check("adetailer.model", stage.model, catalog.adetailer_models, node)
+    _check("adetailer.sampler", stage.sampler, catalog.samplers, node)
+
+
+def _own_weights(settings: PipelineSettings, specs: Sequence[PromptSpec]) -> list[PromptSpec]:
+    """One job per checkpoint and VAE a prompt names beyond the settings' own."""
+    chosen = {(model, vae) for model in settings.txt2img.models for vae in settings.txt2img.vaes}
+    found: dict[tuple[str | None, str | None], PromptSpec] = {}
+    for spec in specs:
+        if (spec.model, spec.vae) not in chosen:
+            found.setdefault((spec.model, spec.vae), spec)
+    return list(found.values())
+
+
+def _short(prompt: str, length: int = 40) -> str:
+    return repr(prompt if len(prompt) <= length else prompt[: length - 1] + "…")
 
 
 def _check_model(key: str, value: str | None, catalog: ResourceCatalog, node: str) -> None:
@@ -44,8 +91,12 @@ def _check_model(key: str, value: str | None, catalog: ResourceCatalog, node: st
     _check(key, value, catalog.models, node)
 
 
-def _check(key: str, value: str | None, known: list[str], node: str) -> None:
-    if value is None or not known or value in known:
+def _check(
+    key: str, value: str | None, known: list[str], node: str, *, listed: bool = False
+) -> None:
+    """`listed`: the node's list is the whole truth, so an empty one refuses every name
+    (otherwise an empty list means the node did not say, and anything goes)."""
+    if value is None or (not known and not listed) or value in known:
         return
     # Schedulers have a name and a label ("karras" / "Karras"); accept either spelling.
     if value.lower() in {name.lower() for name in known} and key.endswith("scheduler"):

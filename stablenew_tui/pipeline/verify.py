@@ -9,7 +9,9 @@ says what the image was really made with; any difference from the request fails 
 
 What a server does not report cannot be checked: SD.Next's `info` has no `sd_model_name` or
 `sd_vae_name`, and a server may leave out the infotext. Such checks are listed as unverified,
-so the manifest never claims more than the server told.
+so the manifest never claims more than the server told. An ADetailer stage reports its main
+pass as the extension's stand-in (`pipeline.adetailer`): its sampler and size say nothing, and
+the extension's own infotext keys are checked instead.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from stablenew_tui.pipeline.adetailer import REPORTED_AS, detail_asked
 from stablenew_tui.webui.errors import AnswerMismatch
 from stablenew_tui.webui.infotext import infotext_parameters
 from stablenew_tui.webui.models import GenerationResult, SDModel
@@ -73,13 +76,19 @@ def check_image(
         vae = _check_forge_modules(overrides["forge_additional_modules"], infotext, found)
     else:
         vae = _check_vae(overrides.get("sd_vae"), result, found)
-    _check_sampler(sent, info.sampler_name, infotext, found)
+    detail = detail_asked(sent)
+    if detail is None:
+        _check_sampler(sent, info.sampler_name, infotext, found)
+    else:
+        _check_detail(detail, infotext, found)
     _check_scheduler(sent.get("scheduler"), infotext, found)
     seeds = info.all_seeds or ([info.seed] if info.seed is not None else [])
     asked_seed = sent.get("seed")
     made_seed = seeds[index] if index < len(seeds) else None
     _check_value("seed", None if asked_seed == -1 else asked_seed, made_seed, found)
-    if "width" in reported and "height" in reported:
+    if detail is not None:
+        found.unverified.append("size")  # the image keeps its size; `info` has the stand-in's
+    elif "width" in reported and "height" in reported:
         asked_size = _size(sent.get("width"), sent.get("height"))
         _check_value("size", asked_size, _size(info.width, info.height), found)
     elif sent.get("width") is not None:
@@ -174,6 +183,33 @@ def _check_scheduler(asked: str | None, infotext: dict[str, str] | None, found: 
         found.unverified.append("scheduler")
     elif _scheduler_key(made) != _scheduler_key(asked):
         found.differ("scheduler", asked, made, retriable=False)
+
+
+def _check_detail(
+    detail: dict[str, Any], infotext: dict[str, str] | None, found: _Findings
+) -> None:
+    """The extension writes every value it used under its own keys; none at all means it did
+    not run (not installed, disabled, or our arguments refused), and the image is not detailed."""
+    found.unverified.append("sampler")  # the regions' sampler is reported only when separate
+    if infotext is None:
+        found.unverified.append("adetailer")
+        return
+    for key, label in REPORTED_AS.items():
+        if key not in detail:
+            continue
+        made = infotext.get(label)
+        if made is None or not _same_setting(detail[key], made):
+            found.differ(label, detail[key], made, retriable=False)
+
+
+def _same_setting(asked: Any, made: str) -> bool:
+    """An infotext value against the one sent: numbers by value ("0.4", "4"), text as is."""
+    if isinstance(asked, int | float) and not isinstance(asked, bool):
+        try:
+            return float(made) == float(asked)
+        except ValueError:
+            return False
+    return str(asked) == made
 
 
 def _check_value(what: str, asked: Any, made: Any, found: _Findings) -> None:

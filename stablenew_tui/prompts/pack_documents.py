@@ -16,16 +16,18 @@ from typing import Any
 
 from stablenew_tui.prompts.errors import PackError
 
-STAGES = ("txt2img", "img2img", "upscale", "video")
+STAGES = ("txt2img", "img2img", "adetailer", "upscale", "video", "variants")
 _KEYS = ("name", "negative", "prompts", "overrides")
-_PROMPT_KEYS = ("prompt", "negative")
+_PROMPT_KEYS = ("prompt", "negative", "model", "vae")
+# prompt, negative, line, and the prompt's own checkpoint and VAE (None: the run's)
+PromptEntry = tuple[str, str, int, str | None, str | None]
 
 
 @dataclass
 class PackDocument:
     name: str | None = None
     negative: str = ""
-    prompts: list[tuple[str, str, int]] = field(default_factory=list)  # prompt, negative, line
+    prompts: list[PromptEntry] = field(default_factory=list)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     override_lines: dict[tuple[str, str], int] = field(default_factory=dict)  # (stage, key)
 
@@ -83,7 +85,7 @@ def read_document(path: Path, text: str, data: Any) -> PackDocument:
     return document
 
 
-def _prompts(entries: Any, lines: _Lines) -> list[tuple[str, str, int]]:
+def _prompts(entries: Any, lines: _Lines) -> list[PromptEntry]:
     line = lines.of_key("prompts")
     if not isinstance(entries, list):
         raise lines.error("'prompts' must be a list of texts or of tables", line)
@@ -99,7 +101,8 @@ def _prompts(entries: Any, lines: _Lines) -> list[tuple[str, str, int]]:
         unknown = [key for key in entry if key not in _PROMPT_KEYS]
         if unknown:
             raise lines.error(
-                f"prompt {number} has unknown key '{unknown[0]}': expected prompt, negative",
+                f"prompt {number} has unknown key '{unknown[0]}': "
+                f"expected {', '.join(_PROMPT_KEYS)}",
                 lines.of_key(unknown[0], line),
             )
         if not isinstance(prompt, str) or not prompt.strip():
@@ -107,7 +110,10 @@ def _prompts(entries: Any, lines: _Lines) -> list[tuple[str, str, int]]:
         negative = entry.get("negative", "")
         if not isinstance(negative, str):
             raise lines.error(f"prompt {number}: 'negative' must be text", line)
-        prompts.append((prompt, negative, line))
+        for key in ("model", "vae"):
+            if key in entry and (not isinstance(entry[key], str) or not entry[key].strip()):
+                raise lines.error(f"prompt {number}: '{key}' must be a name", line)
+        prompts.append((prompt, negative, line, entry.get("model"), entry.get("vae")))
     return prompts
 
 

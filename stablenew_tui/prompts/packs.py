@@ -8,7 +8,8 @@ Formats:
 - `.tsv`: one prompt per line, `positive<TAB>negative` (the tab and the negative are optional);
   blank lines and `#` comments are skipped.
 - `.toml` / `.json`: `name` (the title shown), `negative` (added to every prompt's negative),
-  `prompts` (a list of strings, or of tables with `prompt` and an optional `negative`) and
+  `prompts` (a list of strings, or of tables with `prompt` and optional `negative`, `model`
+  and `vae`: the checkpoint and VAE that prompt is always made with) and
   `overrides` (per-stage settings, `{"txt2img": {"steps": 30}, …}`, kept as raw data for the
   pipeline to merge).
 
@@ -48,6 +49,8 @@ class PackPrompt:
     prompt: str  # a template
     negative: str
     line: int  # where the prompt starts in the pack file
+    model: str | None = None  # the checkpoint this prompt is made with, whatever the run's
+    vae: str | None = None
 
 
 @dataclass(frozen=True)

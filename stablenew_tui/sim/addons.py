@@ -2,8 +2,8 @@
 models, scripts and extensions, and how a generation request naming scripts or styles is checked.
 
 The a1111 and forge flavors have the ADetailer extension installed (it shows in `scripts` and
-`extensions`, and is accepted in `alwayson_scripts`); a1111-1.8 and sdnext do not, so clients
-can be tested both ways.
+`extensions`, and works in `alwayson_scripts`: `sim.adetailer`); a1111-1.8 and sdnext do not,
+so clients can be tested both ways.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from stablenew_tui.sim import adetailer
 from stablenew_tui.sim.errors import SimHTTPError
 from stablenew_tui.sim.flavors import Flavor
 
@@ -39,16 +40,12 @@ def _arg(label: str, value: Any, **limits: Any) -> dict[str, Any]:
 
 
 _ADETAILER = Script(
-    "ADetailer",
+    adetailer.SCRIPT_TITLE,
     alwayson=True,
     args=(
         _arg("Enable ADetailer", False),
         _arg("Skip img2img", False),
-        _arg(
-            "ADetailer model",
-            "face_yolov8n.pt",
-            choices=["None", "face_yolov8n.pt", "hand_yolov8n.pt", "person_yolov8n-seg.pt"],
-        ),
+        _arg("ADetailer model", "face_yolov8n.pt", choices=["None", *adetailer.MODELS]),
         _arg("ADetailer prompt", ""),
         _arg("Inpaint denoising strength", 0.4, minimum=0.0, maximum=1.0, step=0.01),
     ),
@@ -97,7 +94,7 @@ def scripts_of(flavor: Flavor) -> tuple[Script, ...]:
         scripts += (_SAMPLER,)
     if flavor.is_forge:
         scripts += _FORGE_BUILTIN
-    if flavor.name in ("a1111", "forge"):
+    if adetailer.has_adetailer(flavor):
         scripts += (_ADETAILER,)
     return scripts
 
@@ -127,16 +124,16 @@ def script_info(flavor: Flavor) -> list[dict[str, Any]]:
 
 def extensions(flavor: Flavor) -> list[dict[str, Any]]:
     """GET /sdapi/v1/extensions: installed extensions that have a git remote."""
-    if flavor.name not in ("a1111", "forge"):
+    if not adetailer.has_adetailer(flavor):
         return []
     return [
         {
             "name": "adetailer",
             "remote": "https://github.com/Bing-su/adetailer",
             "branch": "main",
-            "commit_hash": "a89c01871e2d8d4b0c8a5ab3e6e2ed1b9ef3c0f8",
-            "commit_date": 1722772861,
-            "version": "a89c0187",
+            "commit_hash": adetailer.COMMIT,
+            "commit_date": adetailer.COMMIT_DATE,
+            "version": adetailer.COMMIT[:8],
             "enabled": True,
         }
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from stablenew_tui.sim.adetailer import add_adetailer_routes
 from stablenew_tui.sim.errors import install_error_handlers
 from stablenew_tui.sim.front import SimFront
 from stablenew_tui.sim.routes_admin import add_admin_routes
@@ -35,6 +36,7 @@ def build_app(sim: SimState) -> SimFront:
     add_generation_routes(routes, sim)
     add_server_routes(app, routes, sim)
     add_admin_routes(app, sim)
+    add_adetailer_routes(app, flavor)
     open_paths = frozenset() if flavor.is_sdnext else _LORA_ROUTES
     # Only routes that exist ask for credentials: an unknown path is a plain 404, as on the
     # real server, which is how clients detect missing endpoints.

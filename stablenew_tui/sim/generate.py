@@ -14,7 +14,7 @@ from typing import Any
 
 from PIL import Image
 
-from stablenew_tui.sim import images, sdnext
+from stablenew_tui.sim import adetailer, images, sdnext
 from stablenew_tui.sim.encoding import AnswerFormat, encode_picture
 from stablenew_tui.sim.engine import PreviewSource
 from stablenew_tui.sim.errors import SimServerError
@@ -69,7 +69,7 @@ async def run_job(sim: SimState, plan: JobPlan) -> dict[str, Any]:
         finally:
             if req.override_settings_restore_afterwards:
                 await _restore(sim, stored)
-    parameters = req.model_dump()
+    parameters = (plan.received or req).model_dump()
     if plan.kind == "img2img" and not req.include_init_images:
         parameters["init_images"] = parameters["mask"] = None
     return {
@@ -148,6 +148,8 @@ async def _run_batches(
             # SD.Next drops the pass it stopped (modules/processing_diffusers.py).
             skip_next = engine.state.skipped
             continue
+        if plan.detail is not None and fraction >= 1:
+            await _sample_details(sim, plan, first, batch_size)
         for index in range(first, first + batch_size):
             text = _infotext(sim, plan, index)
             encoded = await asyncio.to_thread(
@@ -159,6 +161,18 @@ async def _run_batches(
     return pictures, infotexts
 
 
+async def _sample_details(sim: SimState, plan: JobPlan, first: int, batch_size: int) -> None:
+    """ADetailer inpaints each region it finds, one after another, after the image's pass."""
+    assert plan.detail is not None
+    asked = plan.received or plan.request
+    for index in range(first, first + batch_size):
+        for _, table in plan.detail.passes:
+            regions = adetailer.detect(table, asked.width, asked.height, plan.seeds[index])
+            for _ in regions:
+                steps = adetailer.detail_steps(table, asked.steps)
+                await sim.engine.sample(steps, megapixels(asked.width, asked.height))
+
+
 def _render(
     plan: JobPlan,
     index: int,
@@ -168,12 +182,20 @@ def _render(
     embedded: dict[str, str],
     answer_format: AnswerFormat,
 ) -> Picture:
-    picture = images.draw_scene(plan.prompts[index], plan.seeds[index], *size, model_key)
-    if plan.init_images:
-        init = plan.init_images[index % len(plan.init_images)]
-        init = images.fit(init, *size, plan.request.resize_mode)
-        picture = images.blend_into(init, picture, plan.request.denoising_strength)
-    picture = images.unfinished(picture, fraction)
+    detail = plan.detail
+    if detail is not None and detail.skip_img2img:
+        # img2img skipped: the image as sent, whatever the stand-in pass drew.
+        picture = plan.init_images[index % len(plan.init_images)].convert("RGB")
+    else:
+        picture = images.draw_scene(plan.prompts[index], plan.seeds[index], *size, model_key)
+        if plan.init_images:
+            init = plan.init_images[index % len(plan.init_images)]
+            init = images.fit(init, *size, plan.request.resize_mode)
+            picture = images.blend_into(init, picture, plan.request.denoising_strength)
+        picture = images.unfinished(picture, fraction)
+    if detail is not None and fraction >= 1:
+        prompt, seed = plan.prompts[index], plan.seeds[index]
+        picture = adetailer.redraw(picture, detail, prompt, seed, model_key)
     encoded = encode_picture(picture, embedded, answer_format)
     # Pictures are kept only while a grid may need them: a long batch would pile up otherwise.
     return encoded, picture if plan.request.save_images else None

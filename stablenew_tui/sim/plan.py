@@ -16,6 +16,7 @@ from PIL import Image
 from pydantic import BaseModel
 
 from stablenew_tui.sim.addons import apply_styles, check_scripts
+from stablenew_tui.sim.adetailer import STAND_IN, STAND_IN_SAMPLER, DetailPlan, plan_detail
 from stablenew_tui.sim.catalog import LATENT_UPSCALE_MODES, Checkpoint
 from stablenew_tui.sim.errors import SimAnswer, SimHTTPError, SimServerError
 from stablenew_tui.sim.faults import OOM_ERROR_CLASS, OOM_MESSAGE
@@ -55,6 +56,8 @@ class JobPlan:
     init_images: list[Image.Image] = field(default_factory=list)
     overrides: dict[str, Any] = field(default_factory=dict)
     extra_params: dict[str, Any] = field(default_factory=dict)
+    detail: DetailPlan | None = None  # what the ADetailer extension does to each image
+    received: Any = None  # the request as sent, where an extension changed `request`
 
     def sampling_steps(self, steps: int) -> int:
         """Steps a pass really samples: img2img-like passes run only the denoised tail."""
@@ -110,7 +113,20 @@ def plan_job(sim: SimState, kind: str, request: BaseModel) -> JobPlan:
     if kind == "img2img":
         plan.init_images = _init_images(req)
     plan.extra_params.update(_lora_hashes(sim, req.prompt))
+    _plan_detail(plan)
     return plan
+
+
+def _plan_detail(plan: JobPlan) -> None:
+    """ADetailer's part: its infotext keys and, when it skips img2img, the stand-in pass."""
+    plan.detail = plan_detail(plan.request.alwayson_scripts, plan.kind)
+    if plan.detail is None:
+        return
+    plan.extra_params.update(plan.detail.infotext)
+    if plan.detail.skip_img2img:
+        plan.received = plan.request
+        plan.request = plan.request.model_copy(update=STAND_IN)
+        plan.sampler = STAND_IN_SAMPLER
 
 
 def _closest_checkpoint(sim: SimState, name: str) -> Checkpoint:

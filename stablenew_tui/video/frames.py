@@ -19,7 +19,7 @@ from stablenew_tui.jsonl import job_stage_key, last_per_key
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
 MANIFEST_NAME = "manifest.jsonl"
 # The stage subfolders in the order a run fills them; the last one with images is the result.
-RUN_STAGES = ("txt2img", "img2img", "upscale")
+RUN_STAGES = ("txt2img", "img2img", "adetailer", "upscale")
 
 
 def collect_frames(inputs: str | Path | Sequence[str | Path]) -> list[Path]:

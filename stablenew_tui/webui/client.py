@@ -184,6 +184,17 @@ class WebUIClient:
         data = await self._get(f"{API}/scripts", optional=True)
         return self._parse(ScriptLists.model_validate, data or {}, "scripts")
 
+    async def adetailer_models(self) -> list[str]:
+        """The detection models of the ADetailer extension, from the route it adds to the
+        server (`scripts/!adetailer.py`, `add_api_endpoints`); none without it."""
+        data = await self._get("/adetailer/v1/ad_model", optional=True)
+        models = data.get("ad_model") if isinstance(data, dict) else None
+        if data is not None and not (
+            isinstance(models, list) and all(isinstance(name, str) for name in models)
+        ):
+            raise WebUIBadAnswer(self.node.name, "adetailer/v1/ad_model did not list names")
+        return list(models or [])
+
     async def refresh(self, what: str) -> None:
         """`what` is checkpoints, vae or loras; the WebUI rescans its folders."""
         async with self._serial:

@@ -28,6 +28,7 @@ _BUILTIN_SAMPLERS = (
     "DDIM", "DDIM CFG++", "PLMS", "UniPC", "LCM",
 )  # fmt: skip
 _BUILTIN_UPSCALERS = ("None", "Lanczos", "Nearest")
+ADETAILER = "adetailer"  # the ADetailer extension, as the scripts list and its folder name it
 MODEL_FILE_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
 
 
@@ -52,6 +53,7 @@ class ResourceCatalog(BaseModel):
     prompt_styles: list[str] = Field(default_factory=list)
     face_restorers: list[str] = Field(default_factory=list)
     scripts: ScriptLists = Field(default_factory=ScriptLists)
+    adetailer_models: list[str] = Field(default_factory=list)
 
     def sections(self) -> dict[str, list[str]]:
         """Every pickable list by a human name, in the order they are shown."""
@@ -69,6 +71,7 @@ class ResourceCatalog(BaseModel):
             "face restorers": self.face_restorers,
             "txt2img scripts": self.scripts.txt2img,
             "img2img scripts": self.scripts.img2img,
+            "adetailer models": self.adetailer_models,
         }
 
 
@@ -86,6 +89,9 @@ async def fetch_catalog(client: WebUIClient) -> ResourceCatalog:
                        client.hypernetworks(), client.loras()),
         asyncio.gather(client.prompt_styles(), client.face_restorers(), client.scripts()),
     )  # fmt: skip
+    # The extension's own route, asked only where the scripts list shows it installed.
+    has_adetailer = ADETAILER in scripts.img2img
+    adetailer_models = await client.adetailer_models() if has_adetailer else []
     return ResourceCatalog(
         source="api",
         server=server,
@@ -103,6 +109,7 @@ async def fetch_catalog(client: WebUIClient) -> ResourceCatalog:
         prompt_styles=[style.name for style in styles],
         face_restorers=[restorer.name for restorer in restorers],
         scripts=scripts,
+        adetailer_models=adetailer_models,
     )
 
 
@@ -126,7 +133,17 @@ def scan_webui_folders(webui_root: Path) -> ResourceCatalog:
         embeddings=[Path(name).stem for name in _model_files(webui_root / "embeddings")],
         hypernetworks=[Path(name).stem for name in _model_files(models_dir / "hypernetworks")],
         loras=[Path(name).stem for name in _model_files(models_dir / "Lora")],
+        scripts=_installed_scripts(webui_root / "extensions"),
     )
+
+
+def _installed_scripts(extensions: Path) -> ScriptLists:
+    """The scripts a WebUI will list that we use, from its extension folders."""
+    if not extensions.is_dir():
+        return ScriptLists()
+    names = {entry.name.lower() for entry in extensions.iterdir() if entry.is_dir()}
+    found = [ADETAILER] if ADETAILER in names else []
+    return ScriptLists(txt2img=found, img2img=found)
 
 
 def _model_files(folder: Path) -> list[str]:

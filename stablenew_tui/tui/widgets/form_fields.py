@@ -15,7 +15,8 @@ from pydantic.fields import FieldInfo
 
 from stablenew_tui.pipeline.settings import PipelineSettings
 
-Kind = Literal["choice", "int", "float", "switch", "stage"]  # switch/stage: a checkbox
+# switch/stage: a checkbox; models: one checkpoint or several (`ModelPicker`)
+Kind = Literal["choice", "models", "text", "int", "float", "switch", "stage"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class FormField:
 
 CARDS: dict[str, tuple[FormField, ...]] = {
     "txt2img": (
-        FormField("txt2img.model", "Model", "choice", catalog="models", blank_label="as loaded"),
+        FormField("txt2img.model", "Model", "models", catalog="models"),
         FormField("txt2img.vae", "VAE", "choice", catalog="vaes", blank_label="as loaded"),
         FormField("txt2img.sampler", "Sampler", "choice", catalog="samplers"),
         FormField("txt2img.scheduler", "Scheduler", "choice", catalog="schedulers"),
@@ -75,6 +76,14 @@ CARDS: dict[str, tuple[FormField, ...]] = {
         FormField("img2img.denoising_strength", "Denoising", "float"),
         FormField("img2img.sampler", "Sampler", "choice", catalog="samplers", blank_label="same"),
         FormField("img2img.steps", "Steps", "int"),
+    ),
+    "adetailer": (
+        FormField("stages.adetailer", "ADetailer", "stage"),
+        FormField("adetailer.model", "Detect", "choice", catalog="adetailer_models"),
+        FormField("adetailer.confidence", "Confidence", "float"),
+        FormField("adetailer.denoise", "Denoising", "float"),
+        FormField("adetailer.prompt", "Prompt", "text"),
+        FormField("adetailer.negative_prompt", "Negative", "text"),
     ),
     "upscale": (
         FormField("stages.upscale", "Upscale", "stage"),

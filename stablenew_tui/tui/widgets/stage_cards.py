@@ -17,7 +17,8 @@ from textual.widgets import Checkbox, Input, Label, Select
 
 from stablenew_tui.learning.suggest import Favourite
 from stablenew_tui.tui.widgets.form_fields import CARDS, FormField, put_value, value_at
-from stablenew_tui.webui.resources import ResourceCatalog
+from stablenew_tui.tui.widgets.model_picker import ModelPicker
+from stablenew_tui.webui.resources import ADETAILER, ResourceCatalog
 
 
 class StageCards(VerticalScroll):
@@ -52,8 +53,18 @@ class StageCards(VerticalScroll):
 
     def _field(self, field: FormField) -> Horizontal:
         value = value_at(self.base, field)
-        widget: Checkbox | Select[Any] | Input
-        if field.kind in ("switch", "stage"):
+        widget: Checkbox | Select[Any] | Input | ModelPicker
+        if field.kind == "models":
+            first = value[0] if isinstance(value, list) else value
+            widget = ModelPicker(
+                self._options(field, first), value, select_id=field.widget_id, id=_picker_id(field)
+            )
+        elif field.kind == "text":
+            widget = Input(
+                value or "", placeholder="the image's own", id=field.widget_id, compact=True
+            )
+            widget.cursor_blink = False
+        elif field.kind in ("switch", "stage"):
             widget = Checkbox("", value=bool(value), compact=True, id=field.widget_id)
         elif field.kind == "choice":
             widget = Select(
@@ -72,7 +83,8 @@ class StageCards(VerticalScroll):
                 compact=True,
             )
             number.cursor_blink = False  # a blink is a redraw sent over SSH
-        return Horizontal(Label(field.label), widget, classes="field")
+        label = f"{field.label}\n+ also on" if field.kind == "models" else field.label
+        return Horizontal(Label(label), widget, classes="field")
 
     def _options(self, field: FormField, current: Any) -> list[tuple[str, str]]:
         names = list(field.options)
@@ -95,8 +107,12 @@ class StageCards(VerticalScroll):
         """Refill every dropdown; what was selected stays selected."""
         self._catalog = catalog
         self.favourites = favourites or {}
+        self._offer_adetailer(catalog)
         for fields in CARDS.values():
             for field in fields:
+                if field.kind == "models":
+                    picker = self.query_one(f"#{_picker_id(field)}", ModelPicker)
+                    picker.set_options(self._options(field, picker.first))
                 if field.kind != "choice" or not field.catalog:
                     continue
                 select = self.query_one(f"#{field.widget_id}", Select)
@@ -123,6 +139,16 @@ class StageCards(VerticalScroll):
         elif isinstance(widget, Input):
             widget.value = str(value)
         return True
+
+    def _offer_adetailer(self, catalog: ResourceCatalog) -> None:
+        """The ADetailer stage only where the node has the extension."""
+        installed = ADETAILER in catalog.scripts.img2img
+        switch = self.query_one("#field-stages-adetailer", Checkbox)
+        if not installed:
+            switch.value = False
+        switch.disabled = not installed
+        card = self.query_one("#card-adetailer")
+        card.border_title = "adetailer" if installed else "adetailer: not on this node"
 
     # -- reading the cards back ----------------------------------------------------------
 
@@ -157,14 +183,16 @@ class StageCards(VerticalScroll):
         ]
 
     def _read(self, field: FormField) -> Any:
+        if field.kind == "models":
+            return self.query_one(f"#{_picker_id(field)}", ModelPicker).value
         widget = self.query_one(f"#{field.widget_id}")
         if isinstance(widget, Checkbox):
             return widget.value
         if isinstance(widget, Select):
             return None if widget.value == Select.NULL else widget.value
         text = cast(Input, widget).value.strip()
-        if not text:
-            return None
+        if not text or field.kind == "text":
+            return text or None
         try:
             return int(text) if field.kind == "int" else float(text)
         except ValueError:
@@ -173,6 +201,10 @@ class StageCards(VerticalScroll):
     @on(Input.Changed)
     def _flag_invalid(self, event: Input.Changed) -> None:
         event.input.set_class(not event.input.is_valid, "-invalid")
+
+
+def _picker_id(field: FormField) -> str:
+    return f"{field.widget_id}-picker"
 
 
 def _or_blank(value: Any) -> Any:
