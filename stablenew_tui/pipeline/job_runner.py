@@ -241,6 +241,8 @@ class JobRunner:
 def _prompt_fields(job: Job) -> dict[str, Any]:
     spec = job.spec
     fields: dict[str, Any] = {"prompt": spec.prompt, "negative": spec.negative}
+    if spec.global_negative:
+        fields["global_negative"] = spec.global_negative
     if spec.template is not None:
         fields.update(
             template=spec.template,
