@@ -91,15 +91,13 @@ class _Rewrite:
         marker = "~" if kind.mode == "random" else "@"
         parts = _apply_rules([text], kind.entries, marker)
         uses = [part for part in parts if isinstance(part, _Choice)]
-        rendered = []
-        for part in parts:
-            if isinstance(part, str):
-                rendered.append(part)
-            elif part.marker == "~" and uses.count(part) > 1:
-                rendered.append(self.shared(part.key, _variant(part)))
-            else:
-                rendered.append(_variant(part))
-        return "".join(rendered)
+        written: dict[_Choice, str] = {}
+        for choice in uses:
+            if choice not in written:
+                shared = choice.marker == "~" and uses.count(choice) > 1
+                variant = _variant(choice)
+                written[choice] = self.shared(choice.key, variant) if shared else variant
+        return "".join(part if isinstance(part, str) else written[part] for part in parts)
 
     # Tokens --------------------------------------------------------------------------------
 
