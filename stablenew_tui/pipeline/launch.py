@@ -132,7 +132,7 @@ class RunLauncher:
             ("built-in defaults", {}),
             (f"config [stages] ({self.app_paths.config_file})", config_stages),
             (f"last run ({self.app_paths.data_dir / LAST_RUN_NAME})", self.last_run.settings),
-            (f"preset {preset.path if preset else None}", preset.table if preset else {}),
+            *([(f"preset {preset.path}", preset.table)] if preset else []),
             (f"pack {pack_name}", overrides),
             ("command line", flags),
         ]

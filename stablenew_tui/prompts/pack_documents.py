@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stablenew_tui.prompts.classic.stage_keys import KNOWN_SECTIONS
 from stablenew_tui.prompts.key_lines import KeyLines, SettingsOrigin
 
 STAGES = ("txt2img", "img2img", "upscale", "video")
@@ -31,6 +32,12 @@ def read_document(path: Path, text: str, data: Any) -> PackDocument:
     lines = KeyLines(path, text)
     if not isinstance(data, dict):
         raise lines.error(f"expected a table with {', '.join(repr(key) for key in _KEYS)}", 1)
+    if "prompts" not in data and set(data) & set(KNOWN_SECTIONS) - set(_KEYS):
+        raise lines.error(
+            "a classic StableNew settings file, not a pack: it is used as the settings of the "
+            f"pack {path.stem}.txt next to it, or as a preset (--preset {path})",
+            1,
+        )
     for key in data:
         if key not in _KEYS:
             raise lines.error(

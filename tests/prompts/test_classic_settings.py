@@ -219,3 +219,11 @@ def test_a_malformed_file_is_one_error_at_its_line(tmp_path, text, message, line
         read_settings_file(path, InputError)
     assert message in caught.value.message and caught.value.line == line
     assert caught.value.source == str(path)
+
+
+def test_a_settings_file_without_its_txt_says_what_it_is(tmp_path):
+    (tmp_path / "heroes.json").write_text('{\n  "txt2img": {"steps": 3}\n}\n')
+    with pytest.raises(PackError) as caught:
+        load_pack("heroes", [tmp_path])
+    assert caught.value.message.startswith("a classic StableNew settings file, not a pack")
+    assert f"--preset {tmp_path / 'heroes.json'}" in caught.value.message

@@ -119,7 +119,7 @@ class StageMapper:
         where = f"{self.lines.path}:{self.lines.of_path(*written)}"
         self.warnings.append(f"{where}: {'.'.join(written)}: {message}")
 
-    def section(self, name: str, section: dict[str, Any], handled: set[str]) -> None:
+    def keys(self, name: str, section: dict[str, Any], handled: set[str]) -> None:
         """The one-to-one keys of a section; quiet keys; a warning for each of the rest."""
         for key, value in section.items():
             where = f"{name}.{key}"
@@ -142,7 +142,7 @@ class StageMapper:
                    "negative_prompt"}  # fmt: skip
         if section.get("refiner_switch_steps"):
             handled.add("refiner_switch_steps")
-        self.section("txt2img", section, handled)
+        self.keys("txt2img", section, handled)
         for key in ("model", "sd_model_checkpoint"):
             if section.get(key):
                 self.put("txt2img.model", section[key], "txt2img", key)
@@ -176,7 +176,7 @@ class StageMapper:
         self.negative = negative.strip()
 
     def img2img(self, section: dict[str, Any]) -> None:
-        self.section("img2img", section, {"enabled", "model", "vae", "sampler_name",
+        self.keys("img2img", section, {"enabled", "model", "vae", "sampler_name",
                                           "scheduler", "clip_skip"})  # fmt: skip
         if section.get("model"):
             self.put("img2img.model", section["model"], "img2img", "model")
@@ -193,10 +193,10 @@ class StageMapper:
                 )
 
     def upscale(self, section: dict[str, Any]) -> None:
-        extras_only = {"steps", "sampler_name", "scheduler", "cfg_scale"}
-        self.section("upscale", section, {"enabled", "mode", "upscale_mode",
+        img2img_only = {"steps", "sampler_name", "scheduler", "cfg_scale"}
+        self.keys("upscale", section, {"enabled", "mode", "upscale_mode",
                                           "gfpgan_visibility", "codeformer_visibility",
-                                          *extras_only})  # fmt: skip
+                                          *img2img_only})  # fmt: skip
         for key in ("upscale_mode", "mode"):
             if key in section:
                 mode = section[key]
@@ -206,7 +206,7 @@ class StageMapper:
                 self.put("upscale.method", "extras" if mode == "single" else "img2img",
                          "upscale", key)  # fmt: skip
                 if mode == "img2img":
-                    for other in sorted(extras_only & set(section)):
+                    for other in sorted(img2img_only & set(section)):
                         self.warn("the img2img upscale uses the img2img stage's sampler, "
                                   "steps and CFG", "upscale", other)  # fmt: skip
                 break
@@ -237,10 +237,10 @@ class StageMapper:
             handled.add(key)
             if key in section:
                 self.put(f"{stage}.apply_global_negative", section[key], "pipeline", key)
-        self.section("pipeline", section, handled)
+        self.keys("pipeline", section, handled)
 
     def video(self, section: dict[str, Any]) -> None:
-        self.section("video", section, {"enabled", "fps", "codec"})
+        self.keys("video", section, {"enabled", "fps", "codec"})
         fps = section.get("fps")
         if fps is not None:
             # The classic app showed each image for one frame (src/pipeline/video.py).
