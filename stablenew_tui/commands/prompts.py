@@ -110,11 +110,11 @@ def _add_folder_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--wildcards", action="append", default=[], type=Path, metavar="DIR",
-        help="a wildcard folder (repeatable; default: the example wildcards)",
+        help="a wildcard folder (repeatable; default: the config's, else the example ones)",
     )  # fmt: skip
     parser.add_argument(
         "--packs", action="append", default=[], type=Path, metavar="DIR",
-        help="a pack folder, searched before the example packs (repeatable)",
+        help="a pack folder, searched before the config's and the example packs (repeatable)",
     )  # fmt: skip
 
 
@@ -147,10 +147,9 @@ class _Sources:
         self.library = self.library.with_inline(inline_wildcards(randomization))
         if pack is None:
             return randomized_entries([TemplateEntry(text, self.negative)], randomization)
-        negative = pack.negative or self.negative
         entries = [
-            TemplateEntry(entry.prompt, ", ".join(n for n in (entry.negative, negative) if n),
-                          str(pack.path), entry.line)
+            TemplateEntry(entry.prompt, pack.negative_for(entry, self.negative), str(pack.path),
+                          entry.line)
             for entry in pack.prompts
         ]  # fmt: skip
         return randomized_entries(entries, randomization)

@@ -155,8 +155,9 @@ class RunLauncher:
         if request.locks and len(source.entries) > 1:
             raise InputError("locks apply to one template, not to a pack of several")
         base_seed = choose_base_seed(settings, drawn=request.random_seed)
-        randomization = source.randomization.over(preset.randomization if preset else
-                                                  Randomization())  # fmt: skip
+        randomization = source.randomization
+        if preset is not None:
+            randomization = randomization.over(preset.randomization)
         job_prompts = expand_entries(
             randomized_entries(source.entries, randomization),
             images_per_prompt=settings.images_per_prompt,
@@ -216,9 +217,9 @@ class RunLauncher:
             pack = load_pack(request.pack, self.pack_folders)
             settings_file = pack.settings_file or pack.path
             _check_layer(dict(pack.overrides), pack.override_origins, settings_file, PackError)
-            negative = pack.negative or preset_negative  # the pack's own, else the preset's
             entries = [
-                TemplateEntry(item.prompt, request.negative or _joined(item.negative, negative),
+                TemplateEntry(item.prompt,
+                              request.negative or pack.negative_for(item, preset_negative),
                               str(pack.path), item.line)
                 for item in pack.prompts
             ]  # fmt: skip
@@ -248,10 +249,6 @@ def randomized_entries(
             max_prompts=prompt.limit or None,
         ))  # fmt: skip
     return rewritten
-
-
-def _joined(*negatives: str) -> str:
-    return ", ".join(text for text in negatives if text)
 
 
 def _check_layer(

@@ -71,9 +71,10 @@ class Pack:
     settings_file: Path | None = None  # the classic sidecar the settings came from
     warnings: tuple[str, ...] = ()  # what the pack asks for that cannot be done
 
-    def negative_for(self, prompt: PackPrompt) -> str:
-        """The prompt's own negative followed by the pack-wide one."""
-        return ", ".join(text for text in (prompt.negative, self.negative) if text)
+    def negative_for(self, prompt: PackPrompt, fallback: str = "") -> str:
+        """The prompt's own negative followed by the pack-wide one (`fallback`, a preset's,
+        when the pack has none)."""
+        return ", ".join(text for text in (prompt.negative, self.negative or fallback) if text)
 
     def template(self, prompt: PackPrompt) -> Template:
         return Template.parse(prompt.prompt, str(self.path), prompt.line)
