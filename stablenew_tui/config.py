@@ -85,8 +85,35 @@ class PathsConfig(_Strict):
     output_root: Path | None = None
     pack_folders: list[Path] = Field(default_factory=list)
     wildcard_folders: list[Path] = Field(default_factory=list)
+    preset_folders: list[Path] = Field(default_factory=list)
     webui_root: Path | None = None
     ffmpeg: Path | None = None
+
+
+class PromptsConfig(_Strict):
+    """Text added to every run's prompts: a negative for every stage that applies it."""
+
+    global_negative: str = ""
+    global_negative_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PromptsConfig:
+        if self.global_negative and self.global_negative_file is not None:
+            raise ValueError("give global_negative or global_negative_file, not both")
+        return self
+
+    def global_negative_text(self) -> str:
+        """The global negative, read from its file when it has one (a BOM is dropped)."""
+        if self.global_negative_file is None:
+            return self.global_negative.strip()
+        path = self.global_negative_file.expanduser()
+        try:
+            return path.read_text(encoding="utf-8-sig").strip()
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            raise InputError(
+                f"[prompts] global_negative_file: cannot read it: {reason}", source=str(path)
+            ) from None
 
 
 class ClientConfig(_Strict):
@@ -126,6 +153,7 @@ class AppConfig(_Strict):
     paths: PathsConfig = Field(default_factory=PathsConfig)
     client: ClientConfig = Field(default_factory=ClientConfig)
     queue: QueueConfig = Field(default_factory=QueueConfig)
+    prompts: PromptsConfig = Field(default_factory=PromptsConfig)
     stages: StageDefaults = Field(default_factory=StageDefaults)
     ui: UIConfig = Field(default_factory=UIConfig)
 

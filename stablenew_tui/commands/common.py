@@ -35,6 +35,13 @@ def add_node_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_preset_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--preset", metavar="NAME|FILE",
+        help="a classic StableNew preset: a name in [paths] preset_folders, or a .json file",
+    )  # fmt: skip
+
+
 def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     """How a template is sampled, and which of its segments are held."""
     parser.add_argument(

@@ -17,6 +17,7 @@ from typing import Any
 
 from stablenew_tui.commands.common import (
     add_node_arguments,
+    add_preset_argument,
     add_sampling_arguments,
     open_session,
 )
@@ -44,13 +45,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "run",
         help="run a batch headless: txt2img → img2img → ADetailer → upscale",
         description="Run a batch without the TUI. Settings merge in this order, later wins: "
-        "built-in defaults < config [stages] < last run < pack settings < these flags.",
+        "built-in defaults < config [stages] < last run < --preset < pack settings < these "
+        "flags.",
     )
     parser.add_argument(
         "pack", nargs="?", metavar="PACK", help="prompt pack: a file, or a name in the pack folders"
     )
     parser.add_argument("--prompt", help="prompt or template text ({a|b}, __wildcards__, …)")
     parser.add_argument("--negative", help="negative prompt")
+    add_preset_argument(parser)
     add_node_arguments(parser)
     parser.add_argument("--images-per-prompt", type=int, metavar="N")
     parser.add_argument("--seed", type=int, metavar="S", help="base seed; -1 for random")
@@ -128,8 +131,11 @@ async def _run(args: argparse.Namespace) -> int:
                     prompt_seed=args.prompt_seed,
                     max_prompts=args.max_prompts,
                     output_root=args.out,
+                    preset=args.preset,
                 )
                 prepared = await launcher.prepare(request)
+                for warning in prepared.warnings:
+                    reporter.note(f"warning: {warning}")
                 remembered = _remembered_seed(launcher, prepared.run, args.seed)
                 if remembered is not None:
                     reporter.note(

@@ -251,6 +251,8 @@ def _prompt_fields(job: Job) -> dict[str, Any]:
         fields.update(
             hypernetwork=spec.hypernetwork, hypernetwork_strength=spec.hypernetwork_strength
         )
+    if spec.global_negative:
+        fields["global_negative"] = spec.global_negative
     if spec.template is not None:
         fields.update(
             template=spec.template,

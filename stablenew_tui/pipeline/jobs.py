@@ -28,6 +28,7 @@ class PromptSpec(BaseModel):
 
     prompt: str
     negative: str = ""
+    global_negative: str = ""  # added to the negative of each stage that applies it
     template: str | None = None
     choices: dict[str, str] | None = None
     locks: dict[str, str] | None = None

@@ -1,13 +1,16 @@
 """From "what the user asked for" to a planned run in the queue and an engine ready to run it.
 
 The CLI and the TUI both start runs here, so settings merge, name checks and planning happen
-one way only.
+one way only. A classic StableNew preset is a settings layer of its own; its randomization and
+the pack's own are rewritten into templates here (`prompts.classic.rewrite`), and the config's
+global negative goes with every job.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +37,6 @@ from stablenew_tui.pipeline.settings import (
 from stablenew_tui.pipeline.validate import check_names
 from stablenew_tui.pipeline.variants import fan_out
 from stablenew_tui.prompts import (
-    Pack,
     PackError,
     SamplingMode,
     SegmentLocks,
@@ -42,6 +44,11 @@ from stablenew_tui.prompts import (
     load_pack,
     pack_folders,
 )
+from stablenew_tui.prompts.classic.presets import load_preset
+from stablenew_tui.prompts.classic.randomization import Randomization
+from stablenew_tui.prompts.classic.rewrite import inline_wildcards, randomize
+from stablenew_tui.prompts.classic.settings_file import ClassicSettings
+from stablenew_tui.prompts.key_lines import SettingsOrigin
 from stablenew_tui.prompts.wildcards import wildcard_folders
 
 QUEUE_NAME = "queue.sqlite3"
@@ -58,6 +65,7 @@ class RunRequest:
     prompt_seed: int | None = None  # None: each prompt is drawn with its image's seed
     max_prompts: int = DEFAULT_MAX_PROMPTS  # combinatorial cap, per template
     output_root: Path | None = None
+    preset: str | None = None  # a classic preset: a name in the preset folders, or a file
     # The base seed when the settings leave it random (-1), e.g. the one the TUI previewed
     # the prompt with. It is not a setting: the run keeps -1, so it is never remembered.
     random_seed: int | None = None
@@ -68,6 +76,7 @@ class PreparedRun:
     run: Run
     jobs: list[Job]
     engine: Engine
+    warnings: list[str] = field(default_factory=list)  # what the preset or pack could not get
 
 
 @dataclass
@@ -76,6 +85,8 @@ class PromptSource:
     entries: list[TemplateEntry]
     overrides: dict[str, Any] = field(default_factory=dict)
     origin: str = "prompt"
+    randomization: Randomization = field(default_factory=Randomization)
+    warnings: tuple[str, ...] = ()
 
 
 class RunLauncher:
@@ -97,6 +108,7 @@ class RunLauncher:
         self.last_run = load_last_run(data_dir / LAST_RUN_NAME)
         self.warnings = list(self.last_run.warnings)
         self.pack_folders = pack_folders(p.expanduser() for p in config.paths.pack_folders)
+        self.preset_folders = [folder.expanduser() for folder in config.paths.preset_folders]
         self.wildcards = WildcardLibrary(wildcard_folders(config.paths.wildcard_folders))
         options = options or EngineOptions()
         if options.ffmpeg is None and config.paths.ffmpeg is not None:
@@ -110,23 +122,38 @@ class RunLauncher:
         self.queue.close()
 
     def settings_layers(
-        self, overrides: dict[str, Any], flags: dict[str, Any], pack_name: str | None = None
+        self,
+        overrides: dict[str, Any],
+        flags: dict[str, Any],
+        pack_name: str | None = None,
+        preset: ClassicSettings | None = None,
     ) -> list[SettingsLayer]:
-        """The merge layers, lowest first: defaults < config < last run < pack < flags."""
+        """The merge layers, lowest first: defaults < config < last run < preset < pack <
+        flags."""
         config_stages = self.config.stages.model_dump()
         return [
             ("built-in defaults", {}),
             (f"config [stages] ({self.app_paths.config_file})", config_stages),
             (f"last run ({self.app_paths.data_dir / LAST_RUN_NAME})", self.last_run.settings),
+            *([(f"preset {preset.path}", preset.table)] if preset else []),
             (f"pack {pack_name}", overrides),
             ("command line", flags),
         ]
 
+    def preset(self, name_or_file: str | None) -> ClassicSettings | None:
+        """The classic preset a run asks for, its values checked where their lines are known."""
+        if name_or_file is None:
+            return None
+        preset = load_preset(name_or_file, self.preset_folders)
+        _check_layer(preset.table, preset.origins, preset.path, InputError)
+        return preset
+
     async def prepare(self, request: RunRequest) -> PreparedRun:
         if request.max_prompts < 1:
             raise InputError(f"--max-prompts must be 1 or more, not {request.max_prompts}")
-        source = self.prompt_source(request)
-        layers = self.settings_layers(source.overrides, request.flags, source.name)
+        preset = self.preset(request.preset)
+        source = self.prompt_source(request, preset)
+        layers = self.settings_layers(source.overrides, request.flags, source.name, preset)
         settings = merge_settings(*layers)
         if request.locks and len(source.entries) > 1:
             raise InputError("locks apply to one template, not to a pack of several")
@@ -134,17 +161,23 @@ class RunLauncher:
         beliefs = None
         if request.mode is SamplingMode.LEARNED:  # what the ratings so far say
             beliefs = await asyncio.to_thread(load_beliefs, self.app_paths.data_dir)
+        randomization = source.randomization
+        if preset is not None:
+            randomization = randomization.over(preset.randomization)
         job_prompts = expand_entries(
-            source.entries,
+            randomized_entries(source.entries, randomization),
             images_per_prompt=settings.images_per_prompt,
             base_seed=base_seed,
-            wildcards=self.wildcards,
+            wildcards=self.wildcards.with_inline(inline_wildcards(randomization)),
             mode=request.mode,
             locks=request.locks,
             prompt_seed=request.prompt_seed,
             max_prompts=request.max_prompts,
             beliefs=beliefs,
         )
+        global_negative = self.config.prompts.global_negative_text()
+        for _, spec in job_prompts:
+            spec.global_negative = global_negative
         planned = fan_out(job_prompts, settings)
         await self.check_against_nodes(settings, [spec for _, spec in planned.job_prompts])
         output_root = (request.output_root or self.config.output_root(self.app_paths)).expanduser()
@@ -155,11 +188,16 @@ class RunLauncher:
             base_seed=base_seed,
             name=source.name,
             folder=str(folder),
-            source={"origin": source.origin, "mode": request.mode.value},
+            source={
+                "origin": source.origin,
+                "mode": request.mode.value,
+                **({"preset": str(preset.path)} if preset else {}),
+            },
             image_numbers=planned.image_numbers,
         )
         self.queue.add_run(run, jobs)
-        return PreparedRun(run, jobs, self.engine)
+        warnings = [*(preset.warnings if preset else ()), *source.warnings]
+        return PreparedRun(run, jobs, self.engine, warnings)
 
     async def resume(self) -> PreparedRun:
         run = self.queue.latest_unfinished_run()
@@ -175,35 +213,71 @@ class RunLauncher:
             catalog = await handle.catalog.get()
             check_names(settings, catalog, handle.name, specs)
 
-    def prompt_source(self, request: RunRequest) -> PromptSource:
+    def prompt_source(
+        self, request: RunRequest, preset: ClassicSettings | None = None
+    ) -> PromptSource:
         if request.pack and request.prompt is not None:
             raise InputError("give a PACK or --prompt, not both")
+        preset_negative = preset.negative if preset else ""
         if request.prompt is not None:
             if not request.prompt.strip():
                 raise InputError("--prompt is empty")
-            entry = TemplateEntry(request.prompt, request.negative or "")
+            entry = TemplateEntry(request.prompt, request.negative or preset_negative)
             return PromptSource(name=request.prompt, entries=[entry])
         if request.pack:
             pack = load_pack(request.pack, self.pack_folders)
-            _check_overrides(pack)
+            settings_file = pack.settings_file or pack.path
+            _check_layer(dict(pack.overrides), pack.override_origins, settings_file, PackError)
             entries = [
-                TemplateEntry(item.prompt, request.negative or pack.negative_for(item),
+                TemplateEntry(item.prompt,
+                              request.negative or pack.negative_for(item, preset_negative),
                               str(pack.path), item.line, item.model, item.vae)
                 for item in pack.prompts
             ]  # fmt: skip
-            overrides = dict(pack.overrides)
-            return PromptSource(pack.name, entries, overrides, origin=f"pack {pack.path}")
+            return PromptSource(
+                pack.name, entries, dict(pack.overrides), f"pack {pack.path}",
+                pack.randomization, pack.warnings,
+            )  # fmt: skip
         if self.last_run.prompt:
             entry = TemplateEntry(self.last_run.prompt, self.last_run.negative)
             return PromptSource(name=self.last_run.prompt, entries=[entry], origin="last run")
         raise InputError("nothing to run: give a PACK or --prompt TEXT")
 
 
-def _check_overrides(pack: Pack) -> None:
-    """A pack's settings that are wrong whatever else is set, named at their line."""
-    problem = layer_problem(dict(pack.overrides))
-    if problem is not None:
-        location, message = problem
-        key = ".".join(str(part) for part in location)
-        line = pack.override_lines.get(location[:2])
-        raise PackError(f"overrides.{key}: {message}", source=str(pack.path), line=line)
+def randomized_entries(
+    entries: list[TemplateEntry], randomization: Randomization
+) -> list[TemplateEntry]:
+    """The entries with the classic randomization written into their templates; a prompt
+    whose matrix fans out is sampled combinatorially, up to the matrix's limit."""
+    if not randomization:
+        return entries
+    rewritten = []
+    for entry in entries:
+        prompt = randomize(entry.text, randomization)
+        rewritten.append(TemplateEntry(
+            prompt.text, entry.negative, entry.source, entry.line, entry.model, entry.vae,
+            mode=SamplingMode.COMBINATORIAL if prompt.fan_out else None,
+            max_prompts=prompt.limit or None,
+        ))  # fmt: skip
+    return rewritten
+
+
+def _check_layer(
+    table: dict[str, Any],
+    origins: Mapping[tuple[str, ...], SettingsOrigin],
+    path: Path,
+    kind: type[InputError],
+) -> None:
+    """A file's settings that are wrong whatever else is set, named at the key and line
+    the file wrote them."""
+    problem = layer_problem(table)
+    if problem is None:
+        return
+    location, message = problem
+    origin = next(
+        (origins[location[:end]] for end in range(len(location), 0, -1)
+         if location[:end] in origins),
+        None,
+    )  # fmt: skip
+    key = origin.key if origin else ".".join(str(part) for part in location)
+    raise kind(f"{key}: {message}", source=str(path), line=origin.line if origin else None)

@@ -5,11 +5,13 @@ the user unlinks them by giving a prompt seed of its own. Every job carries its 
 segment's choice, the locks and the mode, so records can later say which choices were liked.
 
 - random: each image draws every unlocked segment from its own seed;
-- cyclical: image n takes option n of each segment;
+- cyclical: image n of the run takes option n of each segment;
 - combinatorial: every combination (up to `max_prompts` per template), each made
   `images_per_prompt` times with consecutive seeds;
 - learned: as random, but options the user rated higher (in images of the same template) are
   drawn more often; `beliefs` carries what the ratings say, by template text.
+
+An entry may set its own mode and cap (a classic matrix fans out its prompt combinatorially).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class TemplateEntry:
     line: int = 1
     model: str | None = None  # the prompt's own checkpoint and VAE, named in its pack
     vae: str | None = None
+    mode: SamplingMode | None = None  # None: the run's mode
+    max_prompts: int | None = None  # None: the run's combinatorial cap
 
 
 def expand_entries(
@@ -58,20 +62,21 @@ def expand_entries(
     planned: list[tuple[int, PromptSpec]] = []
     for prompt_index, entry in enumerate(entries):
         template = Template.parse(entry.text, source=entry.source, first_line=entry.line)
+        entry_mode = entry.mode or mode
         learned = (beliefs or {}).get(entry.text)
-        sampler = PromptSampler(template, wildcards, mode=mode, locks=locks, beliefs=learned)
-        if mode is SamplingMode.COMBINATORIAL:
-            first = len(planned)
+        sampler = PromptSampler(template, wildcards, mode=entry_mode, locks=locks, beliefs=learned)
+        first = len(planned)
+        if entry_mode is SamplingMode.COMBINATORIAL:
             seeds: Sequence[int] = range(_prompt_seed(first, base_seed, prompt_seed), 2**63)[
-                :max_prompts
+                : entry.max_prompts or max_prompts
             ]
-            for resolved in sampler.prompts(seeds):
+            for resolved in sampler.prompts(seeds, first_number=first):
                 spec = _spec(resolved, entry)
                 planned.extend((prompt_index, spec) for _ in range(images_per_prompt))
             continue
-        first = len(planned)
         seeds = [_prompt_seed(first + n, base_seed, prompt_seed) for n in range(images_per_prompt)]
-        planned.extend((prompt_index, _spec(p, entry)) for p in sampler.prompts(seeds))
+        resolved_prompts = sampler.prompts(seeds, first_number=first)
+        planned.extend((prompt_index, _spec(p, entry)) for p in resolved_prompts)
     _refuse_empty_prompts(planned, entries)
     return planned
 

@@ -1,6 +1,6 @@
 """Stage settings, and the one order in which their layers merge.
 
-    built-in defaults < config [stages] < last run < pack overrides < explicit flags
+    built-in defaults < config [stages] < last run < preset < pack settings < explicit flags
 
 Each layer is a partial table ({"txt2img": {"steps": 30}, ...}); later layers win key by key.
 The merged result is validated once, before anything is sent; an invalid value is reported
@@ -50,10 +50,12 @@ class Txt2ImgSettings(_Settings):
     hires: bool = False
     hires_scale: float = Field(2.0, ge=1.0, le=4.0)
     hires_upscaler: str = "Latent"
+    hires_sampler: str | None = Field(None, description="empty uses the same sampler")
     hires_steps: int = Field(0, ge=0, le=150, description="0 uses the same steps")
     hires_denoising: float = Field(0.7, ge=0.0, le=1.0)
     refiner: str | None = None
     refiner_switch_at: float = Field(0.8, gt=0.0, lt=1.0)
+    apply_global_negative: bool = True
 
     @field_validator("model", "vae")
     @classmethod
@@ -88,6 +90,7 @@ class Img2ImgSettings(_Settings):
     scheduler: str | None = None
     steps: int | None = Field(None, ge=1, le=150)
     cfg_scale: float | None = Field(None, ge=1.0, le=30.0)
+    apply_global_negative: bool = True
 
 
 class ADetailerSettings(_Settings):
@@ -140,6 +143,7 @@ class UpscaleSettings(_Settings):
     face_restoration_strength: float = Field(1.0, ge=0.0, le=1.0)
     codeformer_weight: float = Field(0.5, ge=0.0, le=1.0)
     denoising_strength: float = Field(0.2, ge=0.0, le=1.0, description="img2img method only")
+    apply_global_negative: bool = Field(True, description="img2img method only")
 
     @model_validator(mode="after")
     def _target_is_both_or_neither(self) -> UpscaleSettings:

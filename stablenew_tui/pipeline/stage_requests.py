@@ -1,6 +1,7 @@
 """From stage settings and a job to the WebUI request of each stage.
 
 Names chosen by the user (sampler, scheduler, upscaler, checkpoints) go through verbatim.
+The run's global negative follows each generation's own negative where that stage applies it.
 Every generation names its checkpoint and VAE in `override_settings`, so what it is made with
 never depends on what another client did to the node; the server applies them inside the
 request, under its queue lock (`modules/processing.py`, `process_images`). Restoring them
@@ -17,7 +18,13 @@ from typing import Any
 
 from stablenew_tui.pipeline.adetailer import adetailer_scripts
 from stablenew_tui.pipeline.jobs import Job
-from stablenew_tui.pipeline.settings import Names, PipelineSettings
+from stablenew_tui.pipeline.settings import (
+    Img2ImgSettings,
+    Names,
+    PipelineSettings,
+    Txt2ImgSettings,
+    UpscaleSettings,
+)
 from stablenew_tui.webui.requests import ExtrasRequest, Img2ImgRequest, Txt2ImgRequest
 
 _FACE_RESTORERS = ("gfpgan", "codeformer")
@@ -27,7 +34,7 @@ def txt2img_request(settings: PipelineSettings, job: Job) -> Txt2ImgRequest:
     stage = settings.txt2img
     request = Txt2ImgRequest(
         prompt=job_prompt(job),
-        negative_prompt=job.spec.negative,
+        negative_prompt=_negative(job, stage),
         seed=job.seed,
         sampler_name=stage.sampler,
         scheduler=stage.scheduler,
@@ -44,6 +51,7 @@ def txt2img_request(settings: PipelineSettings, job: Job) -> Txt2ImgRequest:
         request.enable_hr = True
         request.hr_scale = stage.hires_scale
         request.hr_upscaler = stage.hires_upscaler
+        request.hr_sampler_name = stage.hires_sampler
         request.hr_second_pass_steps = stage.hires_steps
         request.denoising_strength = stage.hires_denoising
     if stage.refiner:
@@ -57,7 +65,7 @@ def img2img_request(settings: PipelineSettings, job: Job, init_image: str) -> Im
     width, height = _hires_size(settings)
     return Img2ImgRequest(
         prompt=job_prompt(job),
-        negative_prompt=job.spec.negative,
+        negative_prompt=_negative(job, stage),
         seed=job.seed,
         init_images=[init_image],
         denoising_strength=stage.denoising_strength,
@@ -95,7 +103,7 @@ def upscale_request(
         width, height = _upscaled_size(settings)
         return Img2ImgRequest(
             prompt=job_prompt(job),
-            negative_prompt=job.spec.negative,
+            negative_prompt=_negative(job, stage),
             seed=job.seed,
             init_images=[image],
             denoising_strength=stage.denoising_strength,
@@ -121,6 +129,13 @@ def upscale_request(
         request.codeformer_visibility = stage.face_restoration_strength
         request.codeformer_weight = stage.codeformer_weight
     return request
+
+
+def _negative(job: Job, stage: Txt2ImgSettings | Img2ImgSettings | UpscaleSettings) -> str:
+    """The prompt's negative, then the run's global negative when this stage applies it."""
+    spec = job.spec
+    parts = (spec.negative, spec.global_negative if stage.apply_global_negative else "")
+    return ", ".join(part for part in parts if part)
 
 
 def _img2img_sampling(settings: PipelineSettings) -> dict[str, Any]:

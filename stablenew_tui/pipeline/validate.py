@@ -43,6 +43,7 @@ def check_names(
     hires_upscalers = [*catalog.upscalers, *catalog.latent_upscale_modes]
     if txt2img.hires:
         _check("txt2img.hires_upscaler", txt2img.hires_upscaler, hires_upscalers, node)
+        _check("txt2img.hires_sampler", txt2img.hires_sampler, catalog.samplers, node)
     if catalog.schedulers_supported:
         _check("txt2img.scheduler", txt2img.scheduler, catalog.schedulers, node)
     if settings.enabled("img2img"):

@@ -1,23 +1,20 @@
 """Checking a decoded `.toml` / `.json` prompt pack, with line numbers for every complaint.
 
-Neither decoder reports where a value sits, so lines are found in the text: a key's line by
-its name, a prompt's line by its text, searched from the previous prompt's line on. When a
-prompt's text cannot be found as written (escapes, say), the previous line found stands in.
+A prompt's line is found by its text, searched from the previous prompt's line on; when it
+cannot be found as written (escapes, say), the previous line found stands in.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stablenew_tui.prompts.errors import PackError
+from stablenew_tui.prompts.classic.stage_keys import KNOWN_SECTIONS
+from stablenew_tui.prompts.key_lines import KeyLines, SettingsOrigin
 
 STAGES = ("txt2img", "img2img", "adetailer", "upscale", "video", "variants")
-_KEYS = ("name", "negative", "prompts", "overrides")
+_KEYS = ("name", "negative", "prompts", "overrides", "randomization")
 _PROMPT_KEYS = ("prompt", "negative", "model", "vae")
 # prompt, negative, line, and the prompt's own checkpoint and VAE (None: the run's)
 PromptEntry = tuple[str, str, int, str | None, str | None]
@@ -29,39 +26,20 @@ class PackDocument:
     negative: str = ""
     prompts: list[PromptEntry] = field(default_factory=list)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
-    override_lines: dict[tuple[str, str], int] = field(default_factory=dict)  # (stage, key)
-
-
-class _Lines:
-    def __init__(self, path: Path, text: str) -> None:
-        self.path = path
-        self.lines = text.splitlines()
-
-    def of_key(self, key: str, start: int = 1) -> int:
-        """The first line from `start` where `key` is written as a key or a table name."""
-        pattern = re.compile(rf"(^|[\s{{,.\[])[\"']?{re.escape(key)}[\"']?\s*([=:\]]|\.)")
-        return self._first(lambda line: pattern.search(line) is not None, start)
-
-    def of_text(self, text: str, start: int) -> int:
-        """The first line from `start` holding `text`'s first line, as written or escaped."""
-        first = text.splitlines()[0] if text.strip() else text
-        escaped = json.dumps(first, ensure_ascii=False)[1:-1]
-        return self._first(lambda line: first in line or escaped in line, start)
-
-    def _first(self, matches: Callable[[str], bool], start: int) -> int:
-        for number in range(max(start, 1), len(self.lines) + 1):
-            if matches(self.lines[number - 1]):
-                return number
-        return start
-
-    def error(self, message: str, line: int) -> PackError:
-        return PackError(message, source=str(self.path), line=line)
+    override_origins: dict[tuple[str, ...], SettingsOrigin] = field(default_factory=dict)
+    randomization: Any = None  # the raw `randomization` table, when there is one
 
 
 def read_document(path: Path, text: str, data: Any) -> PackDocument:
-    lines = _Lines(path, text)
+    lines = KeyLines(path, text)
     if not isinstance(data, dict):
-        raise lines.error("expected a table with 'name', 'negative', 'prompts', 'overrides'", 1)
+        raise lines.error(f"expected a table with {', '.join(repr(key) for key in _KEYS)}", 1)
+    if "prompts" not in data and set(data) & set(KNOWN_SECTIONS) - set(_KEYS):
+        raise lines.error(
+            "a classic StableNew settings file, not a pack: it is used as the settings of the "
+            f"pack {path.stem}.txt next to it, or as a preset (--preset {path})",
+            1,
+        )
     for key in data:
         if key not in _KEYS:
             raise lines.error(
@@ -77,15 +55,18 @@ def read_document(path: Path, text: str, data: Any) -> PackDocument:
         raise lines.error("expected a 'prompts' list", 1)
     document.prompts = _prompts(data["prompts"], lines)
     document.overrides = _overrides(data.get("overrides", {}), lines)
-    document.override_lines = {
-        (stage, key): lines.of_key(key, lines.of_key(stage, lines.of_key("overrides")))
+    document.override_origins = {
+        (stage, key): SettingsOrigin(
+            f"overrides.{stage}.{key}", lines.of_path("overrides", stage, key)
+        )
         for stage, settings in document.overrides.items()
         for key in settings
     }
+    document.randomization = data.get("randomization")
     return document
 
 
-def _prompts(entries: Any, lines: _Lines) -> list[PromptEntry]:
+def _prompts(entries: Any, lines: KeyLines) -> list[PromptEntry]:
     line = lines.of_key("prompts")
     if not isinstance(entries, list):
         raise lines.error("'prompts' must be a list of texts or of tables", line)
@@ -117,7 +98,7 @@ def _prompts(entries: Any, lines: _Lines) -> list[PromptEntry]:
     return prompts
 
 
-def _overrides(overrides: Any, lines: _Lines) -> dict[str, dict[str, Any]]:
+def _overrides(overrides: Any, lines: KeyLines) -> dict[str, dict[str, Any]]:
     if not isinstance(overrides, dict):
         raise lines.error("'overrides' must be a table of stages", lines.of_key("overrides"))
     for stage, settings in overrides.items():
@@ -132,6 +113,6 @@ def _overrides(overrides: Any, lines: _Lines) -> dict[str, dict[str, Any]]:
             if isinstance(value, dict):  # every stage setting is a value; merging stays flat
                 raise lines.error(
                     f"overrides.{stage}.{key}: expected a value, not a table",
-                    lines.of_key(key, lines.of_key(stage, lines.of_key("overrides"))),
+                    lines.of_path("overrides", stage, key),
                 )
     return {stage: dict(settings) for stage, settings in overrides.items()}

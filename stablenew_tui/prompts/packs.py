@@ -9,9 +9,13 @@ Formats:
   blank lines and `#` comments are skipped.
 - `.toml` / `.json`: `name` (the title shown), `negative` (added to every prompt's negative),
   `prompts` (a list of strings, or of tables with `prompt` and optional `negative`, `model`
-  and `vae`: the checkpoint and VAE that prompt is always made with) and
+  and `vae`: the checkpoint and VAE that prompt is always made with),
   `overrides` (per-stage settings, `{"txt2img": {"steps": 30}, …}`, kept as raw data for the
-  pipeline to merge).
+  pipeline to merge) and `randomization` (see `classic.randomization`).
+
+A `.json` next to a `.txt` or `.tsv` of the same name is not a pack: it is that pack's
+settings, in the classic StableNew format (see `classic.settings_file`), and acts as the
+pack's own `negative`, `overrides` and `randomization`.
 
 A pack's name is its path under its folder without the suffix (`portraits`, `styles/ink`). An
 earlier folder wins over a later one, then `.toml`, `.json`, `.txt`, `.tsv` in that order.
@@ -33,12 +37,17 @@ from pathlib import Path
 from typing import Any
 
 from stablenew_tui.paths import bundled_data
+from stablenew_tui.prompts.classic.randomization import Randomization, read_randomization
+from stablenew_tui.prompts.classic.settings_file import read_settings_file
 from stablenew_tui.prompts.errors import PackError
 from stablenew_tui.prompts.grammar import has_constructs
+from stablenew_tui.prompts.key_lines import KeyLines, SettingsOrigin
 from stablenew_tui.prompts.pack_documents import read_document
 from stablenew_tui.prompts.template import Template
 
 PACK_SUFFIXES = (".toml", ".json", ".txt", ".tsv")
+SIDECAR_SUFFIX = ".json"  # next to a pack of one of these, it holds that pack's settings
+_SIDECAR_OF = (".txt", ".tsv")
 EXAMPLE_PACKS = bundled_data("packs")
 _DRIVE = re.compile(r"[A-Za-z]:")
 _PACK_NAME = re.compile(r"[\w.-]+(?:/[\w.-]+)*")
@@ -60,11 +69,15 @@ class Pack:
     prompts: tuple[PackPrompt, ...]
     negative: str = ""  # the pack-wide negative
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    override_lines: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (stage, key)
+    override_origins: Mapping[tuple[str, ...], SettingsOrigin] = field(default_factory=dict)
+    randomization: Randomization = field(default_factory=Randomization)
+    settings_file: Path | None = None  # the classic sidecar the settings came from
+    warnings: tuple[str, ...] = ()  # what the pack asks for that cannot be done
 
-    def negative_for(self, prompt: PackPrompt) -> str:
-        """The prompt's own negative followed by the pack-wide one."""
-        return ", ".join(text for text in (prompt.negative, self.negative) if text)
+    def negative_for(self, prompt: PackPrompt, fallback: str = "") -> str:
+        """The prompt's own negative followed by the pack-wide one (`fallback`, a preset's,
+        when the pack has none)."""
+        return ", ".join(text for text in (prompt.negative, self.negative or fallback) if text)
 
     def template(self, prompt: PackPrompt) -> Template:
         return Template.parse(prompt.prompt, str(self.path), prompt.line)
@@ -94,7 +107,11 @@ def discover_packs(folders: Iterable[str | Path]) -> list[PackInfo]:
             subdirectories[:] = [d for d in subdirectories if not d.startswith(".")]
             for file_name in files:
                 path = Path(directory, file_name)
-                if path.suffix in PACK_SUFFIXES and not file_name.startswith("."):
+                if (
+                    path.suffix in PACK_SUFFIXES
+                    and not file_name.startswith(".")
+                    and not (pack_of_sidecar(path))
+                ):
                     name = path.relative_to(root).with_suffix("").as_posix()
                     candidates.append((name, PACK_SUFFIXES.index(path.suffix), path))
         for name, _, path in sorted(candidates):
@@ -111,6 +128,19 @@ def find_pack(name: str, folders: Iterable[str | Path]) -> PackInfo | None:
         )
     stem = name[: -len(Path(name).suffix)] if Path(name).suffix in PACK_SUFFIXES else name
     return next((info for info in discover_packs(folders) if info.name == stem), None)
+
+
+def pack_of_sidecar(path: Path) -> Path | None:
+    """The `.txt` or `.tsv` pack whose settings `path` holds, or None when it holds none."""
+    if path.suffix != SIDECAR_SUFFIX:
+        return None
+    return next((pack for pack in map(path.with_suffix, _SIDECAR_OF) if pack.is_file()), None)
+
+
+def sidecar_of(path: Path) -> Path | None:
+    """The classic settings file of the `.txt` or `.tsv` pack at `path`, if it has one."""
+    sidecar = path.with_suffix(SIDECAR_SUFFIX)
+    return sidecar if path.suffix in _SIDECAR_OF and sidecar.is_file() else None
 
 
 def is_pack_file(path: Path) -> bool:
@@ -132,23 +162,47 @@ def load_pack(path_or_name: str | Path, folders: Iterable[str | Path] = ()) -> P
         if info is None:
             raise PackError(_not_found(str(path_or_name), folders))
         path = info.path
+    pack_file = pack_of_sidecar(path)
+    if pack_file is not None:
+        raise PackError(
+            f"holds the settings of the pack {pack_file.name}: run that one (or its name, "
+            f"{pack_file.stem}) and these settings come with it",
+            source=str(path),
+        )
     text = _read(path)
-    if path.suffix == ".txt":
-        pack = Pack(path.stem, path, _txt_prompts(path, text))
-    elif path.suffix == ".tsv":
-        pack = Pack(path.stem, path, _tsv_prompts(path, text))
+    if path.suffix in _SIDECAR_OF:
+        prompts = _txt_prompts(path, text) if path.suffix == ".txt" else _tsv_prompts(path, text)
+        pack = _with_sidecar(Pack(path.stem, path, prompts))
     else:
         document = read_document(path, text, _decode(path, text))
-        prompts = tuple(PackPrompt(*entry) for entry in document.prompts)
+        randomization = Randomization()
+        if document.randomization is not None:
+            randomization = read_randomization(
+                document.randomization, KeyLines(path, text), enabled_by_default=True
+            )
         pack = Pack(
-            document.name or path.stem, path, prompts, document.negative, document.overrides,
-            document.override_lines,
+            document.name or path.stem, path,
+            tuple(PackPrompt(*entry) for entry in document.prompts), document.negative,
+            document.overrides, document.override_origins, randomization,
+            warnings=randomization.warnings,
         )  # fmt: skip
     if not pack.prompts:
         raise PackError("the pack holds no prompts", source=str(path), line=1)
     for prompt in pack.prompts:
         pack.template(prompt)  # a syntax error names the pack file and line now
     return pack
+
+
+def _with_sidecar(pack: Pack) -> Pack:
+    """The pack with the settings of its classic sidecar, when it has one."""
+    sidecar = sidecar_of(pack.path)
+    if sidecar is None:
+        return pack
+    settings = read_settings_file(sidecar, PackError)
+    return Pack(
+        pack.name, pack.path, pack.prompts, settings.negative, settings.table,
+        settings.origins, settings.randomization, sidecar, settings.warnings,
+    )  # fmt: skip
 
 
 def looks_like_pack(source: str) -> bool:

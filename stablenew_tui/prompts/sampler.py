@@ -224,14 +224,15 @@ class PromptSampler:
                 draws[step.segment] = draw
         return draws
 
-    def prompts(self, seeds: Iterable[int]) -> Iterator[ResolvedPrompt]:
-        """One prompt per prompt seed, lazily. In combinatorial mode the seeds also cap the
-        count, and the prompts stop early when the combinations run out."""
+    def prompts(self, seeds: Iterable[int], first_number: int = 0) -> Iterator[ResolvedPrompt]:
+        """One prompt per prompt seed, lazily, numbered from `first_number` (its position in
+        a run of several templates). In combinatorial mode the seeds also cap the count, and
+        the prompts stop early when the combinations run out."""
         with _nesting_guard(self.template):
             if self.mode is COMBINATORIAL:
-                yield from self._combinations(iter(seeds))
+                yield from self._combinations(iter(seeds), first_number)
             else:
-                for number, seed in enumerate(seeds):
+                for number, seed in enumerate(seeds, start=first_number):
                     yield self._draw(number, seed)
 
     def combination_count(self) -> int:
@@ -321,11 +322,10 @@ class PromptSampler:
             variables[node.name] = value
             choices[index - 1] = SegmentChoice(index, value, ())
 
-    def _combinations(self, seeds: Iterator[int]) -> Iterator[ResolvedPrompt]:
+    def _combinations(self, seeds: Iterator[int], number: int) -> Iterator[ResolvedPrompt]:
         enumerator = self._enumerator
         assignments = tuple(binding.node for binding in self._assignments)
         locked = tuple(binding.lock for binding in self._assignments)
-        number = 0
         for env, values in enumerator.bind(assignments, {}, 0, locked):
             makers = [self._choices_maker(step, env) for step in self._steps]
             for combination in lazy_product(makers):

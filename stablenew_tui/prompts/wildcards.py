@@ -2,7 +2,8 @@
 
 Names come from file paths (`dir/name.txt` is `dir/name`) and from the keys of YAML/JSON files.
 When two files define the same name, the earlier folder wins, then the earlier path in sorted
-order. Values keep file order (duplicates dropped, first one kept); Dynamic Prompts sorts them.
+order; names defined inline (a preset's tokens, say) win over the folders. Values keep file
+order (duplicates dropped, first one kept); Dynamic Prompts sorts them.
 
 Everything is read once: the folder index on first use, a text file the first time its name is
 drawn, and each value is parsed the first time it is drawn. A 10,000-line file costs one read
@@ -17,7 +18,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from itertools import accumulate
 from pathlib import Path
 
@@ -77,16 +78,30 @@ class WildcardValues:
         return parsed
 
 
-class WildcardLibrary:
-    """The wildcard names defined in `folders`; build one per run and share it."""
+# Names defined inline: name → (values, the file that defines them).
+InlineWildcards = Mapping[str, tuple[tuple[str, ...], str]]
 
-    def __init__(self, folders: Iterable[str | Path] = ()) -> None:
+
+class WildcardLibrary:
+    """The wildcard names defined in `folders` and `inline`; build one per run and share it."""
+
+    def __init__(
+        self, folders: Iterable[str | Path] = (), inline: InlineWildcards | None = None
+    ) -> None:
         self.folders = tuple(Path(folder) for folder in folders)
         for folder in self.folders:
             if not folder.is_dir():
                 raise WildcardFileError("not a folder of wildcard files", source=str(folder))
+        self._inline = {
+            name: [WildcardEntry(value, source, None) for value in values]
+            for name, (values, source) in (inline or {}).items()
+        }
         self._sources: dict[str, Path | list[WildcardEntry]] | None = None
         self._values: dict[str, WildcardValues | None] = {}
+
+    def with_inline(self, inline: InlineWildcards) -> WildcardLibrary:
+        """These folders with `inline` names too (the same library when there are none)."""
+        return WildcardLibrary(self.folders, inline) if inline else self
 
     @property
     def names(self) -> list[str]:
@@ -118,7 +133,7 @@ class WildcardLibrary:
         return values
 
     def _unknown(self, name: str) -> str:
-        if not self.folders:
+        if not self.folders and not self._inline:
             return f"unknown wildcard '__{name}__': no wildcard folders are configured"
         if name in self._index():
             return f"wildcard '__{name}__' has no values"
@@ -136,7 +151,7 @@ class WildcardLibrary:
 
     def _index(self) -> dict[str, Path | list[WildcardEntry]]:
         if self._sources is None:
-            sources: dict[str, Path | list[WildcardEntry]] = {}
+            sources: dict[str, Path | list[WildcardEntry]] = dict(self._inline)
             for folder in self.folders:
                 for name, source in _folder_sources(folder):
                     sources.setdefault(name, source)

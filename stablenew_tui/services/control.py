@@ -21,6 +21,7 @@ class QueuedRun:
     run: Run
     images: int
     ahead: int  # runs queued before it in this session
+    warnings: tuple[str, ...] = ()  # what its preset or pack asks for that cannot be done
 
 
 class RunControl:
@@ -40,7 +41,7 @@ class RunControl:
         """Plan `request` into the queue and line it up behind the runs already waiting."""
         prepared = await self.launcher.prepare(request)
         ahead = self._dispatcher.submit(prepared.run)
-        return QueuedRun(prepared.run, len(prepared.jobs), ahead)
+        return QueuedRun(prepared.run, len(prepared.jobs), ahead, tuple(prepared.warnings))
 
     async def unfinished_run(self) -> PreparedRun:
         """The last run with images still to make; `InputError` when there is none."""

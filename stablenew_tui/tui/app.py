@@ -13,11 +13,13 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 from stablenew_tui.config import AppConfig, NodeConfig
+from stablenew_tui.errors import InputError
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.tui.keys import KeySection, palette_bindings, section
 from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.screens.main import MainScreen
 from stablenew_tui.tui.screens.pack_browser import PackBrowser
+from stablenew_tui.tui.screens.preset_chooser import PresetChoice, PresetChooser
 from stablenew_tui.tui.services import TuiServices
 from stablenew_tui.tui.themes import BUNDLED_THEMES, DEFAULT_THEME, load_themes
 from stablenew_tui.tui.widgets.insights import FactorTable, OptionTable
@@ -80,9 +82,31 @@ class StableNewApp(App):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(key_sections()))
 
+    def action_choose_preset(self) -> None:
+        services = self.services
+        self.push_screen(PresetChooser(services.presets(), services.preset), self._use_preset)
+
+    def _use_preset(self, choice: PresetChoice | None) -> None:
+        if choice is None:
+            return
+        try:
+            warnings = self.services.use_preset(choice.name)
+        except InputError as error:
+            self.notify(str(error), severity="error", timeout=10)
+            return
+        self.notify(f"preset {choice.name} for the next runs" if choice.name else "no preset")
+        for warning in warnings:
+            self.notify(warning, severity="warning", timeout=10)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The command palette offers every action bound to a key where it works now."""
+        """The command palette offers every action bound to a key where it works now, and
+        the preset chooser."""
         yield from super().get_system_commands(screen)
+        if isinstance(screen, MainScreen):
+            yield SystemCommand(
+                "Load preset…", "a classic StableNew preset as settings for the next runs",
+                self.action_choose_preset,
+            )  # fmt: skip
         for keys in key_sections():
             target: DOMNode | None = None
             if isinstance(self, keys.owner):

@@ -24,6 +24,8 @@ from stablenew_tui.pipeline.launch import RunLauncher
 from stablenew_tui.pipeline.monitor import NodeMonitor
 from stablenew_tui.pipeline.settings import PipelineSettings, merge_settings, settings_as_table
 from stablenew_tui.prompts import PackInfo, discover_packs
+from stablenew_tui.prompts.classic.presets import preset_names
+from stablenew_tui.prompts.classic.rewrite import inline_wildcards
 from stablenew_tui.prompts.draft import PromptDraft
 from stablenew_tui.services.control import RunControl
 from stablenew_tui.services.results import ResultsFeed
@@ -36,6 +38,7 @@ class TuiServices:
     app_paths: AppPaths
     nodes: list[NodeConfig]
     warnings: list[str] = field(default_factory=list)
+    preset: str | None = None  # the classic preset the next runs take
 
     def __post_init__(self) -> None:
         self.events = EventStream()
@@ -78,6 +81,21 @@ class TuiServices:
 
     def packs(self) -> list[PackInfo]:
         return discover_packs(self.launcher.pack_folders)
+
+    def presets(self) -> list[str]:
+        return preset_names(self.launcher.preset_folders)
+
+    def use_preset(self, name: str | None) -> list[str]:
+        """Take preset `name` for the next runs (None: none); returns what it cannot do. A bad
+        preset raises `InputError` and leaves the one in use. The editor then knows the
+        preset's inline wildcards."""
+        preset = self.launcher.preset(name)
+        self.preset = name
+        randomization = preset.randomization if preset else None
+        inline = inline_wildcards(randomization) if randomization else {}
+        self.draft.wildcards = self.launcher.wildcards.with_inline(inline)
+        self.draft.edit(self.draft.text)
+        return list(preset.warnings) if preset else []
 
     def new_seed(self) -> int:
         return self.rng.randrange(2**32 - 1)

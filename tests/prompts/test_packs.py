@@ -212,6 +212,8 @@ def test_override_lines_are_recorded_per_stage_and_key(tmp_path):
         "[overrides.txt2img]\ncfg_scale = 5\nsteps = 4\n"
     )
     pack = load_pack(write_files(tmp_path, {"p.toml": text}) / "p.toml")
-    assert pack.override_lines == {
+    lines = {location: origin.line for location, origin in pack.override_origins.items()}
+    assert lines == {
         ("img2img", "steps"): 3, ("txt2img", "cfg_scale"): 5, ("txt2img", "steps"): 6,
     }  # fmt: skip
+    assert pack.override_origins["txt2img", "steps"].key == "overrides.txt2img.steps"

@@ -32,6 +32,7 @@ def test_every_key_is_documented_in_the_example():
         "paths": AppConfig.model_fields["paths"].annotation,
         "client": AppConfig.model_fields["client"].annotation,
         "queue": AppConfig.model_fields["queue"].annotation,
+        "prompts": AppConfig.model_fields["prompts"].annotation,
         "ui": AppConfig.model_fields["ui"].annotation,
     }
     for section, model in sections.items():

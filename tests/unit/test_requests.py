@@ -198,7 +198,8 @@ def _everything_on(**upscale: object) -> PipelineSettings:
                 "model": "v1-5-pruned-emaonly.safetensors [6ce0161689]",
                 "vae": "vae-ft-mse-840000-ema-pruned.safetensors",
                 "scheduler": "karras", "clip_skip": 2, "subseed_strength": 0.3,
-                "hires": True, "refiner": "sd_xl_refiner_1.0.safetensors",
+                "hires": True, "hires_sampler": "Euler a",
+                "refiner": "sd_xl_refiner_1.0.safetensors",
             },
             "img2img": {"sampler": "DPM++ 2M", "steps": 12, "cfg_scale": 5},
             "upscale": {

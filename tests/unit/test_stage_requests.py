@@ -57,3 +57,21 @@ def test_forge_gets_the_vae_as_its_module_list(vae, modules):
         "sd_model_checkpoint": "flux1-dev",
         "forge_additional_modules": modules,
     }
+
+
+def test_the_global_negative_follows_each_stage_s_negative_where_that_stage_applies_it():
+    job = Job(id="r-00000", run_id="r", index=0, prompt_index=0, seed=7,
+              spec=PromptSpec(prompt="x", negative="fog", global_negative="watermark"))  # fmt: skip
+    chosen = PipelineSettings.model_validate({"img2img": {"apply_global_negative": False},
+                                              "upscale": {"method": "img2img"}})  # fmt: skip
+    assert txt2img_request(chosen, job).negative_prompt == "fog, watermark"
+    assert img2img_request(chosen, job, "AAAA").negative_prompt == "fog"
+    assert upscale_request(chosen, job, "AAAA").negative_prompt == "fog, watermark"
+    alone = job.model_copy(update={"spec": PromptSpec(prompt="x", global_negative="watermark")})
+    assert txt2img_request(chosen, alone).negative_prompt == "watermark"
+
+
+def test_a_hires_sampler_is_sent_only_with_hires_fix():
+    assert txt2img_request(settings(hires_sampler="Euler a"), JOB).hr_sampler_name is None
+    hires = settings(hires=True, hires_sampler="Euler a")
+    assert payload_for(txt2img_request(hires, JOB), A1111)["hr_sampler_name"] == "Euler a"

@@ -256,6 +256,7 @@ class MainScreen(Screen):
         if invalid:
             self.notify(f"fix these first: {', '.join(invalid)}", severity="error")
             return
+        request.preset = self.services.preset
         self._prepare_and_submit(request)
 
     @work(group="prepare", exit_on_error=False)
@@ -267,6 +268,8 @@ class MainScreen(Screen):
     def _queued(self, queued: QueuedRun) -> None:
         after = f", after {queued.ahead} run(s) already queued" if queued.ahead else ""
         self.notify(f"queued {queued.images} image(s){after}", timeout=3)
+        for warning in queued.warnings:
+            self.notify(warning, severity="warning", timeout=10)
 
     def _update_seed(self) -> None:
         cards_seed = self.query_one(StageCards).values()["txt2img"].get("seed", -1)
