@@ -52,7 +52,10 @@ class LeaseKeeper:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            self.queue.release_run(self.run)
+            try:
+                self.queue.release_run(self.run)
+            except sqlite3.Error as error:  # a full disk: the lease lapses by itself instead
+                log.warning("could not release run %s: %s", self.run.run_id, error)
 
     async def _renew_until_cancelled(self) -> None:
         interval = self.queue.lease_seconds / 3

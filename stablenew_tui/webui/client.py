@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from stablenew_tui.config import ClientConfig, NodeConfig
 from stablenew_tui.webui.errors import (
+    TRANSIENT_STATUSES,
     ModelLoadFailed,
+    Trouble,
     WebUIBadAnswer,
     WebUIError,
     WebUINoApi,
     WebUIOutOfMemory,
     WebUIRejected,
-    WebUIUnavailable,
     invalid_answer,
+    trouble_of,
 )
 from stablenew_tui.webui.models import (
     VAE,
@@ -112,6 +115,11 @@ class WebUIClient:
         if 401 in (modules[0], schedulers[0], samplers[0]):
             # Raise the same Unauthorized a normal call would, with its message.
             await self._transport.get(f"{API}/sd-models")
+        if samplers[0] in TRANSIENT_STATUSES:
+            # A proxy in front of a restarting WebUI says nothing about the flavor: report
+            # the bad spell as what it is, so that it is waited out rather than taken for a
+            # server without the API.
+            raise WebUIRejected(self.node.name, samplers[0], _phrase(samplers[0]), "samplers")
         if samplers[0] == 404 and modules[0] == 404 and sdnext[0] == 404:
             # Every flavor serves `samplers`; a WebUI without --api serves no /sdapi route.
             raise WebUINoApi(
@@ -349,16 +357,29 @@ class WebUIClient:
         return data if isinstance(data, dict) else {}
 
     async def reachable(self) -> bool:
-        """Whether a WebUI API answers (a server restarting without --api does not, yet)."""
+        """Whether a WebUI API answers (a server restarting without --api does not, yet, nor
+        one behind a proxy that answers 502 while it restarts). Raises the error of a server
+        that answers but would take no job (credentials refused)."""
         try:
             await self.server_info(refresh=True)
-        except (WebUIUnavailable, WebUINoApi):
+        except WebUINoApi:
             return False
+        except WebUIError as error:
+            if trouble_of(error) is Trouble.TRANSIENT:
+                return False
+            raise
         return True
 
     @property
     def _long(self) -> float:
         return self.settings.read_timeout
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:  # a proxy's own code (Cloudflare's 52x)
+        return f"status {status}"
 
 
 def _version_from(data: Any) -> str | None:
