@@ -1,9 +1,9 @@
 """`stablenew run`: a whole batch without the TUI, for scripts and tmux panes.
 
-Exit codes: 0 all done, 1 some images failed or were left queued, 2 bad input, 75 the run is
-being made by another live process (`--resume` without `--wait`, or it took the run over while
-this one was stalled), 130 stopped with Ctrl-C (once: finish the current image and stop;
-twice: interrupt it too).
+Exit codes: 0 all done, 1 some images failed or were left queued (a node given up, a full
+disk), 2 bad input, 75 the run is being made by another live process (`--resume` without
+`--wait`, or it took the run over while this one was stalled), 130 stopped with Ctrl-C (once:
+finish the current image and stop; twice: interrupt it too).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from stablenew_tui.pipeline.events import Event
 from stablenew_tui.pipeline.holders import RunBusy
 from stablenew_tui.pipeline.jobs import Run
 from stablenew_tui.pipeline.launch import RunLauncher, RunRequest
+from stablenew_tui.pipeline.local_failures import LOCAL_FAILURES, local_write_error
 from stablenew_tui.pipeline.prompt_plan import DEFAULT_MAX_PROMPTS
 from stablenew_tui.pipeline.settings import STAGE_ORDER
 from stablenew_tui.prompts import SamplingMode
@@ -75,7 +76,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"combinatorial mode: at most N prompts per template (default {DEFAULT_MAX_PROMPTS})",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, metavar="DIR", help="output root for this run")
-    parser.add_argument("--resume", action="store_true", help="continue the last unfinished run")
+    parser.add_argument(
+        "--resume", nargs="?", const="", metavar="RUN",
+        help="continue a run: RUN is its id or folder (`stablenew runs` lists them); "
+        "default: the last one with images left to make",
+    )  # fmt: skip
+    parser.add_argument(
+        "--retry-failed", action="store_true",
+        help="with --resume: queue the run's failed images again (default run: the last one "
+        "with images failed or left to make)",
+    )  # fmt: skip
     parser.add_argument(
         "--wait", action="store_true",
         help="with --resume: if another process is making the run, wait for it to end",
@@ -90,8 +100,10 @@ def run(args: argparse.Namespace) -> int:
 
 async def _run(args: argparse.Namespace) -> int:
     flags = settings_from_flags(args)
-    if args.wait and not args.resume:
-        raise InputError("--wait goes with --resume")
+    resuming = args.resume is not None
+    for flag, given in (("--wait", args.wait), ("--retry-failed", args.retry_failed)):
+        if given and not resuming:
+            raise InputError(f"{flag} goes with --resume")
     reporter = _reporter(args)
     async with open_session(args) as session:
         launcher = RunLauncher(session.config, session.app_paths, session.nodes)
@@ -99,8 +111,10 @@ async def _run(args: argparse.Namespace) -> int:
         try:
             for warning in launcher.warnings:
                 reporter.note(warning)
-            if args.resume:
-                prepared = await control.unfinished_run()
+            if resuming:
+                prepared = await control.unfinished_run(
+                    args.resume or None, retry_failed=args.retry_failed
+                )
             else:
                 request = RunRequest(
                     pack=args.pack,
@@ -121,6 +135,9 @@ async def _run(args: argparse.Namespace) -> int:
                         "--seed -1 draws a random one"
                     )
             return await _execute(control, prepared.run, reporter, wait=args.wait)
+        except LOCAL_FAILURES as error:  # planning the run: its folder, the queue
+            data_dir = session.app_paths.data_dir
+            raise local_write_error(error, run_folder=None, data_dir=data_dir) from None
         finally:
             reporter.close()
             await launcher.aclose()
@@ -167,6 +184,9 @@ async def _execute(control: RunControl, run: Run, reporter: Reporter, *, wait: b
         return EXIT_INTERRUPTED
     if summary.taken_over_by:
         return EXIT_BUSY  # the run goes on in that process; the final event said so
+    if summary.halted:
+        print(f"stablenew: {summary.halted}", file=sys.stderr)
+        return EXIT_FAILED
     if summary.failed or summary.unfinished:
         if summary.unfinished:
             reporter.note(f"{summary.unfinished} image(s) still queued: `stablenew run --resume`")

@@ -194,8 +194,7 @@ class Engine:
         try:
             lease = await self._take(run, wait)
         except LOCAL_FAILURES as error:
-            failure = self._local_failure(run, error)
-            raise failure from None
+            raise self._report(run, self._in_words(run, error)) from None
         self._run = run
         async with LeaseKeeper(self.queue, lease, self._run_taken_over).keeping() as keeper:
             try:
@@ -203,9 +202,10 @@ class Engine:
                     self.queue.set_paused(run.id, False)
                 await self._make(run, keeper)
             except LOCAL_FAILURES as error:
-                self._local_failure(run, error)
+                self._report(run, self._in_words(run, error))
             counts = self.queue.counts(run.id)
-        self._remember(run)
+        if self._halted is None:  # else the disk just refused a write: the one message says so
+            self._remember(run)
         stopped = self._stopping.is_set()
         halted = str(self._halted) if self._halted else ""
         summary = RunSummary(run.id, run.folder, counts, stopped, self._taken_over_by, halted)
@@ -284,16 +284,14 @@ class Engine:
             # In a thread: a claim waits for any write another worker is making to the disk.
             job = await asyncio.to_thread(self.queue.claim, run.id, handle.name, unfit)
         except LOCAL_FAILURES as error:
-            self._local_failure(run, error)
-            return self._stop_or_hold()
+            return await self._halt(run, error)
         if job is None:
             return await self._wait_for_others(run, keeper)
         keeper.hold(job)
         try:
             return await self._execute(run, job, handle, outputs, keeper)
         except LOCAL_FAILURES as error:
-            await self._put_back(job, self._local_failure(run, error).problem)
-            return self._stop_or_hold()
+            return await self._halt(run, error, job)
         finally:
             keeper.release(job)
             self._job_ended.set()
@@ -374,23 +372,29 @@ class Engine:
         process ends."""
         try:
             await asyncio.to_thread(self.queue.requeue, job, f"stopped: {problem}")
-        except LOCAL_FAILURES as again:
-            log.warning("job %s stays claimed until its lease lapses: %s", job.id, again)
+        except LOCAL_FAILURES as again:  # the failure is reported already; this follows
+            log.info("job %s stays claimed until its lease lapses: %s", job.id, again)
 
-    def _stop_or_hold(self) -> bool:
-        """After a failed write: stop the run or, when holding, pause it; returns whether the
-        worker goes on (once resumed)."""
-        if self._hold_on_local_failure:
+    async def _halt(self, run: Run, error: OSError | sqlite3.Error, job: Job | None = None) -> bool:
+        """After a failed write: stop the run or, when holding, pause it; put `job` back in
+        the queue; then say why. Returns whether the worker goes on (once resumed)."""
+        keep_going = self._hold_on_local_failure
+        if keep_going:
             self._resumed.clear()
-            return True
-        self._stopping.set()
-        return False
+        else:
+            self._stopping.set()
+        failure = self._in_words(run, error)
+        if job is not None:
+            await self._put_back(job, failure.problem)
+        self._report(run, failure)
+        return keep_going
 
-    def _local_failure(self, run: Run, error: OSError | sqlite3.Error) -> LocalWriteError:
-        """The failure in words, reported once per run (or per pause)."""
-        failure = local_write_error(error, run_folder=Path(run.folder), data_dir=self.data_dir)
+    def _in_words(self, run: Run, error: OSError | sqlite3.Error) -> LocalWriteError:
+        return local_write_error(error, run_folder=Path(run.folder), data_dir=self.data_dir)
+
+    def _report(self, run: Run, failure: LocalWriteError) -> LocalWriteError:
+        """Say why the run stopped, once per run (or per pause)."""
         if self._halted is None:
             self._halted = failure
-            log.error("run %s: %s (%s)", run.id, failure, error)
             self.events.publish(LocalFailure(run.id, failure.problem, failure.fix))
         return failure

@@ -56,7 +56,7 @@ def describe(event: Event) -> str | None:
         case RunWaiting():
             return f"run {event.run_id} is being made by {event.holder}; waiting for it to end"
         case LocalFailure():
-            return f"run {event.run_id} stopped: {event.problem}"
+            return f"writing failed: {event.problem}; {event.fix}"
         case RunFinished():
             counts = ", ".join(f"{n} {status}" for status, n in sorted(event.counts.items()))
             if event.taken_over_by:

@@ -141,14 +141,29 @@ class JobQueue:
             row = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return run_from(row) if row else None
 
-    def latest_unfinished_run(self) -> Run | None:
+    def latest_unfinished_run(self, *, or_failed: bool = False) -> Run | None:
+        """The last run with images left to make (`or_failed`: or failed)."""
+        statuses = "'queued', 'running'" + (", 'failed'" if or_failed else "")
         with self._reads.read() as db:
             row = db.execute(
                 "SELECT runs.* FROM runs WHERE EXISTS (SELECT 1 FROM jobs WHERE "
-                "jobs.run_id = runs.id AND jobs.status IN ('queued', 'running')) "
+                f"jobs.run_id = runs.id AND jobs.status IN ({statuses})) "
                 "ORDER BY created DESC LIMIT 1"
             ).fetchone()
         return run_from(row) if row else None
+
+    def find_run(self, ref: str) -> Run | None:
+        """The run `ref` names: its id, or its folder (any path to it)."""
+        wanted = Path(ref).expanduser().resolve()
+        return self.run(ref) or next(
+            (run for run in self.runs() if Path(run.folder).resolve() == wanted), None
+        )
+
+    def runs(self) -> list[Run]:
+        """Every run, oldest first."""
+        with self._reads.read() as db:
+            rows = db.execute("SELECT * FROM runs ORDER BY created, id").fetchall()
+        return [run_from(row) for row in rows]
 
     def set_paused(self, run_id: str, paused: bool) -> None:
         with self._writes.write() as db:
