@@ -36,13 +36,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 from soak_checks import Findings, check_run, job_statuses
 
 from stablenew_tui.sim import SimServer
+from stablenew_tui.sim.faults import FaultInjector
+from stablenew_tui.sim.server import SimThread
 
 KINDS = ("kill", "500", "502", "oom", "drop", "hang", "down", "disk-full")
 STAGES = ("txt2img", "img2img", "upscale")
@@ -109,30 +111,31 @@ async def until_started(process: asyncio.subprocess.Process) -> bool:
     return False
 
 
-def fault_for(kind: str, rng: random.Random) -> tuple[dict, str]:
-    """The simulator admin request (POST /sim/faults) for `kind`, and it in words."""
+def fault_for(kind: str, rng: random.Random) -> tuple[Callable[[FaultInjector], object], str]:
+    """How to arm `kind` on the simulator's fault injector (what its /sim/faults admin route
+    does), and it in words."""
     route = rng.choice(STAGE_ROUTES)
     match kind:
         case "500":
-            return {"kind": "fail", "path": route}, f"500 on {route}"
+            return lambda faults: faults.fail_next(1, path=route), f"500 on {route}"
         case "502":
             count = rng.randint(1, 4)
-            return {"kind": "fail", "status": 502, "count": count}, f"502 x{count}"
+            return lambda faults: faults.fail_next(count, status=502), f"502 x{count}"
         case "oom":
-            return {"kind": "oom", "path": route}, f"out of memory on {route}"
+            return lambda faults: faults.oom_next(1, path=route), f"out of memory on {route}"
         case "drop":
-            return {"kind": "drop", "path": route}, f"dropped {route}"
+            return lambda faults: faults.drop_next(1, path=route), f"dropped {route}"
         case "hang":
-            route = rng.choice(STAGE_ROUTES[:2])  # generations: what reports progress
-            return {"kind": "hang", "path": route}, f"hung {route}"
+            hung = rng.choice(STAGE_ROUTES[:2])  # generations: what reports progress
+            return lambda faults: faults.hang_next(1, path=hung), f"hung {hung}"
         case "down":
             seconds = round(rng.uniform(1, 4), 1)
-            return {"kind": "down", "seconds": seconds, "now": True}, f"down {seconds} s"
+            return lambda faults: faults.down_now(seconds), f"down {seconds} s"
     raise ValueError(kind)
 
 
-async def one_trial(number: int, kind: str, rng: random.Random, sim_url: str, images: int,
-                    window: float) -> Trial:  # fmt: skip
+async def one_trial(number: int, kind: str, rng: random.Random, simulator: SimThread,
+                    images: int, window: float) -> Trial:  # fmt: skip
     trial = Trial(number, kind)
     with tempfile.TemporaryDirectory(prefix="stablenew-soak-") as temp:
         home, out = Path(temp) / "home", Path(temp) / "out"
@@ -146,7 +149,7 @@ async def one_trial(number: int, kind: str, rng: random.Random, sim_url: str, im
                 return trial
             trial.action, trial.expected_exit = f"disk of {size}", 1
         try:
-            await act_and_resume(trial, rng, sim_url, images, window, out, env)
+            await act_and_resume(trial, rng, simulator, images, window, out, env)
             trial.findings = check_run(home / "data", only_folder(out), STAGES)
             statuses = job_statuses(home / "data")
             trial.counts = ", ".join(
@@ -158,20 +161,19 @@ async def one_trial(number: int, kind: str, rng: random.Random, sim_url: str, im
     return trial
 
 
-async def act_and_resume(trial: Trial, rng: random.Random, sim_url: str, images: int,
+async def act_and_resume(trial: Trial, rng: random.Random, simulator: SimThread, images: int,
                          window: float, out: Path, env: dict[str, str]) -> None:  # fmt: skip
+    sim_url = simulator.url
     process = await start(run_args(sim_url, images, out), env)
-    async with httpx.AsyncClient(base_url=sim_url) as admin:
-        if await until_started(process) and trial.kind != "disk-full":
-            moment = rng.uniform(0, window)
-            await asyncio.sleep(moment)
-            trial.action, trial.expected_exit = await act(trial.kind, rng, process, admin)
-            trial.action += f" at {moment:.1f} s"
-        trial.first_exit = await finish(process)
-        pending = (await admin.get("/sim/faults")).json()["pending"]
-        if pending and trial.kind != "down":  # the run ended before the fault met a request
-            trial.expected_exit, trial.action = 0, trial.action + " (missed)"
-        await admin.delete("/sim/faults")
+    if await until_started(process) and trial.kind != "disk-full":
+        moment = rng.uniform(0, window)
+        await asyncio.sleep(moment)
+        trial.action, trial.expected_exit = act(trial.kind, rng, process, simulator.faults)
+        trial.action += f" at {moment:.1f} s"
+    trial.first_exit = await finish(process)
+    if simulator.faults.pending:  # the run ended before the fault met a request
+        trial.expected_exit, trial.action = 0, trial.action + " (missed)"
+    simulator.faults.clear()  # and an outage ends
     if trial.kind == "disk-full":
         subprocess.run(["mount", "-o", "remount,size=64m", str(out)], check=True)
     while trial.resumes < RESUMES and any(
@@ -181,16 +183,16 @@ async def act_and_resume(trial: Trial, rng: random.Random, sim_url: str, images:
         await finish(await start(["run", "--node", sim_url, "--resume", "--retry-failed"], env))
 
 
-async def act(kind: str, rng: random.Random, process: asyncio.subprocess.Process,
-              admin: httpx.AsyncClient) -> tuple[str, int]:  # fmt: skip
+def act(kind: str, rng: random.Random, process: asyncio.subprocess.Process,
+        faults: FaultInjector) -> tuple[str, int]:  # fmt: skip
     """Do `kind` to the running process; returns it in words and the exit it calls for."""
     if process.returncode is not None:
         return f"{kind} after the end", 0
     if kind == "kill":
         process.send_signal(signal.SIGKILL)
         return "SIGKILL", -signal.SIGKILL
-    fault, words = fault_for(kind, rng)
-    (await admin.post("/sim/faults", json=fault)).raise_for_status()
+    arm, words = fault_for(kind, rng)
+    arm(faults)
     return words, 1 if kind in ("500", "oom") else 0
 
 
@@ -260,7 +262,7 @@ async def soak(args: argparse.Namespace) -> int:
         trials = []
         for number in range(1, args.trials + 1):
             kind = kinds[(number - 1) % len(kinds)] if args.in_turn else rng.choice(kinds)
-            trial = await one_trial(number, kind, rng, simulator.url, args.images, window)
+            trial = await one_trial(number, kind, rng, simulator, args.images, window)
             trials.append(trial)
             print(f"trial {number}/{args.trials}: {trial.action or kind}: "
                   f"{result_of(trial)}", flush=True)  # fmt: skip
