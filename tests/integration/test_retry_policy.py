@@ -147,3 +147,20 @@ async def test_an_image_failing_for_retry_seconds_while_its_node_answers_fails(s
     assert not final.will_retry
     assert final.reason.startswith("gave up after ")
     assert ": connection dropped during txt2img (Server disconnected" in final.reason
+
+
+async def test_a_bad_spell_of_the_proxy_reads_as_the_api_down_for_the_catalog(sim, tmp_path):
+    """Probing a server behind a proxy answering 502 says it is unreachable for now (not
+    "not a WebUI"): the catalog comes from the WebUI's folders, as when it is down."""
+    from stablenew_tui.webui.resources import CatalogCache
+    from tests.integration.conftest import client_for
+
+    model = tmp_path / "webui" / "models" / "Stable-diffusion" / "v1-5.safetensors"
+    model.parent.mkdir(parents=True)
+    model.write_bytes(b"")
+    with ReverseProxyStub(sim.url) as proxy:
+        proxy.bad_spell(60)
+        async with client_for(proxy.url, retries=1) as client:
+            assert not await client.reachable()
+            catalog = await CatalogCache(client, webui_root=tmp_path / "webui").get()
+    assert catalog.source == "filesystem" and catalog.models == ["v1-5.safetensors"]
