@@ -8,7 +8,10 @@ Control, from the TUI or the CLI's Ctrl-C:
 - `pause` / `resume`: hold dispatching (the queue records it, so other processes see it);
 - `cancel_all`: cancel every queued job and interrupt the running ones.
 Nothing is lost on the way: a job is done, failed (with its reason and whatever earlier
-stages produced), cancelled, or back in the queue.
+stages produced), cancelled, or back in the queue. What a job's error from its node leads to
+is the retry policy's call (`trouble`). A failed write to this machine's storage (a full disk)
+is no job's fault: the job goes back to the queue and the run stops, or, in an interactive
+session, pauses until resumed (`local_failures`).
 
 A run is made by one process at a time, under the run's lease; each job under its own (see
 `queue` and `leases`). Results are written inside the transaction that completes the job, in
@@ -223,12 +226,8 @@ class Engine:
             *(self._worker(run, handle, outputs, keeper) for handle in self.pool.handles)
         )
         counts = self.queue.counts(run.id)
-        unfinished = counts.get("queued") or counts.get("running")
-        if (
-            not (self._stopping.is_set() or unfinished)
-            and counts.get("done")
-            and (run.settings.enabled("video"))
-        ):
+        all_ended = not (self._stopping.is_set() or counts.get("queued") or counts.get("running"))
+        if all_ended and counts.get("done") and run.settings.enabled("video"):
             await make_run_video(run, self.events, self.records, self.options.ffmpeg)
 
     def _remember(self, run: Run) -> None:
@@ -279,7 +278,7 @@ class Engine:
     ) -> bool:
         """Claim the next job this node may make and make it; returns whether the node goes
         on."""
-        unfit = self._policy.unfit_for(handle.name)
+        unfit = frozenset(self._policy.unfit_for(handle.name))  # the thread reads it
         try:
             # In a thread: a claim waits for any write another worker is making to the disk.
             job = await asyncio.to_thread(self.queue.claim, run.id, handle.name, unfit)
