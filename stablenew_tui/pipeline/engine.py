@@ -112,7 +112,7 @@ class Engine:
             self.events, interval=self.options.poll_interval, preview_dir=preview_dir
         )
         self.outcomes = JobOutcomes(queue, self.events, records)
-        self._policy = RetryPolicy(self.outcomes, self.events, self._sleep_unless_stopped)
+        self._policy = RetryPolicy(self.outcomes, self.events, self._sleep_unless_stopped, "")
         self._running: dict[str, Job] = {}  # node name → job in progress there
         self._stopping = asyncio.Event()
         self._interrupted: set[str] = set()  # job ids
@@ -193,7 +193,7 @@ class Engine:
         self._taken_over_by = ""
         self._halted = None
         self._hold_on_local_failure = hold_on_local_failure
-        self._policy = RetryPolicy(self.outcomes, self.events, self._sleep_unless_stopped)
+        self._policy = RetryPolicy(self.outcomes, self.events, self._sleep_unless_stopped, run.id)
         try:
             lease = await self._take(run, wait)
         except LOCAL_FAILURES as error:

@@ -42,10 +42,13 @@ StoppableSleep = Callable[[float], Awaitable[bool]]
 class RetryPolicy:
     """The policy for one run; `serving` names the nodes still taking its jobs."""
 
-    def __init__(self, outcomes: JobOutcomes, events: EventStream, sleep: StoppableSleep) -> None:
+    def __init__(
+        self, outcomes: JobOutcomes, events: EventStream, sleep: StoppableSleep, run_id: str
+    ) -> None:
         self.outcomes = outcomes
         self.events = events
         self.sleep = sleep
+        self.run_id = run_id
         self.serving: set[str] = set()
         self._job_since: dict[str, float] = {}  # job id → its first transient error
         self._unfit: dict[str, set[str]] = {}  # node → jobs it ran out of memory on
@@ -84,21 +87,27 @@ class RetryPolicy:
             return True  # taken over: nothing of ours to wait for
         return await self._wait_for_node(runner.handle, error.message, limit)
 
+    def _work_left(self) -> bool:
+        """Whether the run has jobs queued or in progress: a node in trouble is not waited
+        for once there is nothing left for it."""
+        counts = self.outcomes.queue.counts(self.run_id)
+        return bool(counts.get("queued") or counts.get("running"))
+
     async def _fail(self, runner: JobRunner, reason: str) -> None:
         self.ended(runner.job.id)
         await self.outcomes.fail(runner, reason)
 
     async def _wait_for_node(self, handle: NodeHandle, reason: str, limit: float) -> bool:
         """Probe the node, with backoff and jitter, until it answers: True. False when it has
-        not answered for `limit` seconds, refuses every job, or the run stops: the node is
-        given up for this run."""
+        not answered for `limit` seconds or refuses every job (the node is given up for this
+        run), or when the run stops or has nothing left to make."""
         self.events.publish(NodeStatus(handle.name, "DISCONNECTED", reason))
         started = time.monotonic()
         failures = 0
         while (waited := time.monotonic() - started) < limit or failures == 0:
             failures += 1
             delay = backoff_delay(failures, PROBE_BASE_DELAY, PROBE_MAX_DELAY)
-            if await self.sleep(min(delay, max(limit - waited, 0.0))):
+            if await self.sleep(min(delay, max(limit - waited, 0.0))) or not self._work_left():
                 return False
             try:
                 if await handle.client.reachable():

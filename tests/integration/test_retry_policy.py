@@ -109,6 +109,27 @@ async def test_out_of_memory_on_one_node_is_made_on_another():
     assert line["seed"] in seeds_big
 
 
+async def test_the_images_of_a_node_that_goes_down_are_made_on_another():
+    async with SimServer(speed=0) as lost, SimServer(speed=0) as kept:
+        launcher = launcher_for(lost.url, kept.url)  # retry_seconds: the default 300
+        try:
+            request = RunRequest(prompt="x", flags=small(8))
+            started = time.monotonic()
+            act = lambda: lost.faults.down_now(600)  # noqa: E731
+            prepared, summary, events = await run_acting_on(launcher, request, act, within=30)
+            took = time.monotonic() - started
+        finally:
+            lost.faults.clear()
+            await launcher.aclose()
+    assert summary.counts == {"done": 8}
+    assert took < 15, "the run ends when its images are made, not when the node is given up"
+    nodes = {line["node"] for line in manifest(prepared.run.folder)}
+    assert "node1" in nodes
+    assert any(
+        e.node == "node0" and e.state == "DISCONNECTED" for e in events if isinstance(e, NodeStatus)
+    )
+
+
 async def test_a_node_silent_longer_than_retry_seconds_is_given_up_with_its_images_queued(sim):
     launcher = launcher_for(sim.url, config=retrying_for(2))
     try:
