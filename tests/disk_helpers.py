@@ -31,8 +31,9 @@ def small_disk(folder: Path, size: str) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(folder)], capture_output=True)
 
 
-def resize_disk(folder: Path, size: str) -> None:
-    subprocess.run(["mount", "-o", f"remount,size={size}", str(folder)], check=True)
+def remount(folder: Path, options: str) -> None:
+    """Change a small disk's mount options: "size=16m" to make room, "ro" to refuse writes."""
+    subprocess.run(["mount", "-o", f"remount,{options}", str(folder)], check=True)
 
 
 def fill_disk(folder: Path) -> Path:

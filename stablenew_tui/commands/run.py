@@ -32,7 +32,7 @@ from stablenew_tui.pipeline.events import Event
 from stablenew_tui.pipeline.holders import RunBusy
 from stablenew_tui.pipeline.jobs import Run
 from stablenew_tui.pipeline.launch import RunLauncher, RunRequest
-from stablenew_tui.pipeline.local_failures import LOCAL_FAILURES, local_write_error
+from stablenew_tui.pipeline.local_failures import RESUME, local_writes_described
 from stablenew_tui.pipeline.prompt_plan import DEFAULT_MAX_PROMPTS
 from stablenew_tui.pipeline.settings import STAGE_ORDER
 from stablenew_tui.prompts import SamplingMode
@@ -100,47 +100,53 @@ def run(args: argparse.Namespace) -> int:
 
 async def _run(args: argparse.Namespace) -> int:
     flags = settings_from_flags(args)
-    resuming = args.resume is not None
     for flag, given in (("--wait", args.wait), ("--retry-failed", args.retry_failed)):
-        if given and not resuming:
+        if given and args.resume is None:
             raise InputError(f"{flag} goes with --resume")
     reporter = _reporter(args)
     async with open_session(args) as session:
-        launcher = RunLauncher(session.config, session.app_paths, session.nodes)
+        data_dir = session.app_paths.data_dir
+        again = RESUME if args.resume is not None else "run it again"
+        with local_writes_described(data_dir, again):  # the queue file
+            launcher = RunLauncher(session.config, session.app_paths, session.nodes)
         control = RunControl(launcher)
         try:
             for warning in launcher.warnings:
                 reporter.note(warning)
-            if resuming:
-                prepared = await control.unfinished_run(
-                    args.resume or None, retry_failed=args.retry_failed
-                )
-            else:
-                request = RunRequest(
-                    pack=args.pack,
-                    prompt=args.prompt,
-                    negative=args.negative,
-                    flags=flags,
-                    mode=SamplingMode(args.mode),
-                    locks=locks_from_flags(args.lock, args.pin),
-                    prompt_seed=args.prompt_seed,
-                    max_prompts=args.max_prompts,
-                    output_root=args.out,
-                )
-                prepared = await launcher.prepare(request)
-                remembered = _remembered_seed(launcher, prepared.run, args.seed)
-                if remembered is not None:
-                    reporter.note(
-                        f"seed {remembered}, remembered from the last run; "
-                        "--seed -1 draws a random one"
-                    )
-            return await _execute(control, prepared.run, reporter, wait=args.wait)
-        except LOCAL_FAILURES as error:  # planning the run: its folder, the queue
-            data_dir = session.app_paths.data_dir
-            raise local_write_error(error, run_folder=None, data_dir=data_dir) from None
+            with local_writes_described(data_dir, again):  # the queue, a new run's folder
+                run = await _planned_run(args, flags, control, reporter)
+            return await _execute(control, run, reporter, wait=args.wait)
         finally:
             reporter.close()
             await launcher.aclose()
+
+
+async def _planned_run(
+    args: argparse.Namespace, flags: dict[str, Any], control: RunControl, reporter: Reporter
+) -> Run:
+    """The run to make: the one to resume, or a new one planned into the queue."""
+    if args.resume is not None:
+        prepared = await control.unfinished_run(args.resume or None, retry_failed=args.retry_failed)
+        return prepared.run
+    launcher = control.launcher
+    request = RunRequest(
+        pack=args.pack,
+        prompt=args.prompt,
+        negative=args.negative,
+        flags=flags,
+        mode=SamplingMode(args.mode),
+        locks=locks_from_flags(args.lock, args.pin),
+        prompt_seed=args.prompt_seed,
+        max_prompts=args.max_prompts,
+        output_root=args.out,
+    )
+    prepared = await launcher.prepare(request)
+    remembered = _remembered_seed(launcher, prepared.run, args.seed)
+    if remembered is not None:
+        reporter.note(
+            f"seed {remembered}, remembered from the last run; --seed -1 draws a random one"
+        )
+    return prepared.run
 
 
 def _remembered_seed(launcher: RunLauncher, run: Run, flag: int | None) -> int | None:

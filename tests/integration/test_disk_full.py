@@ -18,7 +18,7 @@ from stablenew_tui.pipeline.outputs import MANIFEST_NAME, read_manifest
 from stablenew_tui.pipeline.queue import JobQueue
 from stablenew_tui.services.control import RunControl
 from stablenew_tui.sim import SimServer
-from tests.disk_helpers import fill_disk, resize_disk, small_disk
+from tests.disk_helpers import fill_disk, remount, small_disk
 from tests.integration.pipeline_helpers import launcher_for
 from tests.integration.test_leases import finish, queue_path
 from tests.integration.test_run_cli import stablenew_async
@@ -90,7 +90,7 @@ async def test_a_full_output_disk_stops_the_run_and_resume_finishes_it(sim, tmp_
         assert counts["done"] >= 1
         assert_whole(folder)
 
-        resize_disk(out, "16m")
+        remount(out, "size=16m")
         code, stdout, stderr = await finish("run", "--node", sim.url, "--resume")
         assert code == 0, stderr
         assert queue_counts() == {"done": 8}
@@ -139,7 +139,7 @@ async def test_an_interactive_session_pauses_on_a_full_disk_and_goes_on_when_res
                 counts = launcher.queue.counts(queued.run.id)
                 assert set(counts) == {"done", "queued"}, counts
 
-                resize_disk(out, "16m")
+                remount(out, "size=16m")
                 assert not control.toggle_pause()
                 finished = await _next(events, RunFinished)
                 assert finished.counts == {"done": 8}
@@ -154,3 +154,26 @@ async def _next(events: asyncio.Queue, kind: type):
     while not isinstance(event := await asyncio.wait_for(events.get(), 60), kind):
         pass
     return event
+
+
+async def test_a_new_run_on_a_full_data_disk_is_refused_in_one_line(sim, tmp_path, stablenew_home):
+    data_dir = AppPaths.from_environment().data_dir
+    with small_disk(stablenew_home, "4m"):
+        code, _, stderr = await finish(*run_args(sim, tmp_path / "out", 1))
+        assert code == 0, stderr
+        fill_disk(stablenew_home)
+        code, stdout, stderr = await finish(*run_args(sim, tmp_path / "out", 1))
+    assert code == 1, stdout
+    assert stderr == (
+        f"stablenew: no space left on the disk holding {data_dir}; free space and run it again\n"
+    )
+
+
+async def test_a_read_only_output_folder_is_refused_in_one_line(sim, tmp_path):
+    with small_disk(tmp_path / "out", "1m") as out:
+        remount(out, "ro")
+        code, stdout, stderr = await finish(*run_args(sim, out, 1))
+    assert code == 1, stdout
+    assert stderr == (
+        f"stablenew: cannot write to {out}: Read-only file system; fix it and run it again\n"
+    )

@@ -4,7 +4,7 @@ and what to do; once space is freed, resuming makes the rest."""
 from __future__ import annotations
 
 from stablenew_tui.pipeline.launch import RunRequest
-from tests.disk_helpers import resize_disk, small_disk
+from tests.disk_helpers import remount, small_disk
 from tests.integration.pipeline_helpers import launcher_for
 from tests.tui.helpers import Notifications, app_for, node_state, wait_until
 
@@ -38,7 +38,7 @@ async def test_a_full_disk_pauses_the_queue_with_a_notice_and_f8_goes_on(sim, tm
             control = app.services.control
             assert control.paused
 
-            resize_disk(out, "16m")
+            remount(out, "size=16m")
             await pilot.press("f8")
             counts = lambda: control.launcher.queue.counts(prepared.run.id)  # noqa: E731
             await wait_until(pilot, lambda: counts() == {"done": 8}, what="every image made")
