@@ -181,6 +181,7 @@ class Trouble(StrEnum):
 
 
 def trouble_of(error: WebUIError) -> Trouble:
+    """Where `error` puts the fault, and so what may help (see `Trouble`)."""
     if isinstance(error, WebUIOutOfMemory):
         return Trouble.NODE_LIMIT
     if isinstance(error, (WebUIUnauthorized, WebUINoApi)):

@@ -150,3 +150,25 @@ async def test_nothing_listening_is_unavailable():
     async with client_for(url, retries=0) as client:
         with pytest.raises(WebUIUnavailable, match="cannot connect"):
             await client.sd_models()
+
+
+@pytest.mark.parametrize("route", ["sd-modules", "version", "schedulers", "samplers", "memory"])
+async def test_a_probe_meeting_a_502_anywhere_finds_the_server_unreachable_for_now(sim, route):
+    """Part of a probe answered by a proxy's 502 tells nothing of the flavor: not reachable
+    yet, rather than "not a WebUI"."""
+    sim.faults.fail_next(1, path=route, status=502)
+    async with client_for(sim.url) as client:
+        assert not await client.reachable()
+        assert await client.reachable(), "and reachable once the spell is over"
+
+
+async def test_a_proxys_502_on_a_generation_is_not_taken_for_a_failed_model_load(sim):
+    sim.faults.fail_next(1, path="txt2img", status=502)
+    request = REQUEST.model_copy(
+        update={"override_settings": {"sd_model_checkpoint": "no-such-model.safetensors"}}
+    )
+    async with client_for(sim.url) as client:
+        with pytest.raises(WebUIRejected) as caught:
+            await client.txt2img(request)
+    assert type(caught.value) is WebUIRejected and caught.value.status == 502
+    assert not [r for r in sim.requests if r.path.endswith("/options")], "no load check"
