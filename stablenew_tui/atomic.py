@@ -20,9 +20,11 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp_name, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
+        if isinstance(error, OSError) and not error.filename:
+            error.filename = str(path)  # a failed write() does not say which file
         raise
     fsync_directory(path.parent)
 

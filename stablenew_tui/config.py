@@ -120,6 +120,14 @@ class ClientConfig(_Strict):
     connect_timeout: float = Field(5.0, gt=0)
     read_timeout: float = Field(600.0, gt=0, description="seconds to wait for one generation")
     retries: int = Field(3, ge=0, le=10)
+    retry_seconds: float = Field(
+        300.0, ge=0, le=86400,
+        description="how long a job or a node meeting transient errors is retried",
+    )  # fmt: skip
+    stall_timeout: float = Field(
+        180.0, ge=0, le=86400,
+        description="seconds without progress before a generation is cut off; 0: never",
+    )  # fmt: skip
 
 
 class QueueConfig(_Strict):

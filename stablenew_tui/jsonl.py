@@ -49,6 +49,15 @@ def append_lines(path: Path, objects: Sequence[dict[str, Any]]) -> None:
     data = b"".join(
         json.dumps(item, ensure_ascii=False).encode("utf-8") + b"\n" for item in objects
     )
+    try:
+        _append(path, data)
+    except OSError as error:
+        if not error.filename:
+            error.filename = str(path)  # a failed write() does not say which file
+        raise
+
+
+def _append(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     created = not path.exists()
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)

@@ -10,7 +10,7 @@ import importlib
 from collections.abc import Callable
 
 # The order `stablenew --help` lists them in.
-_COMMAND_MODULES = ("run", "prompts", "rate", "learn", "video", "resources", "sim")
+_COMMAND_MODULES = ("run", "runs", "prompts", "rate", "learn", "video", "resources", "sim")
 
 
 def registered_commands() -> list[Callable]:

@@ -1,9 +1,9 @@
 """`stablenew run`: a whole batch without the TUI, for scripts and tmux panes.
 
-Exit codes: 0 all done, 1 some images failed or were left queued, 2 bad input, 75 the run is
-being made by another live process (`--resume` without `--wait`, or it took the run over while
-this one was stalled), 130 stopped with Ctrl-C (once: finish the current image and stop;
-twice: interrupt it too).
+Exit codes: 0 all done, 1 some images failed or were left queued (a node given up, a full
+disk), 2 bad input, 75 the run is being made by another live process (`--resume` without
+`--wait`, or it took the run over while this one was stalled), 130 stopped with Ctrl-C (once:
+finish the current image and stop; twice: interrupt it too).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from stablenew_tui.pipeline.events import Event
 from stablenew_tui.pipeline.holders import RunBusy
 from stablenew_tui.pipeline.jobs import Run
 from stablenew_tui.pipeline.launch import RunLauncher, RunRequest
+from stablenew_tui.pipeline.local_failures import RESUME, local_writes_described
 from stablenew_tui.pipeline.prompt_plan import DEFAULT_MAX_PROMPTS
 from stablenew_tui.pipeline.settings import STAGE_ORDER
 from stablenew_tui.prompts import SamplingMode
@@ -94,7 +95,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"combinatorial mode: at most N prompts per template (default {DEFAULT_MAX_PROMPTS})",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, metavar="DIR", help="output root for this run")
-    parser.add_argument("--resume", action="store_true", help="continue the last unfinished run")
+    parser.add_argument(
+        "--resume", nargs="?", const="", metavar="RUN",
+        help="continue a run: RUN is its id or folder (`stablenew runs` lists them); "
+        "default: the last one with images left to make",
+    )  # fmt: skip
+    parser.add_argument(
+        "--retry-failed", action="store_true",
+        help="with --resume: queue the run's failed images again (default run: the last one "
+        "with images failed or left to make)",
+    )  # fmt: skip
     parser.add_argument(
         "--wait", action="store_true",
         help="with --resume: if another process is making the run, wait for it to end",
@@ -109,43 +119,56 @@ def run(args: argparse.Namespace) -> int:
 
 async def _run(args: argparse.Namespace) -> int:
     flags = settings_from_flags(args)
-    if args.wait and not args.resume:
-        raise InputError("--wait goes with --resume")
+    for flag, given in (("--wait", args.wait), ("--retry-failed", args.retry_failed)):
+        if given and args.resume is None:
+            raise InputError(f"{flag} goes with --resume")
     reporter = _reporter(args)
     async with open_session(args) as session:
-        launcher = RunLauncher(session.config, session.app_paths, session.nodes)
+        data_dir = session.app_paths.data_dir
+        again = RESUME if args.resume is not None else "run it again"
+        with local_writes_described(data_dir, again):  # the queue file
+            launcher = RunLauncher(session.config, session.app_paths, session.nodes)
         control = RunControl(launcher)
         try:
             for warning in launcher.warnings:
                 reporter.note(warning)
-            if args.resume:
-                prepared = await control.unfinished_run()
-            else:
-                request = RunRequest(
-                    pack=args.pack,
-                    prompt=args.prompt,
-                    negative=args.negative,
-                    flags=flags,
-                    mode=SamplingMode(args.mode),
-                    locks=locks_from_flags(args.lock, args.pin),
-                    prompt_seed=args.prompt_seed,
-                    max_prompts=args.max_prompts,
-                    output_root=args.out,
-                    preset=args.preset,
-                )
-                prepared = await launcher.prepare(request)
-                for warning in prepared.warnings:
-                    reporter.note(f"warning: {warning}")
-                remembered = _remembered_seed(launcher, prepared.run, args.seed)
-                if remembered is not None:
-                    reporter.note(
-                        f"seed {remembered}, remembered from the last run; "
-                        "--seed -1 draws a random one"
-                    )
-            return await _execute(control, prepared.run, reporter, wait=args.wait)
+            with local_writes_described(data_dir, again):  # the queue, a new run's folder
+                run = await _planned_run(args, flags, control, reporter)
+            return await _execute(control, run, reporter, wait=args.wait)
         finally:
             reporter.close()
             await launcher.aclose()
+
+
+async def _planned_run(
+    args: argparse.Namespace, flags: dict[str, Any], control: RunControl, reporter: Reporter
+) -> Run:
+    """The run to make: the one to resume, or a new one planned into the queue."""
+    if args.resume is not None:
+        prepared = await control.unfinished_run(args.resume or None, retry_failed=args.retry_failed)
+        return prepared.run
+    launcher = control.launcher
+    request = RunRequest(
+        pack=args.pack,
+        prompt=args.prompt,
+        negative=args.negative,
+        flags=flags,
+        mode=SamplingMode(args.mode),
+        locks=locks_from_flags(args.lock, args.pin),
+        prompt_seed=args.prompt_seed,
+        max_prompts=args.max_prompts,
+        output_root=args.out,
+        preset=args.preset,
+    )
+    prepared = await launcher.prepare(request)
+    for warning in prepared.warnings:
+        reporter.note(f"warning: {warning}")
+    remembered = _remembered_seed(launcher, prepared.run, args.seed)
+    if remembered is not None:
+        reporter.note(
+            f"seed {remembered}, remembered from the last run; --seed -1 draws a random one"
+        )
+    return prepared.run
 
 
 def _remembered_seed(launcher: RunLauncher, run: Run, flag: int | None) -> int | None:
@@ -189,6 +212,9 @@ async def _execute(control: RunControl, run: Run, reporter: Reporter, *, wait: b
         return EXIT_INTERRUPTED
     if summary.taken_over_by:
         return EXIT_BUSY  # the run goes on in that process; the final event said so
+    if summary.halted:
+        print(f"stablenew: {summary.halted}", file=sys.stderr)
+        return EXIT_FAILED
     if summary.failed or summary.unfinished:
         if summary.unfinished:
             reporter.note(f"{summary.unfinished} image(s) still queued: `stablenew run --resume`")

@@ -3,6 +3,8 @@
 The TUI queues a run with each Ctrl+R while earlier ones are still going; the dispatcher hands
 them to the engine one at a time, so a node never gets two generation requests at once. A run
 another process is making (a headless `stablenew run --resume`) is waited for, not joined.
+Someone is at the keyboard, so a run whose writes fail (a full disk) pauses until resumed
+instead of stopping.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 from stablenew_tui.pipeline.holders import RunBusy
 from stablenew_tui.pipeline.jobs import Run
 from stablenew_tui.pipeline.launch import RunLauncher
+from stablenew_tui.pipeline.local_failures import LocalWriteError
 
 log = logging.getLogger("stablenew.dispatcher")
 
@@ -39,9 +42,9 @@ class RunDispatcher:
             run = await self._pending.get()
             self.current = run
             try:
-                await self.launcher.engine.run(run, wait=True)
-            except RunBusy:
-                pass  # stopped while waiting for the process making it; that was shown
+                await self.launcher.engine.run(run, wait=True, hold_on_local_failure=True)
+            except (RunBusy, LocalWriteError):
+                pass  # stopped while waiting for the process making it, or the disk: shown
             except Exception:  # the engine reports job failures itself; this is a bug guard
                 log.exception("run %s stopped unexpectedly", run.id)
             finally:

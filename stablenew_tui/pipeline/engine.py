@@ -8,7 +8,10 @@ Control, from the TUI or the CLI's Ctrl-C:
 - `pause` / `resume`: hold dispatching (the queue records it, so other processes see it);
 - `cancel_all`: cancel every queued job and interrupt the running ones.
 Nothing is lost on the way: a job is done, failed (with its reason and whatever earlier
-stages produced), cancelled, or back in the queue.
+stages produced), cancelled, or back in the queue. What a job's error from its node leads to
+is the retry policy's call (`trouble`). A failed write to this machine's storage (a full disk)
+is no job's fault: the job goes back to the queue and the run stops, or, in an interactive
+session, pauses until resumed (`local_failures`).
 
 A run is made by one process at a time, under the run's lease; each job under its own (see
 `queue` and `leases`). Results are written inside the transaction that completes the job, in
@@ -19,10 +22,11 @@ writes nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
+import sqlite3
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,10 +36,8 @@ from stablenew_tui.pipeline.cluster import NodeHandle, NodePool
 from stablenew_tui.pipeline.events import (
     EventStream,
     Interrupted,
-    JobDone,
-    JobFailed,
     JobSkipped,
-    NodeStatus,
+    LocalFailure,
     RunFinished,
     RunStarted,
     RunWaiting,
@@ -45,17 +47,19 @@ from stablenew_tui.pipeline.job_runner import JobRunner
 from stablenew_tui.pipeline.jobs import Job, Run, job_id
 from stablenew_tui.pipeline.lastrun import LAST_RUN_NAME, save_last_run
 from stablenew_tui.pipeline.leases import LeaseKeeper
+from stablenew_tui.pipeline.local_failures import (
+    LOCAL_FAILURES,
+    LocalWriteError,
+    local_write_error,
+)
+from stablenew_tui.pipeline.outcomes import JobOutcomes
 from stablenew_tui.pipeline.outputs import RunOutputs
 from stablenew_tui.pipeline.progress import ProgressPoller
 from stablenew_tui.pipeline.queue import JobQueue, LeaseLost, RunLease
 from stablenew_tui.pipeline.summary import SUMMARY_NAME, write_summary
+from stablenew_tui.pipeline.trouble import RetryPolicy
 from stablenew_tui.pipeline.video_stage import make_run_video
-from stablenew_tui.webui.errors import (
-    WebUIError,
-    WebUITimedOut,
-    WebUIUnauthorized,
-    WebUIUnavailable,
-)
+from stablenew_tui.webui.errors import WebUIError
 
 log = logging.getLogger("stablenew.engine")
 # How often a process waiting for a run, or for a job stranded under a vanished holder's
@@ -70,6 +74,7 @@ class RunSummary:
     counts: dict[str, int] = field(default_factory=dict)
     stopped: bool = False
     taken_over_by: str = ""
+    halted: str = ""  # why the run stopped early: a write to this machine's storage failed
 
     @property
     def failed(self) -> int:
@@ -82,8 +87,6 @@ class RunSummary:
 
 @dataclass
 class EngineOptions:
-    max_attempts: int = 3  # for transient failures (node unreachable, timed out)
-    node_down_grace: float = 60.0  # how long a worker waits for its node to come back
     poll_interval: float = 0.5
     previews: bool = False
     ffmpeg: Path | None = None  # None: PATH, then the ffmpeg installed with the package
@@ -110,37 +113,40 @@ class Engine:
         self.poller = ProgressPoller(
             self.events, interval=self.options.poll_interval, preview_dir=preview_dir
         )
+        self.outcomes = JobOutcomes(queue, self.events, records)
+        self._policy = RetryPolicy(self.outcomes, self.events, self._sleep_unless_stopped, "")
         self._running: dict[str, Job] = {}  # node name → job in progress there
-        self._stop = False
+        self._stopping = asyncio.Event()
         self._interrupted: set[str] = set()  # job ids
         self._skipped: set[str] = set()
         self._resumed = asyncio.Event()
         self._resumed.set()
+        self._job_ended = asyncio.Event()  # pulsed each time a job of this process ends
         self._run: Run | None = None
         self._taken_over_by = ""
+        self._hold_on_local_failure = False
+        self._halted: LocalWriteError | None = None
 
     # -- control -------------------------------------------------------------------------
 
     def request_stop(self) -> None:
-        self._stop = True
+        self._stopping.set()
         self._resumed.set()
 
     async def interrupt(self) -> None:
-        self._stop = True
-        self._resumed.set()
+        self.request_stop()
         await self._signal_running(self._interrupted, "interrupt")
 
     async def skip(self) -> None:
         await self._signal_running(self._skipped, "skip")
 
     def pause(self) -> None:
-        if self._run:
-            self.queue.set_paused(self._run.id, True)
+        self._record_paused(True)
         self._resumed.clear()
 
     def resume(self) -> None:
-        if self._run:
-            self.queue.set_paused(self._run.id, False)
+        self._halted = None  # a pause after a failed write ends when the user resumes
+        self._record_paused(False)
         self._resumed.set()
 
     async def cancel_all(self) -> int:
@@ -152,6 +158,16 @@ class Engine:
     def paused(self) -> bool:
         return not self._resumed.is_set()
 
+    def _record_paused(self, paused: bool) -> None:
+        """The queue records a pause so other processes see it; a disk that cannot take the
+        write leaves this process paused (or not) all the same."""
+        if self._run is None:
+            return
+        try:
+            self.queue.set_paused(self._run.id, paused)
+        except LOCAL_FAILURES as error:
+            log.warning("could not record run %s as paused=%s: %s", self._run.id, paused, error)
+
     async def _signal_running(self, marks: set[str], action: str) -> None:
         for node, job in list(self._running.items()):
             marks.add(job.id)
@@ -161,33 +177,46 @@ class Engine:
             except WebUIError as error:
                 log.warning("%s could not %s: %s", node, action, error)
 
+    async def _sleep_unless_stopped(self, seconds: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        return self._stopping.is_set()
+
     # -- running -------------------------------------------------------------------------
 
-    async def run(self, run: Run, *, wait: bool = False) -> RunSummary:
+    async def run(
+        self, run: Run, *, wait: bool = False, hold_on_local_failure: bool = False
+    ) -> RunSummary:
         """Make the run's remaining jobs. Raises RunBusy when another live process is making
-        it, unless `wait`: then wait for that process to end or vanish first."""
-        self._stop = False
+        it, unless `wait`: then wait for that process to end or vanish first. When a write to
+        this machine's storage fails, the run stops (`RunSummary.halted` says why) or, with
+        `hold_on_local_failure` (someone is there to free space), pauses until resumed."""
+        self._stopping.clear()
         self._taken_over_by = ""
-        lease = await self._take(run, wait)
+        self._halted = None
+        self._hold_on_local_failure = hold_on_local_failure
+        self._policy = RetryPolicy(self.outcomes, self.events, self._sleep_unless_stopped, run.id)
+        try:
+            lease = await self._take(run, wait)
+        except LOCAL_FAILURES as error:
+            raise self._report(run, self._in_words(run, error)) from None
         self._run = run
         async with LeaseKeeper(self.queue, lease, self._run_taken_over).keeping() as keeper:
-            if run.paused:
-                self.queue.set_paused(run.id, False)
+            try:
+                if run.paused:
+                    self.queue.set_paused(run.id, False)
+                await self._make(run, keeper)
+            except LOCAL_FAILURES as error:
+                self._report(run, self._in_words(run, error))
             counts = self.queue.counts(run.id)
-            remaining = counts.get("queued", 0) + counts.get("running", 0)
-            self.events.publish(RunStarted(run.id, run.folder, sum(counts.values()), remaining))
-            outputs = RunOutputs(Path(run.folder))
-            await asyncio.gather(
-                *(self._worker(run, handle, outputs, keeper) for handle in self.pool.handles)
-            )
-            counts = self.queue.counts(run.id)
-            if not self._taken_over_by:  # the process that took the run writes its own
+            # The process that took the run over writes its own; a full disk has said enough.
+            if not self._taken_over_by and self._halted is None:
                 await asyncio.to_thread(self._summarize, run)
-            ended = not self._stop and not counts.get("queued") and not counts.get("running")
-            if ended and counts.get("done") and run.settings.enabled("video"):
-                await make_run_video(run, self.events, self.records, self.options.ffmpeg)
-        self._remember(run)
-        summary = RunSummary(run.id, run.folder, counts, self._stop, self._taken_over_by)
+        if self._halted is None:  # else the disk just refused a write: the one message says so
+            self._remember(run)
+        stopped = self._stopping.is_set()
+        halted = str(self._halted) if self._halted else ""
+        summary = RunSummary(run.id, run.folder, counts, stopped, self._taken_over_by, halted)
         self.events.publish(
             RunFinished(run.id, run.folder, summary.counts, summary.stopped, summary.taken_over_by)
         )
@@ -200,6 +229,19 @@ class Engine:
             write_summary(Path(run.folder), RatingStore(self.data_dir / RATINGS_NAME))
         except OSError as error:
             log.warning("%s: could not write %s: %s", run.folder, SUMMARY_NAME, error)
+
+    async def _make(self, run: Run, keeper: LeaseKeeper) -> None:
+        counts = self.queue.counts(run.id)
+        remaining = counts.get("queued", 0) + counts.get("running", 0)
+        self.events.publish(RunStarted(run.id, run.folder, sum(counts.values()), remaining))
+        outputs = RunOutputs(Path(run.folder))
+        await asyncio.gather(
+            *(self._worker(run, handle, outputs, keeper) for handle in self.pool.handles)
+        )
+        counts = self.queue.counts(run.id)
+        all_ended = not (self._stopping.is_set() or counts.get("queued") or counts.get("running"))
+        if all_ended and counts.get("done") and run.settings.enabled("video"):
+            await make_run_video(run, self.events, self.records, self.options.ffmpeg)
 
     def _remember(self, run: Run) -> None:
         """Save the run's settings and first prompt as the last run, however it ended. A seed
@@ -217,7 +259,7 @@ class Engine:
             try:
                 return self.queue.take_run(run.id)
             except RunBusy as busy:
-                if not wait or self._stop:
+                if not wait or self._stopping.is_set():
                     raise
                 if not waiting:
                     self.events.publish(RunWaiting(run.id, busy.holder.describe()))
@@ -227,34 +269,55 @@ class Engine:
     def _run_taken_over(self, holder: Holder | None) -> None:
         """Our lease on the run lapsed (this process was stalled) and another process took
         it: claim nothing more; the jobs in progress end only if still ours."""
-        self._stop = True
+        self._stopping.set()
         self._taken_over_by = holder.describe() if holder else "another process"
 
     async def _worker(
         self, run: Run, handle: NodeHandle, outputs: RunOutputs, keeper: LeaseKeeper
     ) -> None:
-        while not self._stop:
-            if not self._resumed.is_set():
-                await self._resumed.wait()
-                continue
-            # In a thread: a claim waits for any write another worker is making to the disk.
-            job = await asyncio.to_thread(self.queue.claim, run.id, handle.name)
-            if job is None:
-                if await self._wait_for_stranded(run, keeper):
+        self._policy.serving.add(handle.name)
+        try:
+            while not self._stopping.is_set():
+                if not self._resumed.is_set():
+                    await self._resumed.wait()
                     continue
-                return
-            keeper.hold(job)
-            try:
-                keep_going = await self._execute(run, job, handle, outputs, keeper)
-            finally:
-                keeper.release(job)
-            if not keep_going:
-                return
+                if not await self._claim_and_make(run, handle, outputs, keeper):
+                    return
+        finally:
+            self._policy.serving.discard(handle.name)
 
-    async def _wait_for_stranded(self, run: Run, keeper: LeaseKeeper) -> bool:
-        """Nothing to claim, but a job may still be running under a lease no process here
-        holds: its holder may have died, so wait for the lease to lapse (or the job to end)
-        rather than end the run without it. False when there is no such job."""
+    async def _claim_and_make(
+        self, run: Run, handle: NodeHandle, outputs: RunOutputs, keeper: LeaseKeeper
+    ) -> bool:
+        """Claim the next job this node may make and make it; returns whether the node goes
+        on."""
+        unfit = frozenset(self._policy.unfit_for(handle.name))  # the thread reads it
+        try:
+            # In a thread: a claim waits for any write another worker is making to the disk.
+            job = await asyncio.to_thread(self.queue.claim, run.id, handle.name, unfit)
+        except LOCAL_FAILURES as error:
+            return await self._halt(run, error)
+        if job is None:
+            return await self._wait_for_others(run, keeper)
+        keeper.hold(job)
+        try:
+            return await self._execute(run, job, handle, outputs, keeper)
+        except LOCAL_FAILURES as error:
+            return await self._halt(run, error, job)
+        finally:
+            keeper.release(job)
+            self._job_ended.set()
+            self._job_ended.clear()
+
+    async def _wait_for_others(self, run: Run, keeper: LeaseKeeper) -> bool:
+        """Nothing to claim here, but a job may yet come back to the queue: one another node
+        of this process is making (it may fail there and suit this node), or one under a
+        lease no process here holds (its holder may have died: wait for the lease to lapse).
+        False when there is no such job."""
+        if self._running:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._job_ended.wait(), RECHECK_SECONDS)
+            return True
         lapse = self.queue.next_lapse(run.id, keeper.held)
         if lapse is None:
             return False
@@ -273,104 +336,77 @@ class Engine:
         )  # fmt: skip
         self._running[handle.name] = job
         try:
-            await runner.execute()
+            try:
+                await runner.execute()
+            finally:
+                self._running.pop(handle.name, None)
         except asyncio.CancelledError:
-            self.queue.requeue(job, "the app stopped while this job ran")
+            with contextlib.suppress(*LOCAL_FAILURES):
+                self.queue.requeue(job, "the app stopped while this job ran")
             raise
         except LeaseLost:
-            self._report_taken_over(runner)
+            self.outcomes.taken_over(runner)
             return True
-        except (WebUIUnavailable, WebUITimedOut, WebUIUnauthorized) as error:
-            return await self._node_trouble(run, runner, error)
         except WebUIError as error:
-            # Out of memory included: the same job on the same node would fail the same way.
-            # The reason leaves the node out: every line that shows it names the node already.
-            await self._fail(runner, error.message)
-            return True
+            return await self._policy.handle(runner, error)
+        except LOCAL_FAILURES:
+            raise  # not the job's fault: the worker stops the run
         except Exception as error:  # a bug must cost one job, never the run
             log.exception("job %s failed unexpectedly", job.id)
-            await self._fail(runner, f"internal error: {type(error).__name__}: {error}")
+            await self.outcomes.fail(runner, f"internal error: {type(error).__name__}: {error}")
             return True
-        finally:
-            self._running.pop(handle.name, None)
         return await self._finish(runner)
-
-    async def _settle(
-        self, runner: JobRunner, settle: Callable[..., bool], *args: object,
-        before: Callable[[], None] | None = None,
-    ) -> bool:  # fmt: skip
-        """End the job with `settle` (finish or requeue) and `before` in one transaction, in
-        a thread; False, with nothing written, when another claim has taken it."""
-        if await asyncio.to_thread(settle, runner.job, *args, before=before):
-            return True
-        self._report_taken_over(runner)
-        return False
-
-    def _report_taken_over(self, runner: JobRunner) -> None:
-        job = runner.job
-        reason = str(LeaseLost(job.id))
-        self.events.publish(
-            JobFailed(job.id, job.index, runner.handle.name, runner.stage, reason, True)
-        )
 
     async def _finish(self, runner: JobRunner) -> bool:
         job, node = runner.job, runner.handle.name
+        self._policy.ended(job.id)
+        settle = self.outcomes.settle
         if job.id in self._interrupted:
             self._interrupted.discard(job.id)
-            if await self._settle(runner, self.queue.requeue, "interrupted", before=runner.discard):
+            if await settle(runner, self.queue.requeue, "interrupted", before=runner.discard):
                 self.events.publish(Interrupted(job.id, job.index, node))
             return False
         if job.id in self._skipped:
             self._skipped.discard(job.id)
             finish = self.queue.finish
-            if await self._settle(runner, finish, "cancelled", "skipped", before=runner.discard):
+            if await settle(runner, finish, "cancelled", "skipped", before=runner.discard):
                 self.events.publish(JobSkipped(job.id, job.index, node))
             return True
-        write = functools.partial(runner.write_results, self.records)
-        if not await self._settle(runner, self.queue.finish, "done", before=write):
-            return True
-        paths = [output.path for output in runner.produced]
-        overhead_ms = runner.overhead * 1000
-        self.events.publish(
-            JobDone(job.id, job.index, node, paths, job.spec.prompt, job.seed, overhead_ms)
-        )
+        await self.outcomes.done(runner)
         return True
 
-    async def _fail(self, runner: JobRunner, reason: str) -> None:
-        job = runner.job
-        # What earlier stages made is kept and recorded.
-        write = functools.partial(runner.write_results, self.records)
-        if await self._settle(runner, self.queue.finish, "failed", reason, before=write):
-            self.events.publish(
-                JobFailed(job.id, job.index, runner.handle.name, runner.stage, reason, False)
-            )
+    # -- this machine's storage failing --------------------------------------------------
 
-    async def _node_trouble(self, run: Run, runner: JobRunner, error: WebUIError) -> bool:
-        job, handle = runner.job, runner.handle
-        retry = job.attempts < self.options.max_attempts and not isinstance(
-            error, WebUIUnauthorized
-        )
-        if not (retry or isinstance(error, WebUIUnauthorized)):
-            await self._fail(runner, error.message)
-            return True
-        if not await self._settle(runner, self.queue.requeue, error.message):
-            return True
-        self.events.publish(
-            JobFailed(job.id, job.index, handle.name, runner.stage, error.message, True)
-        )
-        if isinstance(error, WebUIUnauthorized):
-            self.events.publish(NodeStatus(handle.name, "DISCONNECTED", error.message))
-            return False
-        return await self._wait_for_node(handle, error.message)
+    async def _put_back(self, job: Job, problem: str) -> None:
+        """Requeue a job whose results could not be written. What it wrote stays in place
+        until it is made again (manifest lines already written still match their files). A
+        queue that cannot take even this write frees the job when its lease lapses or this
+        process ends."""
+        try:
+            await asyncio.to_thread(self.queue.requeue, job, f"stopped: {problem}")
+        except LOCAL_FAILURES as again:  # the failure is reported already; this follows
+            log.info("job %s stays claimed until its lease lapses: %s", job.id, again)
 
-    async def _wait_for_node(self, handle: NodeHandle, reason: str) -> bool:
-        self.events.publish(NodeStatus(handle.name, "DISCONNECTED", reason))
-        deadline = time.monotonic() + self.options.node_down_grace
-        delay = 0.25
-        while not self._stop and time.monotonic() < deadline:
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
-            if await handle.client.reachable():
-                self.events.publish(NodeStatus(handle.name, "READY"))
-                return True
-        return False
+    async def _halt(self, run: Run, error: OSError | sqlite3.Error, job: Job | None = None) -> bool:
+        """After a failed write: stop the run or, when holding, pause it; put `job` back in
+        the queue; then say why. Returns whether the worker goes on (once resumed)."""
+        keep_going = self._hold_on_local_failure
+        if keep_going:
+            self._resumed.clear()
+        else:
+            self._stopping.set()
+        failure = self._in_words(run, error)
+        if job is not None:
+            await self._put_back(job, failure.problem)
+        self._report(run, failure)
+        return keep_going
+
+    def _in_words(self, run: Run, error: OSError | sqlite3.Error) -> LocalWriteError:
+        return local_write_error(error, run_folder=Path(run.folder), data_dir=self.data_dir)
+
+    def _report(self, run: Run, failure: LocalWriteError) -> LocalWriteError:
+        """Say why the run stopped, once per run (or per pause)."""
+        if self._halted is None:
+            self._halted = failure
+            self.events.publish(LocalFailure(run.id, failure.problem, failure.fix))
+        return failure

@@ -8,6 +8,7 @@ from stablenew_tui.pipeline.events import (
     JobDone,
     JobFailed,
     JobSkipped,
+    LocalFailure,
     NodeStatus,
     RunFinished,
     RunStarted,
@@ -54,6 +55,8 @@ def describe(event: Event) -> str | None:
             return f"video FAILED: {event.reason}"
         case RunWaiting():
             return f"run {event.run_id} is being made by {event.holder}; waiting for it to end"
+        case LocalFailure():
+            return f"writing failed: {event.problem}; {event.fix}"
         case RunFinished():
             counts = ", ".join(f"{n} {status}" for status, n in sorted(event.counts.items()))
             if event.taken_over_by:
@@ -63,6 +66,6 @@ def describe(event: Event) -> str | None:
 
 
 def is_problem(event: Event) -> bool:
-    return isinstance(event, (JobFailed, VideoFailed)) or (
+    return isinstance(event, (JobFailed, VideoFailed, LocalFailure)) or (
         isinstance(event, NodeStatus) and event.state == "DISCONNECTED"
     )

@@ -154,6 +154,17 @@ class VideoFailed(Event):
 
 
 @dataclass(frozen=True)
+class LocalFailure(Event):
+    """A write to this machine's storage failed (a full disk): the job in hand went back to
+    the queue and the run stops, or in an interactive session pauses until resumed."""
+
+    kind: ClassVar[str] = "local_failure"
+    run_id: str
+    problem: str  # "no space left on the disk holding …"
+    fix: str  # "free space"
+
+
+@dataclass(frozen=True)
 class RunFinished(Event):
     kind: ClassVar[str] = "run_finished"
     run_id: str

@@ -110,7 +110,8 @@ class JobRunner:
         started = time.time()
         body = await client.payload(request)
         info: dict[str, Any]
-        async with self.poller.watch(self.handle, job, stage):
+        extras = isinstance(request, ExtrasRequest)
+        async with self.poller.watch(self.handle, job, stage, reports_steps=not extras):
             if isinstance(request, ExtrasRequest):
                 image, info = (await client.extra_single_image(request)).images[0], {}
                 verdict = Verdict()

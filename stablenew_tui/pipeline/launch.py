@@ -199,12 +199,36 @@ class RunLauncher:
         warnings = [*(preset.warnings if preset else ()), *source.warnings]
         return PreparedRun(run, jobs, self.engine, warnings)
 
-    async def resume(self) -> PreparedRun:
-        run = self.queue.latest_unfinished_run()
-        if run is None:
-            raise InputError(f"nothing to resume: no unfinished run in {self.queue.path}")
+    async def resume(self, ref: str | None = None, *, retry_failed: bool = False) -> PreparedRun:
+        """The run `ref` names (its id or folder), else the last with images left to make (with
+        `retry_failed`: or failed); with `retry_failed`, its failed images are queued again."""
+        run = self._run_to_resume(ref, retry_failed)
+        if retry_failed:
+            self.queue.requeue_failed(run.id)
+        counts = self.queue.counts(run.id)
+        if not counts.get("queued") and not counts.get("running"):
+            hint = (
+                "; add --retry-failed to make its failed ones again" if counts.get("failed") else ""
+            )
+            raise InputError(f"nothing to resume: run {run.id} has no images left to make{hint}")
         Path(run.folder).mkdir(parents=True, exist_ok=True)
         return PreparedRun(run, self.queue.jobs(run.id), self.engine)
+
+    def _run_to_resume(self, ref: str | None, retry_failed: bool) -> Run:
+        if ref:
+            named = self.queue.find_run(ref)
+            if named is None:
+                raise InputError(
+                    f"no run {ref!r} in {self.queue.path}: give a run id or folder "
+                    "(`stablenew runs` lists them)"
+                )
+            return named
+        # Without one left to make, the last with failed images: its message says what to do.
+        latest = self.queue.latest_unfinished_run
+        run = latest(or_failed=retry_failed) or latest(or_failed=True)
+        if run is None:
+            raise InputError(f"nothing to resume: no run in {self.queue.path} has images to make")
+        return run
 
     async def check_against_nodes(
         self, settings: PipelineSettings, specs: list[PromptSpec]

@@ -52,7 +52,10 @@ class LeaseKeeper:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            self.queue.release_run(self.run)
+            try:
+                self.queue.release_run(self.run)
+            except sqlite3.Error as error:  # a full disk (reported): the lease lapses instead
+                log.info("could not release run %s: %s", self.run.run_id, error)
 
     async def _renew_until_cancelled(self) -> None:
         interval = self.queue.lease_seconds / 3
@@ -64,7 +67,7 @@ class LeaseKeeper:
         try:
             renewal = await asyncio.to_thread(self.queue.renew, self.run, list(self.held.values()))
         except sqlite3.Error as error:  # a busy or failing disk: try again next time
-            log.warning("could not renew the leases of run %s: %s", self.run.run_id, error)
+            log.info("could not renew the leases of run %s: %s", self.run.run_id, error)
             return
         self.lost.update(job_id for job_id in renewal.lost_jobs if job_id in self.held)
         if not renewal.run_kept and not self.run_lost:

@@ -1,24 +1,65 @@
-"""Polls a node's progress beside a running request and turns it into events.
+"""Polls a node's progress beside a running request, turns it into events and notices stalls.
 
 At most twice a second, and only while a request is in flight: the WebUI answers `/progress`
 outside its generation lock, so polling never slows the job down.
+
+A generation whose `/progress` stands still for `[client] stall_timeout` seconds is cut off:
+the node is told to interrupt, the request is abandoned and `WebUIStalled` raised, which the
+engine treats as transient (the job goes back to the queue). Anything that changes counts as
+progress: a step, the next job of a batch, a new job of any client's (the node is busy with
+it, not stuck). An upscale through the extras API reports no steps until it ends
+(`modules/postprocessing.py` run_postprocessing sets the job once, then only per image), so
+only the read timeout bounds it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from stablenew_tui.atomic import write_bytes_atomic
 from stablenew_tui.pipeline.cluster import NodeHandle
 from stablenew_tui.pipeline.events import EventStream, StageProgress
 from stablenew_tui.pipeline.jobs import Job, slugify
-from stablenew_tui.webui.errors import WebUIError
+from stablenew_tui.webui.errors import WebUIError, WebUIStalled
 from stablenew_tui.webui.images import base64_bytes, sniff_format
+from stablenew_tui.webui.models import Progress
+
+log = logging.getLogger("stablenew.engine")
 
 MIN_POLL_INTERVAL = 0.5
+# How long a stalled node gets to take the interrupt before the job moves on without it.
+INTERRUPT_WAIT = 10.0
+
+
+@dataclass
+class StallClock:
+    """Since when a request's progress has stood still."""
+
+    timeout: float  # 0: never a stall
+    mark: tuple[Any, ...] | None = None
+    since: float = field(default_factory=time.monotonic)
+    tripped: bool = False
+
+    def stalled(self, progress: Progress | None) -> bool:
+        """Note what a poll saw (None: the poll failed, which is no progress either) and
+        whether the request has now stood still for too long."""
+        now = time.monotonic()
+        if progress is not None:
+            state = progress.state
+            mark = (
+                progress.progress, state.job, state.job_no, state.job_count,
+                state.job_timestamp, state.sampling_step, state.sampling_steps,
+            )  # fmt: skip
+            if mark != self.mark:
+                self.mark, self.since = mark, now
+        return self.timeout > 0 and now - self.since >= self.timeout
 
 
 class ProgressPoller:
@@ -34,25 +75,49 @@ class ProgressPoller:
         self.preview_dir = preview_dir  # None: no live previews are fetched
 
     @contextlib.asynccontextmanager
-    async def watch(self, handle: NodeHandle, job: Job, stage: str) -> AsyncIterator[None]:
-        task = asyncio.create_task(self._poll(handle, job, stage))
+    async def watch(
+        self, handle: NodeHandle, job: Job, stage: str, *, reports_steps: bool = True
+    ) -> AsyncIterator[None]:
+        """Publish the progress of the request made inside the block; when it `reports_steps`
+        (a generation), cut it off with WebUIStalled once it stands still too long."""
+        timeout = handle.client.settings.stall_timeout if reports_steps else 0.0
+        clock = StallClock(timeout)
         try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            async with asyncio.timeout(None) as deadline:
+                task = asyncio.create_task(self._poll(handle, job, stage, clock, deadline))
+                try:
+                    yield
+                finally:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+        except TimeoutError:
+            if not clock.tripped:
+                raise
+            reason = f"{stage} stalled: no progress for {timeout:g} s; interrupted"
+            log.warning("%s %s: %s", handle.name, job.id, reason)
+            with contextlib.suppress(WebUIError, TimeoutError):
+                await asyncio.wait_for(handle.client.interrupt(), INTERRUPT_WAIT)
+            raise WebUIStalled(handle.name, reason) from None
 
-    async def _poll(self, handle: NodeHandle, job: Job, stage: str) -> None:
+    async def _poll(
+        self, handle: NodeHandle, job: Job, stage: str, clock: StallClock,
+        deadline: asyncio.Timeout,
+    ) -> None:  # fmt: skip
         while True:
             await asyncio.sleep(self.interval)
+            progress: Progress | None
             try:
                 progress = await handle.client.progress(with_preview=self.preview_dir is not None)
             except WebUIError:
-                continue  # the request itself will report a real problem
-            state = progress.state
-            if state.sampling_steps <= 0:
+                progress = None  # the request itself will report a real problem
+            if clock.stalled(progress):
+                clock.tripped = True
+                deadline.reschedule(asyncio.get_running_loop().time())
+                return
+            if progress is None or progress.state.sampling_steps <= 0:
                 continue
+            state = progress.state
             preview = self._save_preview(handle.name, progress.current_image)
             self.events.publish(
                 StageProgress(

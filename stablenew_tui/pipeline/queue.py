@@ -35,10 +35,18 @@ from stablenew_tui.pipeline.queue_schema import (
 )
 
 DEFAULT_LEASE_SECONDS = 60.0
-# The next job to claim: served by the jobs_claim_order index, never a sort of the queue.
-NEXT_QUEUED = (
-    "SELECT id FROM jobs WHERE run_id = ? AND status = 'queued' ORDER BY priority DESC, idx LIMIT 1"
-)
+
+
+def next_queued(passed_over: int = 0) -> str:
+    """The query for the next job to claim, stepping over `passed_over` job ids (jobs a node
+    could not make): served by the jobs_claim_order index, never a sort of the queue."""
+    skip = f" AND id NOT IN ({', '.join('?' * passed_over)})" if passed_over else ""
+    return (
+        f"SELECT id FROM jobs WHERE run_id = ? AND status = 'queued'{skip} "
+        "ORDER BY priority DESC, idx LIMIT 1"
+    )
+
+
 _Result = TypeVar("_Result")
 
 
@@ -133,14 +141,29 @@ class JobQueue:
             row = db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return run_from(row) if row else None
 
-    def latest_unfinished_run(self) -> Run | None:
+    def latest_unfinished_run(self, *, or_failed: bool = False) -> Run | None:
+        """The last run with images left to make (`or_failed`: or failed)."""
+        statuses = "'queued', 'running'" + (", 'failed'" if or_failed else "")
         with self._reads.read() as db:
             row = db.execute(
                 "SELECT runs.* FROM runs WHERE EXISTS (SELECT 1 FROM jobs WHERE "
-                "jobs.run_id = runs.id AND jobs.status IN ('queued', 'running')) "
+                f"jobs.run_id = runs.id AND jobs.status IN ({statuses})) "
                 "ORDER BY created DESC LIMIT 1"
             ).fetchone()
         return run_from(row) if row else None
+
+    def find_run(self, ref: str) -> Run | None:
+        """The run `ref` names: its id, or its folder (any path to it)."""
+        wanted = Path(ref).expanduser().resolve()
+        return self.run(ref) or next(
+            (run for run in self.runs() if Path(run.folder).resolve() == wanted), None
+        )
+
+    def runs(self) -> list[Run]:
+        """Every run, oldest first."""
+        with self._reads.read() as db:
+            rows = db.execute("SELECT * FROM runs ORDER BY created, id").fetchall()
+        return [run_from(row) for row in rows]
 
     def set_paused(self, run_id: str, paused: bool) -> None:
         with self._writes.write() as db:
@@ -225,9 +248,10 @@ class JobQueue:
             ).fetchall()
         return {status: count for status, count in rows}
 
-    def claim(self, run_id: str, node: str) -> Job | None:
-        """Take the next job of an unpaused run for `node`, atomically, under a new lease.
-        Jobs whose holder's lease lapsed (or whose holder is gone) are taken back first."""
+    def claim(self, run_id: str, node: str, skip: Collection[str] = ()) -> Job | None:
+        """Take the next job of an unpaused run for `node`, atomically, under a new lease,
+        passing over the jobs in `skip` (those the node could not make). Jobs whose holder's
+        lease lapsed (or whose holder is gone) are taken back first."""
         now = time.time()
         with self._writes.write() as db:
             paused = db.execute("SELECT paused FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -237,8 +261,8 @@ class JobQueue:
             row = db.execute(
                 f"UPDATE jobs SET status = 'running', node = ?, owner = ?, started = ?, "
                 f"lease_until = ?, generation = generation + 1, attempts = attempts + 1, "
-                f"error = NULL WHERE id = ({NEXT_QUEUED}) RETURNING {JOB_COLUMNS}",
-                (node, this_process().to_json(), now, now + self.lease_seconds, run_id),
+                f"error = NULL WHERE id = ({next_queued(len(skip))}) RETURNING {JOB_COLUMNS}",
+                (node, this_process().to_json(), now, now + self.lease_seconds, run_id, *skip),
             ).fetchone()
         return job_from(row) if row else None
 

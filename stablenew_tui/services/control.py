@@ -43,9 +43,13 @@ class RunControl:
         ahead = self._dispatcher.submit(prepared.run)
         return QueuedRun(prepared.run, len(prepared.jobs), ahead, tuple(prepared.warnings))
 
-    async def unfinished_run(self) -> PreparedRun:
-        """The last run with images still to make; `InputError` when there is none."""
-        return await self.launcher.resume()
+    async def unfinished_run(
+        self, ref: str | None = None, *, retry_failed: bool = False
+    ) -> PreparedRun:
+        """The run `ref` names (its id or folder), else the last with images still to make;
+        with `retry_failed`, its failed images are queued again first (and, without `ref`,
+        the last run with failed ones will do). `InputError` when there is nothing to make."""
+        return await self.launcher.resume(ref, retry_failed=retry_failed)
 
     async def resume_run(self) -> QueuedRun:
         """Line up the last unfinished run again, with the images it still has to make."""

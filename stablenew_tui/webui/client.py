@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from stablenew_tui.config import ClientConfig, NodeConfig
 from stablenew_tui.webui.errors import (
+    TRANSIENT_STATUSES,
     ModelLoadFailed,
+    Trouble,
     WebUIBadAnswer,
     WebUIError,
     WebUINoApi,
     WebUIOutOfMemory,
     WebUIRejected,
-    WebUIUnavailable,
     invalid_answer,
+    trouble_of,
 )
 from stablenew_tui.webui.models import (
     VAE,
@@ -101,17 +104,21 @@ class WebUIClient:
 
     async def _probe(self) -> ServerInfo:
         probe = self._transport.status_of
-        modules, sdnext, schedulers, samplers, sysinfo, memory = await asyncio.gather(
-            probe(f"{API}/sd-modules"),
-            probe(f"{API}/version"),
-            probe(f"{API}/schedulers"),
-            probe(f"{API}/samplers"),
-            probe("/internal/sysinfo"),
-            probe(f"{API}/memory"),
+        paths = ("sd-modules", "version", "schedulers", "samplers", "/internal/sysinfo", "memory")
+        answers = await asyncio.gather(
+            *(probe(path if path.startswith("/") else f"{API}/{path}") for path in paths)
         )
+        modules, sdnext, schedulers, samplers, sysinfo, memory = answers
         if 401 in (modules[0], schedulers[0], samplers[0]):
             # Raise the same Unauthorized a normal call would, with its message.
             await self._transport.get(f"{API}/sd-models")
+        for path, (status, _) in zip(paths, answers, strict=True):
+            if status in TRANSIENT_STATUSES:
+                # A proxy in front of a restarting WebUI tells nothing of the flavor: report
+                # the bad spell as what it is, so that it is waited out rather than taken for
+                # a server without the API.
+                endpoint = path.rsplit("/", 1)[-1]
+                raise WebUIRejected(self.node.name, status, _phrase(status), endpoint)
         if samplers[0] == 404 and modules[0] == 404 and sdnext[0] == 404:
             # Every flavor serves `samplers`; a WebUI without --api serves no /sdapi route.
             raise WebUINoApi(
@@ -273,7 +280,8 @@ class WebUIClient:
             data = await self._post_image_request(endpoint, request)
         except WebUIRejected as error:
             checkpoint = (request.override_settings or {}).get("sd_model_checkpoint")
-            if checkpoint and error.status >= 500 and not isinstance(error, WebUIOutOfMemory):
+            # A WebUI's own 500 (not out of memory, not a proxy's 502) may be a failed load.
+            if checkpoint and error.status >= 500 and trouble_of(error) is Trouble.REQUEST:
                 await self._raise_if_not_loaded(checkpoint, error)
             raise
         return self._parse(GenerationResult.from_answer, data, endpoint)
@@ -360,16 +368,29 @@ class WebUIClient:
         return data if isinstance(data, dict) else {}
 
     async def reachable(self) -> bool:
-        """Whether a WebUI API answers (a server restarting without --api does not, yet)."""
+        """Whether a WebUI API answers (a server restarting without --api does not, yet, nor
+        one behind a proxy that answers 502 while it restarts). Raises the error of a server
+        that answers but would take no job (credentials refused)."""
         try:
             await self.server_info(refresh=True)
-        except (WebUIUnavailable, WebUINoApi):
+        except WebUINoApi:
             return False
+        except WebUIError as error:
+            if trouble_of(error) is Trouble.TRANSIENT:
+                return False
+            raise
         return True
 
     @property
     def _long(self) -> float:
         return self.settings.read_timeout
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:  # a proxy's own code (Cloudflare's 52x)
+        return f"status {status}"
 
 
 def _version_from(data: Any) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from enum import StrEnum
 from typing import Any
 
 from pydantic import ValidationError
@@ -28,6 +29,10 @@ class WebUIUnavailable(WebUIError):
 
 class WebUITimedOut(WebUIError):
     """The server accepted the request but did not answer in time."""
+
+
+class WebUIStalled(WebUIError):
+    """The server kept a generation request without its progress advancing; it was cut off."""
 
 
 class WebUIUnauthorized(WebUIError):
@@ -156,3 +161,33 @@ def _validation_item(item: Any) -> str:
 
 def is_out_of_memory(reason: str) -> bool:
     return "out of memory" in reason.lower()
+
+
+# Answers that say "not now" rather than "no": a proxy or load balancer whose WebUI is
+# restarting, overloaded or slow (502, 503, 504; Cloudflare's 520-524), a request timeout
+# (408) and rate limiting (429). A WebUI's own failure inside a generation is a 500
+# (A1111 `modules/api/api.py` api_middleware handle_exception), and the same request fails the
+# same way again, except when the GPU ran out of memory.
+TRANSIENT_STATUSES = frozenset({408, 429, 502, 503, 504, 520, 521, 522, 523, 524})
+
+
+class Trouble(StrEnum):
+    """What an error says about where the fault lies, and so what may help."""
+
+    TRANSIENT = "transient"  # the link or the server is in a bad spell: try again later
+    NODE_LIMIT = "node limit"  # this node cannot make this job (out of memory); another may
+    NODE_UNUSABLE = "node unusable"  # this node takes no job at all (credentials, no API)
+    REQUEST = "request"  # the request itself is refused: it fails the same way anywhere
+
+
+def trouble_of(error: WebUIError) -> Trouble:
+    """Where `error` puts the fault, and so what may help (see `Trouble`)."""
+    if isinstance(error, WebUIOutOfMemory):
+        return Trouble.NODE_LIMIT
+    if isinstance(error, (WebUIUnauthorized, WebUINoApi)):
+        return Trouble.NODE_UNUSABLE
+    if isinstance(error, WebUIRejected):
+        return Trouble.TRANSIENT if error.status in TRANSIENT_STATUSES else Trouble.REQUEST
+    if isinstance(error, (WebUIUnavailable, WebUITimedOut, WebUIStalled)):
+        return Trouble.TRANSIENT
+    return Trouble.REQUEST

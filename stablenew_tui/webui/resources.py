@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from stablenew_tui.webui.client import WebUIClient
-from stablenew_tui.webui.errors import WebUIUnavailable
+from stablenew_tui.webui.errors import Trouble, WebUIError, trouble_of
 from stablenew_tui.webui.models import ScriptLists, SDModel, ServerInfo
 from stablenew_tui.webui.requests import VAE_AUTOMATIC, VAE_NONE
 
@@ -179,7 +179,7 @@ class CatalogCache:
     async def _load(self) -> ResourceCatalog:
         try:
             return await fetch_catalog(self.client)
-        except WebUIUnavailable:
-            if self.webui_root is None:
+        except WebUIError as error:
+            if self.webui_root is None or trouble_of(error) is not Trouble.TRANSIENT:
                 raise
             return scan_webui_folders(self.webui_root)

@@ -1,8 +1,10 @@
 """HTTP for one WebUI node: timeouts, safe retries, and error translation.
 
-Retry rule: a request is repeated only when repeating it cannot do anything twice, i.e. GETs,
-and any request whose connection was refused before the server saw it. An "out of memory"
-answer is never retried: the same job on the same node fails the same way.
+Retry rule, the first and shortest of the one retry policy (`errors.trouble_of`): a request
+is repeated, up to `[client] retries` times within the call, only when the error is transient
+and repeating the request cannot do anything twice, i.e. GETs, and any request whose
+connection was refused before the server saw it. A generation that fails transiently is
+retried by the engine instead, for a bounded time, on this node or another.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from httpx._client import UseClientDefault
 
 from stablenew_tui.config import ClientConfig, NodeConfig
 from stablenew_tui.webui.errors import (
+    Trouble,
     WebUIBadAnswer,
     WebUIError,
     WebUIOutOfMemory,
@@ -28,13 +31,23 @@ from stablenew_tui.webui.errors import (
     html_title,
     is_out_of_memory,
     reason_from_body,
+    trouble_of,
 )
 
 log = logging.getLogger("stablenew.webui")
 
 # Quick answers (catalog, options, progress) should not wait like a generation does.
 QUICK_READ_TIMEOUT = 30.0
-_RETRY_STATUSES = frozenset({500, 502, 503, 504})
+# The longest wait between two tries of a request within one call.
+MAX_RETRY_DELAY = 5.0
+
+
+def backoff_delay(failures: int, base: float, cap: float) -> float:
+    """How long to wait after the `failures`-th failure in a row: doubling from `base` up to
+    `cap`, drawn at random from the upper half of that so that clients hit by the same outage
+    do not all come back at the same instant."""
+    delay = min(cap, base * 2 ** (failures - 1))
+    return random.uniform(delay / 2, delay)
 
 
 class NodeTransport:
@@ -91,8 +104,9 @@ class NodeTransport:
             except WebUIError as error:
                 if attempt + 1 >= attempts or not _may_retry(error, idempotent):
                     raise
-                delay = self.retry_base_delay * (2**attempt)
-                await asyncio.sleep(random.uniform(0, delay) + delay / 2)
+                await asyncio.sleep(
+                    backoff_delay(attempt + 1, self.retry_base_delay, MAX_RETRY_DELAY)
+                )
                 log.info("%s: retrying %s %s after: %s", self.node.name, method, path, error)
         raise AssertionError("unreachable")
 
@@ -163,13 +177,7 @@ class _NotSent(WebUIUnavailable):
 
 
 def _may_retry(error: WebUIError, idempotent: bool) -> bool:
-    if isinstance(error, _NotSent):
-        return True
-    if not idempotent or isinstance(error, (WebUIOutOfMemory, WebUIUnauthorized)):
-        return False
-    if isinstance(error, WebUIRejected):
-        return error.status in _RETRY_STATUSES
-    return isinstance(error, (WebUIUnavailable, WebUITimedOut))
+    return isinstance(error, _NotSent) or (idempotent and trouble_of(error) is Trouble.TRANSIENT)
 
 
 def _json_or_none(response: httpx.Response) -> Any:

@@ -13,9 +13,12 @@ from stablenew_tui.pipeline.launch import RunLauncher, RunRequest
 from stablenew_tui.pipeline.outputs import read_manifest
 
 
-def launcher_for(*urls: str, options: EngineOptions | None = None) -> RunLauncher:
+def launcher_for(
+    *urls: str, options: EngineOptions | None = None, config: AppConfig | None = None
+) -> RunLauncher:
     nodes = [NodeConfig(name=f"node{n}", url=url) for n, url in enumerate(urls)]
-    return RunLauncher(AppConfig(), AppPaths.from_environment(), nodes, options=options)
+    config = config or AppConfig()
+    return RunLauncher(config, AppPaths.from_environment(), nodes, options=options)
 
 
 async def run_to_end(launcher: RunLauncher, request: RunRequest):

@@ -25,6 +25,10 @@ def _posts(sim, endpoint: str) -> int:
     return sum(1 for r in sim.requests if r.method == "POST" and r.path.endswith(endpoint))
 
 
+def _gets(sim, endpoint: str) -> int:
+    return sum(1 for r in sim.requests if r.method == "GET" and r.path.endswith(endpoint))
+
+
 async def test_server_error_on_generation_is_not_retried(sim):
     sim.faults.fail_next(1, path="txt2img")
     async with client_for(sim.url, retries=3) as client:
@@ -43,17 +47,30 @@ async def test_out_of_memory_is_typed_and_never_retried(sim):
     assert _posts(sim, "txt2img") == 1
 
 
-async def test_gets_are_retried_through_transient_errors(sim):
-    sim.faults.fail_next(2, path="sd-models")
+@pytest.mark.parametrize("status", [502, 503, 504])
+async def test_gets_are_retried_through_transient_errors(sim, status):
+    sim.faults.fail_next(2, path="sd-models", status=status)
     async with client_for(sim.url, retries=3) as client:
         assert await client.sd_models()
+    assert _gets(sim, "sd-models") == 3
+
+
+@pytest.mark.parametrize("status", [400, 404, 422, 500])
+async def test_a_get_the_server_rejects_is_not_retried(sim, status):
+    sim.faults.fail_next(1, path="sd-models", status=status)
+    async with client_for(sim.url, retries=3) as client:
+        with pytest.raises(WebUIRejected) as caught:
+            await client.sd_models()
+    assert caught.value.status == status
+    assert _gets(sim, "sd-models") == 1
 
 
 async def test_gets_give_up_after_their_retries(sim):
-    sim.faults.fail_next(5, path="sd-models")
+    sim.faults.fail_next(5, path="sd-models", status=503)
     async with client_for(sim.url, retries=1) as client:
         with pytest.raises(WebUIRejected):
             await client.sd_models()
+    assert _gets(sim, "sd-models") == 2
 
 
 async def test_dropped_connection_is_unavailable(sim):
@@ -133,3 +150,25 @@ async def test_nothing_listening_is_unavailable():
     async with client_for(url, retries=0) as client:
         with pytest.raises(WebUIUnavailable, match="cannot connect"):
             await client.sd_models()
+
+
+@pytest.mark.parametrize("route", ["sd-modules", "version", "schedulers", "samplers", "memory"])
+async def test_a_probe_meeting_a_502_anywhere_finds_the_server_unreachable_for_now(sim, route):
+    """Part of a probe answered by a proxy's 502 tells nothing of the flavor: not reachable
+    yet, rather than "not a WebUI"."""
+    sim.faults.fail_next(1, path=route, status=502)
+    async with client_for(sim.url) as client:
+        assert not await client.reachable()
+        assert await client.reachable(), "and reachable once the spell is over"
+
+
+async def test_a_proxys_502_on_a_generation_is_not_taken_for_a_failed_model_load(sim):
+    sim.faults.fail_next(1, path="txt2img", status=502)
+    request = REQUEST.model_copy(
+        update={"override_settings": {"sd_model_checkpoint": "no-such-model.safetensors"}}
+    )
+    async with client_for(sim.url) as client:
+        with pytest.raises(WebUIRejected) as caught:
+            await client.txt2img(request)
+    assert type(caught.value) is WebUIRejected and caught.value.status == 502
+    assert not [r for r in sim.requests if r.path.endswith("/options")], "no load check"

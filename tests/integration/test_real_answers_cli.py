@@ -79,13 +79,18 @@ NGINX_502 = (
             "txt2img: invalid answer at images[0]: input should be a valid string (got 123)",
         ),
         (
+            # A proxy that never recovers: transient, so retried until [client] retry_seconds.
             {"status": 502, "text": NGINX_502, "content_type": "text/html"},
-            "txt2img rejected (502): 502 Bad Gateway",
+            "s: txt2img rejected (502): 502 Bad Gateway",
         ),
     ],
     ids=["invalid images", "proxy error page"],
 )
-def test_a_broken_answer_fails_the_job_with_one_plain_reason(answer, reason, tmp_path: Path):
+def test_a_broken_answer_fails_the_job_with_one_plain_reason(
+    answer, reason, tmp_path: Path, stablenew_home: Path
+):
+    stablenew_home.mkdir(parents=True, exist_ok=True)
+    (stablenew_home / "config.toml").write_text("[client]\nretry_seconds = 1\n")
     with StubWebUI("a1111-1.10") as stub:
         stub.answer("POST /sdapi/v1/txt2img", **answer)
         result = stablenew(
@@ -94,6 +99,6 @@ def test_a_broken_answer_fails_the_job_with_one_plain_reason(answer, reason, tmp
         )  # fmt: skip
     assert result.returncode == 1, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
-    (failed,) = [event for event in events if event["event"] == "job_failed"]
+    (failed,) = [e for e in events if e["event"] == "job_failed" and not e["will_retry"]]
     assert failed["reason"].endswith(reason)
     assert "Traceback" not in result.stderr and "pydantic" not in result.stdout + result.stderr

@@ -4,7 +4,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from stablenew_tui.pipeline.jobs import PromptSpec, plan_run
-from stablenew_tui.pipeline.queue import NEXT_QUEUED, JobQueue
+from stablenew_tui.pipeline.queue import JobQueue, next_queued
 from stablenew_tui.pipeline.settings import merge_settings
 
 
@@ -92,13 +92,28 @@ def test_claim_reads_the_index_instead_of_sorting_the_queue(tmp_path):
     run, _ = add_run(queue, images=50)
     db = sqlite3.connect(queue.path)
     db.execute("ANALYZE")  # the plan must hold with statistics too
-    plan = " | ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + NEXT_QUEUED, (run.id,)))
-    assert "USING INDEX jobs_claim_order" in plan, plan
-    assert "TEMP B-TREE" not in plan, plan
-    # The claim statement itself (the UPDATE around it) plans the same way.
-    claim = f"UPDATE jobs SET status = 'running' WHERE id = ({NEXT_QUEUED})"
-    plan = " | ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + claim, (run.id,)))
-    assert "jobs_claim_order" in plan and "TEMP B-TREE" not in plan, plan
+    for skipped in ([], [f"{run.id}-00000", f"{run.id}-00001"]):
+        query = next_queued(len(skipped))
+        plan = " | ".join(
+            row[3] for row in db.execute("EXPLAIN QUERY PLAN " + query, (run.id, *skipped))
+        )
+        assert "USING INDEX jobs_claim_order" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+        # The claim statement itself (the UPDATE around it) plans the same way.
+        claim = f"UPDATE jobs SET status = 'running' WHERE id = ({query})"
+        plan = " | ".join(
+            row[3] for row in db.execute("EXPLAIN QUERY PLAN " + claim, (run.id, *skipped))
+        )
+        assert "jobs_claim_order" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_a_claim_passes_over_the_jobs_a_node_could_not_make(tmp_path):
+    queue = JobQueue(tmp_path / "q.sqlite3")
+    run, jobs = add_run(queue, images=3)
+    claimed = queue.claim(run.id, "a", skip={jobs[0].id})
+    assert claimed.id == jobs[1].id
+    assert queue.claim(run.id, "a", skip={jobs[0].id, jobs[2].id}) is None
+    assert queue.claim(run.id, "b").id == jobs[0].id
 
 
 # The schema of the first release, before leases, as a user's queue file still has it.

@@ -19,7 +19,14 @@ from textual.widgets import ContentSwitcher
 from textual.worker import Worker, WorkerState
 
 from stablenew_tui.errors import StableNewError
-from stablenew_tui.pipeline.events import Event, JobDone, JobFailed, NodeStatus, RunStarted
+from stablenew_tui.pipeline.events import (
+    Event,
+    JobDone,
+    JobFailed,
+    LocalFailure,
+    NodeStatus,
+    RunStarted,
+)
 from stablenew_tui.pipeline.jobs import Job, Run
 from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.prompts import Pack
@@ -153,6 +160,11 @@ class MainScreen(Screen):
             case RunStarted():
                 self._shown_run = self.services.control.run_of(event.run_id)
                 self.query_one(QueueView).mark_stale()
+            case LocalFailure():  # the engine has paused the queue
+                pause = next(b for b in bindings_of(MainScreen) if b.id == "pause")
+                key = key_display(self.app, pause, self.services.config.ui.keymap)
+                message = f"paused: {event.problem}; {event.fix}, then resume with {key}"
+                self.notify(message, severity="error", timeout=30)
             case _ if event.kind.startswith(("job", "stage")):
                 self.query_one(QueueView).mark_stale()
 
