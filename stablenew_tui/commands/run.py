@@ -120,6 +120,10 @@ async def _run(args: argparse.Namespace) -> int:
                 reporter.note(warning)
             if args.resume:
                 prepared = await control.unfinished_run()
+                if session.nodes_by_default:
+                    where = await launcher.use_nodes_of(prepared.run)
+                    if where:
+                        reporter.note(where)
             else:
                 request = RunRequest(
                     pack=args.pack,
