@@ -24,6 +24,9 @@ from stablenew_tui.paths import AppPaths
 StagesCheck = Callable[[dict[str, Any]], tuple[tuple[Any, ...], str] | None]
 
 PreviewMethod = Literal["auto", "kitty", "sixel", "halfcell", "unicode", "none"]
+# Paths a user copies from the browser that are not the WebUI's base: its API (which the client
+# adds to the base itself) and FastAPI's pages about it.
+_API_PAGE = re.compile(r"(/sdapi(/.*)?|/docs|/redoc|/openapi\.json)$")
 
 
 class _Strict(BaseModel):
@@ -61,7 +64,16 @@ class NodeConfig(_Strict):
             if parts.password and self.password is None:
                 object.__setattr__(self, "password", SecretStr(parts.password))
         netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
-        clean = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+        path = parts.path.rstrip("/")
+        api_page = _API_PAGE.search(path)
+        if api_page:
+            # Not trimmed silently: the URL is what the config and each run record.
+            base = urlunsplit((parts.scheme, netloc, path[: api_page.start()], "", ""))
+            raise ValueError(
+                f"node URL ends in {api_page.group(0)}, a page of the WebUI's API, not its "
+                f"address: use {base}"
+            )
+        clean = urlunsplit((parts.scheme, netloc, path, "", ""))
         object.__setattr__(self, "url", clean)
         if not self.name:
             object.__setattr__(self, "name", netloc)

@@ -65,6 +65,9 @@ class Session:
     config: AppConfig
     app_paths: AppPaths
     nodes: list[NodeConfig]
+    # Neither --node, --demo nor the config named any: the default address stands in, and a
+    # resumed run goes back to the nodes it was started with instead.
+    nodes_by_default: bool = False
 
 
 def load_app_config(path: Path | None, app_paths: AppPaths) -> AppConfig:
@@ -84,7 +87,8 @@ async def open_session(
         async with SimServer(speed=demo_speed) as sim:
             yield Session(config, app_paths, [demo_node(sim.url)])
         return
-    yield Session(config, app_paths, nodes_from(args.node, config))
+    by_default = not args.node and not config.nodes
+    yield Session(config, app_paths, nodes_from(args.node, config), by_default)
 
 
 @contextmanager

@@ -133,7 +133,7 @@ async def _run(args: argparse.Namespace) -> int:
             for warning in launcher.warnings:
                 reporter.note(warning)
             with local_writes_described(data_dir, again):  # the queue, a new run's folder
-                run = await _planned_run(args, flags, control, reporter)
+                run = await _planned_run(args, flags, control, reporter, session.nodes_by_default)
             return await _execute(control, run, reporter, wait=args.wait)
         finally:
             reporter.close()
@@ -141,11 +141,20 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 async def _planned_run(
-    args: argparse.Namespace, flags: dict[str, Any], control: RunControl, reporter: Reporter
+    args: argparse.Namespace,
+    flags: dict[str, Any],
+    control: RunControl,
+    reporter: Reporter,
+    nodes_by_default: bool,
 ) -> Run:
-    """The run to make: the one to resume, or a new one planned into the queue."""
+    """The run to make: the one to resume (on the nodes it was started with, unless some
+    were named), or a new one planned into the queue."""
     if args.resume is not None:
         prepared = await control.unfinished_run(args.resume or None, retry_failed=args.retry_failed)
+        if nodes_by_default:
+            where = await control.launcher.use_nodes_of(prepared.run)
+            if where:
+                reporter.note(where)
         return prepared.run
     launcher = control.launcher
     request = RunRequest(

@@ -31,7 +31,20 @@ class NodePool:
         *,
         webui_root: Path | None = None,
     ) -> None:
-        self.handles = [NodeHandle(WebUIClient(node, settings), webui_root) for node in nodes]
+        self.settings, self.webui_root = settings, webui_root
+        self.handles = self._handles(nodes)
+
+    def _handles(self, nodes: list[NodeConfig]) -> list[NodeHandle]:
+        return [NodeHandle(WebUIClient(node, self.settings), self.webui_root) for node in nodes]
+
+    @property
+    def nodes(self) -> list[NodeConfig]:
+        return [handle.client.node for handle in self.handles]
+
+    async def use(self, nodes: list[NodeConfig]) -> None:
+        """Talk to `nodes` instead, from the next run on (a resumed run's own nodes)."""
+        await self.aclose()
+        self.handles = self._handles(nodes)
 
     async def aclose(self) -> None:
         for handle in self.handles:

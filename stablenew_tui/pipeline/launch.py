@@ -25,9 +25,11 @@ from stablenew_tui.pipeline.engine import Engine, EngineOptions
 from stablenew_tui.pipeline.events import EventStream
 from stablenew_tui.pipeline.jobs import Job, PromptSpec, Run, choose_base_seed, plan_run
 from stablenew_tui.pipeline.lastrun import LAST_RUN_NAME, load_last_run
+from stablenew_tui.pipeline.loaded_weights import pin_loaded_weights
 from stablenew_tui.pipeline.outputs import new_run_folder
 from stablenew_tui.pipeline.prompt_plan import DEFAULT_MAX_PROMPTS, TemplateEntry, expand_entries
 from stablenew_tui.pipeline.queue import JobQueue
+from stablenew_tui.pipeline.run_nodes import RUN_NODES, nodes_record, recorded_nodes
 from stablenew_tui.pipeline.settings import (
     PipelineSettings,
     SettingsLayer,
@@ -179,7 +181,9 @@ class RunLauncher:
         for _, spec in job_prompts:
             spec.global_negative = global_negative
         planned = fan_out(job_prompts, settings)
-        await self.check_against_nodes(settings, [spec for _, spec in planned.job_prompts])
+        specs = [spec for _, spec in planned.job_prompts]
+        unnamed = await pin_loaded_weights(self.pool.handles, specs)
+        await self.check_against_nodes(settings, specs)
         output_root = (request.output_root or self.config.output_root(self.app_paths)).expanduser()
         folder = new_run_folder(output_root, source.name, time.time())
         run, jobs = plan_run(
@@ -192,11 +196,12 @@ class RunLauncher:
                 "origin": source.origin,
                 "mode": request.mode.value,
                 **({"preset": str(preset.path)} if preset else {}),
+                RUN_NODES: nodes_record(self.pool.nodes),
             },
             image_numbers=planned.image_numbers,
         )
         self.queue.add_run(run, jobs)
-        warnings = [*(preset.warnings if preset else ()), *source.warnings]
+        warnings = [*(preset.warnings if preset else ()), *source.warnings, *unnamed]
         return PreparedRun(run, jobs, self.engine, warnings)
 
     async def resume(self, ref: str | None = None, *, retry_failed: bool = False) -> PreparedRun:
@@ -229,6 +234,16 @@ class RunLauncher:
         if run is None:
             raise InputError(f"nothing to resume: no run in {self.queue.path} has images to make")
         return run
+
+    async def use_nodes_of(self, run: Run) -> str | None:
+        """Make `run` on the nodes it was started with (for a caller that names none); what
+        to tell the user, None when the run does not say which."""
+        nodes = recorded_nodes(run)
+        if not nodes:
+            return None
+        await self.pool.use(nodes)
+        urls = ", ".join(node.url for node in nodes)
+        return f"resuming run {run.id} where it was started: {urls} (--node to use others)"
 
     async def check_against_nodes(
         self, settings: PipelineSettings, specs: list[PromptSpec]

@@ -70,7 +70,7 @@ def img2img_request(settings: PipelineSettings, job: Job, init_image: str) -> Im
         init_images=[init_image],
         denoising_strength=stage.denoising_strength,
         resize_mode=stage.resize_mode,
-        **_img2img_sampling(settings),
+        **img2img_sampling(settings),
         width=width,
         height=height,
         **_overrides(settings, job, pass_model(settings, job)),
@@ -87,7 +87,7 @@ def adetailer_request(settings: PipelineSettings, job: Job, image: str) -> Img2I
         seed=job.seed,
         init_images=[image],
         denoising_strength=settings.adetailer.denoise,
-        **_img2img_sampling(settings),
+        **img2img_sampling(settings),
         width=width,
         height=height,
         alwayson_scripts=adetailer_scripts(settings.adetailer),
@@ -107,7 +107,7 @@ def upscale_request(
             seed=job.seed,
             init_images=[image],
             denoising_strength=stage.denoising_strength,
-            **_img2img_sampling(settings),
+            **img2img_sampling(settings),
             width=width,
             height=height,
             **_overrides(settings, job, pass_model(settings, job)),
@@ -138,7 +138,7 @@ def _negative(job: Job, stage: Txt2ImgSettings | Img2ImgSettings | UpscaleSettin
     return ", ".join(part for part in parts if part)
 
 
-def _img2img_sampling(settings: PipelineSettings) -> dict[str, Any]:
+def img2img_sampling(settings: PipelineSettings) -> dict[str, Any]:
     """Sampler, scheduler, steps and CFG of an img2img pass: img2img's own where set, else
     txt2img's."""
     stage, base = settings.img2img, settings.txt2img

@@ -3,6 +3,14 @@
 Since v1.9 the WebUI silently falls back to its default for an unknown sampler or scheduler,
 so a typo would quietly produce different images. Checking here turns it into a clear message
 with the closest names that exist.
+
+Where the schedule is no separate field, a scheduler is checked as the server will read it.
+Before 1.9 it is part of the sampler's name (`modules/sd_samplers_kdiffusion.py`, "DPM++ 2M
+Karras"), so the combined name must be one the node lists. SD.Next has neither: its samplers are
+diffusers schedulers matched by their whole name, none naming a schedule
+(`modules/sd_samplers.py`, `find_sampler`; `modules/sd_samplers_diffusers.py`), and the sigma
+schedule is a server setting that falls back to the default, with only a log line, for a
+sampler without it. A schedule asked of it could not be kept, so it is refused.
 """
 
 from __future__ import annotations
@@ -13,8 +21,14 @@ from collections.abc import Sequence
 from stablenew_tui.errors import InputError
 from stablenew_tui.pipeline.jobs import PromptSpec
 from stablenew_tui.pipeline.settings import PipelineSettings
+from stablenew_tui.pipeline.stage_requests import img2img_sampling
 from stablenew_tui.pipeline.variants import NO_HYPERNETWORK
-from stablenew_tui.webui.requests import VAE_AUTOMATIC, VAE_NONE
+from stablenew_tui.webui.requests import (
+    VAE_AUTOMATIC,
+    VAE_NONE,
+    combined_sampler_name,
+    schedule_label,
+)
 from stablenew_tui.webui.resources import ADETAILER, ResourceCatalog
 
 
@@ -51,6 +65,7 @@ def check_names(
         _check("img2img.sampler", img2img.sampler, catalog.samplers, node)
         if catalog.schedulers_supported:
             _check("img2img.scheduler", img2img.scheduler, catalog.schedulers, node)
+    _check_schedules(settings, catalog, node)
     if settings.enabled("adetailer"):
         _check_adetailer(settings, catalog, node)
     if settings.enabled("upscale") and upscale.method == "extras":
@@ -71,6 +86,46 @@ def _check_adetailer(settings: PipelineSettings, catalog: ResourceCatalog, node:
     _check("adetailer.sampler", stage.sampler, catalog.samplers, node)
 
 
+def _check_schedules(settings: PipelineSettings, catalog: ResourceCatalog, node: str) -> None:
+    """Each pass's sampler and scheduler, on a server without a separate scheduler."""
+    server = catalog.server
+    if catalog.schedulers_supported or server is None:  # None: the API has not answered yet
+        return
+    txt2img, upscale = settings.txt2img, settings.upscale
+    passes = [("txt2img.scheduler", txt2img.sampler, txt2img.scheduler)]
+    upscaled_by_img2img = settings.enabled("upscale") and upscale.method == "img2img"
+    if settings.enabled("img2img") or settings.enabled("adetailer") or upscaled_by_img2img:
+        sampling, own = img2img_sampling(settings), settings.img2img
+        # Named by the pass's own choice, the one that differs from txt2img's.
+        key = (
+            "img2img.scheduler" if own.scheduler
+            else "img2img.sampler" if own.sampler
+            else "txt2img.scheduler"
+        )  # fmt: skip
+        passes.append((key, sampling["sampler_name"], sampling["scheduler"]))
+    for key, sampler, scheduler in passes:
+        label = schedule_label(scheduler)
+        if label is None:
+            continue
+        if server.flavor == "sdnext":
+            raise InputError(
+                f"{key}: {node} is SD.Next, which has no separate scheduler and no sampler "
+                f'named with one, so {scheduler!r} cannot be kept (its own "Sigma method" '
+                "setting picks the schedule); set the scheduler to Automatic "
+                "(--scheduler automatic)"
+            )
+        if combined_sampler_name(sampler, scheduler) in catalog.samplers:
+            continue
+        variants = [name for name in catalog.samplers if name.endswith(f" {label}")]
+        choices = ", ".join(repr(name) for name in variants)
+        choose = f"choose one of {choices}" if variants else f"none of its samplers has {label}"
+        raise InputError(
+            f"{key}: {sampler!r} has no {label} variant on {node} ({server.describe()} names "
+            f"the schedule in the sampler): {choose}, or set the scheduler to Automatic "
+            "(--scheduler automatic)"
+        )
+
+
 def _own_weights(settings: PipelineSettings, specs: Sequence[PromptSpec]) -> list[PromptSpec]:
     """One job per checkpoint and VAE a prompt names beyond the settings' own."""
     chosen = {(model, vae) for model in settings.txt2img.models for vae in settings.txt2img.vaes}
@@ -87,7 +142,7 @@ def _short(prompt: str, length: int = 40) -> str:
 
 def _check_model(key: str, value: str | None, catalog: ResourceCatalog, node: str) -> None:
     """Checkpoints go by title, file name, model name or hash, as the WebUI accepts them."""
-    if value is None or any(model.matches(value) for model in catalog.model_details):
+    if value is None or catalog.checkpoint(value) is not None:
         return
     _check(key, value, catalog.models, node)
 

@@ -142,11 +142,23 @@ def _vae_as_forge_modules(overrides: dict[str, Any]) -> None:
 def _fold_scheduler_into_sampler(
     body: dict[str, Any], scheduler_key: str, sampler_key: str
 ) -> None:
-    """Before 1.9 the schedule was part of the sampler's name ("DPM++ 2M Karras")."""
     scheduler = body.pop(scheduler_key, None)
     sampler = body.get(sampler_key)
-    if not scheduler or not sampler or scheduler.lower() in ("automatic", "uniform"):
-        return
-    label = scheduler if scheduler[:1].isupper() else scheduler.capitalize()
-    if not sampler.endswith(f" {label}"):
-        body[sampler_key] = f"{sampler} {label}"
+    if sampler:
+        body[sampler_key] = combined_sampler_name(sampler, scheduler)
+
+
+def combined_sampler_name(sampler: str, scheduler: str | None) -> str:
+    """The sampler's name on a server before 1.9, where the schedule was part of it
+    ("DPM++ 2M Karras"); Automatic and Uniform were the names without a suffix."""
+    label = schedule_label(scheduler)
+    if label is None or sampler.endswith(f" {label}"):
+        return sampler
+    return f"{sampler} {label}"
+
+
+def schedule_label(scheduler: str | None) -> str | None:
+    """How a sampler name before 1.9 spells a schedule; None where it spells none."""
+    if not scheduler or scheduler.lower() in ("automatic", "uniform"):
+        return None
+    return scheduler if scheduler[:1].isupper() else scheduler.capitalize()

@@ -55,6 +55,11 @@ class ResourceCatalog(BaseModel):
     scripts: ScriptLists = Field(default_factory=ScriptLists)
     adetailer_models: list[str] = Field(default_factory=list)
 
+    def checkpoint(self, name: str) -> SDModel | None:
+        """The checkpoint `name` names, by title, file name, model name or hash, as the WebUI
+        accepts them."""
+        return next((model for model in self.model_details if model.matches(name)), None)
+
     def sections(self) -> dict[str, list[str]]:
         """Every pickable list by a human name, in the order they are shown."""
         return {

@@ -56,8 +56,9 @@ async def test_a_pack_with_its_sidecar_reaches_the_webui_as_the_classic_app_sent
         "cfg_scale": 6.5, "width": 832, "height": 1216, "batch_size": 1, "n_iter": 1,
         "enable_hr": True, "hr_scale": 1.5, "hr_upscaler": "Latent", "hr_second_pass_steps": 10,
         "hr_sampler_name": "Euler a", "denoising_strength": 0.35,
+        # The pack names no VAE: the one loaded when the run was planned is kept.
         "override_settings": {"sd_model_checkpoint": "sd_xl_base_1.0.safetensors [31e35c80fc]",
-                              "CLIP_stop_at_last_layers": 2},
+                              "sd_vae": "Automatic", "CLIP_stop_at_last_layers": 2},
         "override_settings_restore_afterwards": False, "send_images": True, "save_images": False,
     }  # fmt: skip
     assert second["negative_prompt"] == "blurry, lowres, nsfw, watermark"

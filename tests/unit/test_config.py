@@ -144,6 +144,11 @@ def test_node_url_without_scheme_says_what_to_write(url):
             "c.toml:3: nodes.1: node URL must start with http:// or https://, e.g. http://b:2",
         ),
         (
+            '[[nodes]]\nname = "gpu"\nurl = "https://gpu-box/sd/sdapi/v1/"\n',
+            "c.toml:1: nodes.0: node URL ends in /sdapi/v1, a page of the WebUI's API, not its "
+            "address: use https://gpu-box/sd",
+        ),
+        (
             "[client]\nread_timeout = inf\n",
             "c.toml:2: client.read_timeout: Input should be a finite",
         ),
