@@ -10,7 +10,7 @@ import importlib
 from collections.abc import Callable
 
 # The order `stablenew --help` lists them in.
-_COMMAND_MODULES = ("run", "prompts", "video", "resources", "sim")
+_COMMAND_MODULES = ("run", "refine", "prompts", "video", "resources", "sim")
 
 
 def registered_commands() -> list[Callable]:

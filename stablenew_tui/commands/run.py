@@ -92,7 +92,7 @@ async def _run(args: argparse.Namespace) -> int:
     flags = settings_from_flags(args)
     if args.wait and not args.resume:
         raise InputError("--wait goes with --resume")
-    reporter = _reporter(args)
+    reporter = reporter_for(args)
     async with open_session(args) as session:
         launcher = RunLauncher(session.config, session.app_paths, session.nodes)
         control = RunControl(launcher)
@@ -120,7 +120,7 @@ async def _run(args: argparse.Namespace) -> int:
                         f"seed {remembered}, remembered from the last run; "
                         "--seed -1 draws a random one"
                     )
-            return await _execute(control, prepared.run, reporter, wait=args.wait)
+            return await execute_run(control, prepared.run, reporter, wait=args.wait)
         finally:
             reporter.close()
             await launcher.aclose()
@@ -135,7 +135,7 @@ def _remembered_seed(launcher: RunLauncher, run: Run, flag: int | None) -> int |
     return remembered if run.settings.txt2img.seed == remembered else None
 
 
-async def _execute(control: RunControl, run: Run, reporter: Reporter, *, wait: bool) -> int:
+async def execute_run(control: RunControl, run: Run, reporter: Reporter, *, wait: bool) -> int:
     events = control.launcher.engine.events
     ctrl_c = 0
 
@@ -179,7 +179,7 @@ async def _print_events(queue: asyncio.Queue[Event | None], reporter: Reporter) 
         reporter.show(event)
 
 
-def _reporter(args: argparse.Namespace) -> Reporter:
+def reporter_for(args: argparse.Namespace) -> Reporter:
     if args.json:
         return JsonReporter()
     return TerminalReporter() if sys.stdout.isatty() else PlainReporter()

@@ -47,6 +47,7 @@ from stablenew_tui.pipeline.leases import LeaseKeeper
 from stablenew_tui.pipeline.outputs import RunOutputs
 from stablenew_tui.pipeline.progress import ProgressPoller
 from stablenew_tui.pipeline.queue import JobQueue, LeaseLost, RunLease
+from stablenew_tui.pipeline.refine import SourceImageError
 from stablenew_tui.pipeline.video_stage import make_run_video
 from stablenew_tui.webui.errors import (
     WebUIError,
@@ -191,9 +192,10 @@ class Engine:
 
     def _remember(self, run: Run) -> None:
         """Save the run's settings and first prompt as the last run, however it ended. A seed
-        drawn at random stays -1 in the settings, so it is never remembered as fixed."""
+        drawn at random stays -1 in the settings, so it is never remembered as fixed. A run
+        that refined existing images leaves it alone: the next run from prompts starts warm."""
         first = self.queue.job(job_id(run.id, 0))
-        if first is None:
+        if first is None or first.spec.image is not None:
             return
         spec = first.spec
         prompt = spec.template if spec.template is not None else spec.prompt
@@ -270,6 +272,9 @@ class Engine:
             return True
         except (WebUIUnavailable, WebUITimedOut, WebUIUnauthorized) as error:
             return await self._node_trouble(run, runner, error)
+        except SourceImageError as error:
+            await self._fail(runner, str(error))
+            return True
         except WebUIError as error:
             # Out of memory included: the same job on the same node would fail the same way.
             # The reason leaves the node out: every line that shows it names the node already.

@@ -21,8 +21,20 @@ JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 MAX_SEED = 2**32 - 1
 
 
+class SourceImage(BaseModel):
+    """An existing image a job starts from instead of txt2img, as it was when the run was
+    planned: a job whose file has changed since fails rather than refine another picture."""
+
+    path: str
+    sha256: str
+    format: str  # "png", "jpeg" or "webp"
+    width: int
+    height: int
+
+
 class PromptSpec(BaseModel):
-    """One prompt of a run, with where it came from when it was drawn from a template."""
+    """One prompt of a run, with where it came from when it was drawn from a template, and
+    the image it starts from when the run refines existing images."""
 
     prompt: str
     negative: str = ""
@@ -31,6 +43,7 @@ class PromptSpec(BaseModel):
     locks: dict[str, str] | None = None
     mode: str | None = None
     prompt_seed: int | None = None
+    image: SourceImage | None = None
 
 
 class Job(BaseModel):
@@ -85,7 +98,7 @@ def plan_run(
     """One job per (prompt index, prompt), in order; seeds are base + index, the same
     numbering the WebUI uses for a batch."""
     created = time.time()
-    run_id = time.strftime("%Y%m%d-%H%M%S", time.localtime(created)) + "-" + uuid.uuid4().hex[:6]
+    run_id = new_run_id(created)
     run = Run(
         id=run_id, name=name, created=created, folder=folder, settings=settings,
         source={**(source or {}), "base_seed": base_seed},
@@ -103,6 +116,11 @@ def plan_run(
         for index, (prompt_index, spec) in enumerate(job_prompts)
     ]
     return run, jobs
+
+
+def new_run_id(created: float) -> str:
+    """Sortable by start time, unique across processes."""
+    return time.strftime("%Y%m%d-%H%M%S", time.localtime(created)) + "-" + uuid.uuid4().hex[:6]
 
 
 def job_id(run_id: str, index: int) -> str:

@@ -6,6 +6,7 @@ one way only.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from stablenew_tui.pipeline.lastrun import LAST_RUN_NAME, load_last_run
 from stablenew_tui.pipeline.outputs import new_run_folder
 from stablenew_tui.pipeline.prompt_plan import DEFAULT_MAX_PROMPTS, TemplateEntry, expand_entries
 from stablenew_tui.pipeline.queue import JobQueue
+from stablenew_tui.pipeline.refine import RefineRequest, plan_refine, refine_jobs, refine_stages
 from stablenew_tui.pipeline.settings import (
     PipelineSettings,
     SettingsLayer,
@@ -125,6 +127,11 @@ class RunLauncher:
         source = self.prompt_source(request)
         layers = self.settings_layers(source.overrides, request.flags, source.name)
         settings = merge_settings(*layers)
+        if not settings.enabled("txt2img"):
+            raise InputError(
+                "stages: a run from prompts starts with txt2img "
+                "(`stablenew refine IMAGE…` sends existing images through img2img or upscale)"
+            )
         if request.locks and len(source.entries) > 1:
             raise InputError("locks apply to one template, not to a pack of several")
         base_seed = choose_base_seed(settings, drawn=request.random_seed)
@@ -139,23 +146,59 @@ class RunLauncher:
             max_prompts=request.max_prompts,
         )
         await self.check_against_nodes(settings)
-        output_root = (request.output_root or self.config.output_root(self.app_paths)).expanduser()
-        folder = new_run_folder(output_root, source.name, time.time())
         run, jobs = plan_run(
             job_prompts,
             settings,
             base_seed=base_seed,
             name=source.name,
-            folder=str(folder),
+            folder=self._folder(request, source.name),
             source={"origin": source.origin, "mode": request.mode.value},
         )
+        return self._add(run, jobs)
+
+    async def prepare_refine(self, request: RefineRequest) -> PreparedRun:
+        """A run that sends existing images through img2img and/or upscale."""
+        stages = refine_stages(request.stages)
+        planned = await asyncio.to_thread(refine_jobs, request)  # reads every image
+        settings = merge_settings(*self.settings_layers({}, {**request.flags, "stages": stages}))
+        await self.check_against_nodes(settings)
+        name = f"refine {planned[0][1].prompt}"
+        return self._add(
+            *plan_refine(
+                planned, settings, name=name, folder=self._folder(request, name),
+                source={"origin": "refine", "images": request.images},
+            )
+        )  # fmt: skip
+
+    async def prepare_again(self, job_id: str, seed: int) -> PreparedRun:
+        """One job made again as it was, with the settings of its run and `seed`."""
+        job = self.queue.job(job_id)
+        run = self.queue.run(job.run_id) if job is not None else None
+        if job is None or run is None:
+            raise InputError(f"job {job_id} is no longer in {self.queue.path}")
+        name = job.spec.prompt
+        folder = self._folder(RunRequest(output_root=Path(run.folder).parent), name)
+        return self._add(
+            *plan_run(
+                [(0, job.spec)], run.settings, base_seed=seed, name=name, folder=folder,
+                source={"origin": f"again {job.id}"},
+            )
+        )  # fmt: skip
+
+    def _folder(self, request: RunRequest | RefineRequest, name: str) -> str:
+        output_root = (request.output_root or self.config.output_root(self.app_paths)).expanduser()
+        return str(new_run_folder(output_root, name, time.time()))
+
+    def _add(self, run: Run, jobs: list[Job]) -> PreparedRun:
         self.queue.add_run(run, jobs)
         return PreparedRun(run, jobs, self.engine)
 
-    async def resume(self) -> PreparedRun:
-        run = self.queue.latest_unfinished_run()
+    async def resume(self, run_id: str | None = None) -> PreparedRun:
+        """The run `run_id`, or the last one with images still to make."""
+        run = self.queue.run(run_id) if run_id else self.queue.latest_unfinished_run()
         if run is None:
-            raise InputError(f"nothing to resume: no unfinished run in {self.queue.path}")
+            wanted = f"no run {run_id}" if run_id else "no unfinished run"
+            raise InputError(f"nothing to resume: {wanted} in {self.queue.path}")
         Path(run.folder).mkdir(parents=True, exist_ok=True)
         return PreparedRun(run, self.queue.jobs(run.id), self.engine)
 

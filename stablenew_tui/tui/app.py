@@ -15,9 +15,13 @@ from textual.widget import Widget
 from stablenew_tui.config import AppConfig, NodeConfig
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.tui.keys import KeySection, palette_bindings, section
+from stablenew_tui.tui.screens.details import DetailsScreen
 from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.screens.main import MainScreen
 from stablenew_tui.tui.screens.pack_browser import PackBrowser
+from stablenew_tui.tui.screens.preview import FullPreview
+from stablenew_tui.tui.screens.refine import RefineDialog
+from stablenew_tui.tui.screens.resume import ResumeChooser
 from stablenew_tui.tui.services import TuiServices
 from stablenew_tui.tui.themes import BUNDLED_THEMES, DEFAULT_THEME, load_themes
 from stablenew_tui.tui.widgets.key_hints import key_display
@@ -108,6 +112,10 @@ def key_sections() -> list[KeySection]:
         section("segments (Prompt tab)", SegmentTable),
         section("queue (Queue tab)", QueueView),
         section("results (Results tab)", ResultsTable),
+        section("image details (Enter on a result)", DetailsScreen),
+        section("full-screen image (v on a result)", FullPreview),
+        section("refine marked images (i on the results)", RefineDialog),
+        section("resume run (Ctrl+T)", ResumeChooser),
         section("pack browser (Ctrl+O)", PackBrowser),
         section("this help", HelpScreen),
     ]

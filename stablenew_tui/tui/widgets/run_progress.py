@@ -1,4 +1,5 @@
-"""Two bars at the bottom: the image being made (steps, ETA) and the whole run."""
+"""Two bars at the bottom: the whole run (images left, its ETA) and the image being made
+(steps, ETA)."""
 
 from __future__ import annotations
 
@@ -89,3 +90,11 @@ class RunProgress(Horizontal):
         if label is not None:
             # The label's width is fixed, so its new text needs no layout.
             self.query_one("#image-label", Label).update(label, layout=False)
+
+    def show_run_status(self, status: str) -> None:
+        """`17 left · ETA 2m05s` before the run bar (`run` with no run); laid out again only
+        when its length changes, at most once per image."""
+        label = self.query_one("#run-label", Label)
+        text = status or "run"
+        if text != str(label.content):
+            label.update(text, layout=len(text) != len(str(label.content)))
