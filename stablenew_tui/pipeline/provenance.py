@@ -73,7 +73,8 @@ def image_provenance(path: Path) -> Provenance:
 
 
 def read_image(path: Path) -> tuple[SourceImage, str | None]:
-    """The image as a job's starting point, and the infotext it carries."""
+    """The image as a job's starting point (named by `path` as given), and the infotext it
+    carries."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -92,7 +93,7 @@ def read_image(path: Path) -> tuple[SourceImage, str | None]:
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as error:
         raise InputError(f"{path}: a damaged {image_format.name} image ({error})") from None
     source = SourceImage(
-        path=str(path.resolve()), sha256=hashlib.sha256(data).hexdigest(),
+        path=str(path), sha256=hashlib.sha256(data).hexdigest(),
         format=image_format.value, width=width, height=height,
     )  # fmt: skip
     return source, infotext

@@ -72,7 +72,8 @@ def refine_jobs(
     rng = rng or random.SystemRandom()
     planned = []
     for name in request.images:
-        origin = image_provenance(Path(name).expanduser())
+        # Resolved: the job may run later, from another folder.
+        origin = image_provenance(Path(name).expanduser().resolve())
         planned.append((_seed(request, origin, rng), _spec(request, origin, name)))
     return planned
 

@@ -249,9 +249,10 @@ async def test_rated_models_come_first_with_a_star(sim):
 
 
 async def test_the_command_palette_offers_every_action_bound_to_a_key(sim):
+    from textual.screen import Screen
+
     from stablenew_tui.tui.app import key_sections
     from stablenew_tui.tui.keys import palette_bindings
-    from textual.screen import Screen
 
     app = app_for(sim.url)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -23,6 +23,7 @@ from stablenew_tui.tui.keys import bindings_of
 from stablenew_tui.tui.widgets.key_hints import KeyHints
 
 LABEL_WIDTH = 14
+LABEL_WIDTH_MAX = 24  # a longer setting's name folds rather than squeeze its value
 
 
 class DetailsScreen(Screen[None]):
@@ -94,7 +95,8 @@ def render_details(details: ImageDetails) -> Group:
     parts: list[Text | Table] = []
     for section in details.sections:
         table = Table.grid(padding=(0, 1), expand=True)
-        table.add_column(width=LABEL_WIDTH, style="dim", no_wrap=True)
+        table.add_column(min_width=LABEL_WIDTH, max_width=LABEL_WIDTH_MAX, style="dim",
+                         overflow="fold")  # fmt: skip
         table.add_column(ratio=1, overflow="fold")
         for label, value in section.rows:
             table.add_row(label, Text(value))
