@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,9 +68,16 @@ def image_provenance(path: Path) -> Provenance:
     """What is known of the image at `path`. Raises InputError when it is missing or not a
     PNG, JPEG or WebP image. Blocking: reads the file and the run's manifest."""
     image, embedded = read_image(path)
-    lines = _job_lines(path)
-    line = next((item for item in lines if _names(item, path)), None)
-    return Provenance(image, lines if line is not None else [], line, embedded)
+    folder = path.resolve().parent.parent  # a run folder, if it came from a run
+    try:
+        stat = (folder / MANIFEST_NAME).stat()
+    except OSError:
+        return Provenance(image, embedded=embedded)
+    manifest = _manifest(folder, (stat.st_size, stat.st_mtime_ns))
+    line = manifest.by_path.get(path.resolve().relative_to(folder).as_posix())
+    if line is None:
+        return Provenance(image, embedded=embedded)
+    return Provenance(image, manifest.by_job[line.get("job_id")], line, embedded)
 
 
 def read_image(path: Path) -> tuple[SourceImage, str | None]:
@@ -99,24 +107,40 @@ def read_image(path: Path) -> tuple[SourceImage, str | None]:
     return source, infotext
 
 
-def _job_lines(path: Path) -> list[dict[str, Any]]:
-    """The manifest lines of the job that made `path`, if it sits in a run folder."""
-    folder = path.resolve().parent.parent
-    if not (folder / MANIFEST_NAME).is_file():
-        return []
-    lines = read_manifest(folder)
-    mine = next((line for line in lines if _names(line, path)), None)
-    if mine is None:
-        return []
-    job = [line for line in lines if line.get("job_id") == mine.get("job_id")]
-    return sorted(job, key=_stage_position)
+@dataclass(frozen=True)
+class _Manifest:
+    by_path: dict[str, dict[str, Any]]  # run-relative path → its line
+    by_job: dict[Any, list[dict[str, Any]]]  # job id → its lines, in stage order
 
 
-def _names(line: dict[str, Any], path: Path) -> bool:
-    """Whether a manifest line is about the file at `path` (its path is run-relative)."""
-    relative = line.get("path")
-    resolved = path.resolve()
-    return isinstance(relative, str) and resolved.parent.parent / relative == resolved
+# The last manifests read, by run folder, with the size and time of the file when read.
+_READ: dict[Path, tuple[tuple[int, int], _Manifest]] = {}
+_KEEP = 8
+_READ_LOCK = threading.Lock()  # details and refining read from threads
+
+
+def _manifest(folder: Path, stamp: tuple[int, int]) -> _Manifest:
+    """A run's manifest, indexed; read again only when the file has changed since (`stamp`:
+    its size and time), so opening image after image of one long run reads it once."""
+    with _READ_LOCK:
+        kept = _READ.get(folder)
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    manifest = _index(read_manifest(folder))
+    with _READ_LOCK:
+        _READ.pop(folder, None)
+        _READ[folder] = (stamp, manifest)
+        while len(_READ) > _KEEP:
+            del _READ[next(iter(_READ))]  # the oldest
+    return manifest
+
+
+def _index(lines: list[dict[str, Any]]) -> _Manifest:
+    by_job: dict[Any, list[dict[str, Any]]] = {}
+    for line in sorted(lines, key=_stage_position):
+        by_job.setdefault(line.get("job_id"), []).append(line)
+    by_path = {line["path"]: line for line in lines if isinstance(line.get("path"), str)}
+    return _Manifest(by_path, by_job)
 
 
 def _stage_position(line: dict[str, Any]) -> int:

@@ -4,6 +4,7 @@ the screens it opens (details, full-screen preview, the refine dialog) only show
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from textual.widgets import Input
 
 from stablenew_tui.pipeline.refine import REFINE_STAGES, RefineRequest
 from stablenew_tui.services.control import QueuedRun
+from stablenew_tui.services.details import image_details
 from stablenew_tui.services.results import ResultRow
 from stablenew_tui.tui.clipboard import copy
 from stablenew_tui.tui.image_keys import ImageAction
@@ -39,8 +41,8 @@ class ImageActions:
     def run(self, action: ImageAction, row: ResultRow) -> None:
         match action:
             case ImageAction.DETAILS:
-                keymap = self.services.config.ui.keymap
-                self.main.app.push_screen(DetailsScreen(row, self.run, keymap))
+                self.main.run_worker(self._details(row), group="details", exclusive=True,
+                                     exit_on_error=False)  # fmt: skip
             case ImageAction.PREVIEW:
                 ui = self.services.config.ui
                 self.main.app.push_screen(FullPreview(row, self, ui.image_preview, ui.keymap))
@@ -57,6 +59,12 @@ class ImageActions:
                 copy(self.main.app, row.path, "path")
             case ImageAction.AGAIN | ImageAction.AGAIN_NEW_SEED:
                 self._again(row, new_seed=action is ImageAction.AGAIN_NEW_SEED)
+
+    async def _details(self, row: ResultRow) -> None:
+        """Read the details in a thread, then open the view with them."""
+        details = await asyncio.to_thread(image_details, row.path)
+        keymap = self.services.config.ui.keymap
+        self.main.app.push_screen(DetailsScreen(row, details, self.run, keymap))
 
     def _back_to_main(self) -> None:
         while self.main.app.screen is not self.main:

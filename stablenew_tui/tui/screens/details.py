@@ -1,5 +1,8 @@
 """Enter on a Results row: everything about that image on one scrolling page, with the keys
-that act on it (full screen, prompt to the editor, reuse the seed, copy, make it again)."""
+that act on it (full screen, prompt to the editor, reuse the seed, copy, make it again).
+
+The details are read before the view opens (in a thread: a long run's manifest is megabytes),
+so its first frame shows them, with no "reading…" in between."""
 
 from __future__ import annotations
 
@@ -8,15 +11,13 @@ from collections.abc import Callable
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Label, Static
 
-from stablenew_tui.errors import StableNewError
-from stablenew_tui.services.details import ImageDetails, image_details
+from stablenew_tui.services.details import ImageDetails
 from stablenew_tui.services.results import ResultRow
 from stablenew_tui.tui.image_keys import ImageAction, image_bindings
 from stablenew_tui.tui.keys import bindings_of
@@ -36,51 +37,29 @@ class DetailsScreen(Screen[None]):
     DEFAULT_CSS = """
     DetailsScreen #title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
     DetailsScreen #scroll { height: 1fr; padding: 0 1; }
-    DetailsScreen #details { height: auto; }
+    DetailsScreen .section { height: auto; }
     """
 
     def __init__(
-        self, row: ResultRow, act: Callable[[ImageAction, ResultRow], None],
-        keymap: dict[str, str],
+        self, row: ResultRow, details: ImageDetails,
+        act: Callable[[ImageAction, ResultRow], None], keymap: dict[str, str],
     ) -> None:  # fmt: skip
         super().__init__()
         self.row = row
+        self.details = details
         self.act = act  # does what an image key asks, for this row
         self.keymap = keymap
-        self.details: ImageDetails | None = None
 
     def compose(self) -> ComposeResult:
-        yield Label(self._title(), id="title")
+        stars = "★" * self.row.rating if self.row.rating else "not rated"
+        yield Label(f"image details · {stars}", id="title")
         with VerticalScroll(id="scroll"):
-            yield Static("reading…", id="details")
+            yield from render_sections(self.details)
         yield KeyHints(id="key-hints")
 
     def on_mount(self) -> None:
         self.query_one(KeyHints).show_bindings(bindings_of(DetailsScreen), self.keymap)
         self.query_one("#scroll").focus()
-        self._read()
-
-    def _title(self) -> str:
-        stars = "★" * self.row.rating if self.row.rating else "not rated"
-        return f"image details · {stars}"
-
-    @work(thread=True, exclusive=True, exit_on_error=False)
-    def _read(self) -> None:
-        """The file and its run's manifest are read in a thread: a long run's manifest is
-        megabytes."""
-        try:
-            details = image_details(self.row.path)
-        except StableNewError as error:
-            self.app.call_from_thread(self._show_problem, str(error))
-            return
-        self.app.call_from_thread(self._show, details)
-
-    def _show(self, details: ImageDetails) -> None:
-        self.details = details
-        self.query_one("#details", Static).update(render_details(details))
-
-    def _show_problem(self, problem: str) -> None:
-        self.query_one("#details", Static).update(Text(problem, style="bold red"))
 
     def action_scroll(self, direction: str) -> None:
         scroll = self.query_one("#scroll", VerticalScroll)
@@ -90,9 +69,10 @@ class DetailsScreen(Screen[None]):
         self.act(ImageAction(name), self.row)
 
 
-def render_details(details: ImageDetails) -> Group:
-    """One table per section: labels in a column, values wrapped beside them."""
-    parts: list[Text | Table] = []
+def render_sections(details: ImageDetails) -> list[Static]:
+    """One widget per section, so only those in sight are drawn: a title over a table of
+    labels and their values, wrapped beside them."""
+    sections = []
     for section in details.sections:
         table = Table.grid(padding=(0, 1), expand=True)
         table.add_column(min_width=LABEL_WIDTH, max_width=LABEL_WIDTH_MAX, style="dim",
@@ -100,5 +80,6 @@ def render_details(details: ImageDetails) -> Group:
         table.add_column(ratio=1, overflow="fold")
         for label, value in section.rows:
             table.add_row(label, Text(value))
-        parts.extend([Text(section.title, style="bold underline"), table, Text("")])
-    return Group(*parts)
+        title = Text(section.title, style="bold underline")
+        sections.append(Static(Group(title, table, Text("")), classes="section"))
+    return sections
