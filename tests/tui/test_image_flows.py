@@ -188,3 +188,20 @@ async def test_the_full_preview_in_tmux_draws_half_blocks(sim, monkeypatch):
         await results_in_view(pilot, 1)
         await pilot.press("v")
         assert app.screen.method == "halfcell"
+
+
+async def test_an_image_deleted_since_it_was_listed_is_a_notification(sim):
+    app = app_for(sim.url)
+    notes = Notifications()
+    async with app.run_test(size=(80, 24), message_hook=notes.collect) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        await run_with(pilot, "a fleeting thing", {**SMALL, "images-per-prompt": "1"})
+        table = await results_in_view(pilot, 1)
+        Path(table.selected.path).unlink()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: notes.any("no such file"), what="the notice")
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("i", "enter")
+        await wait_until(pilot, lambda: sum("no such file" in m for m in notes.messages) == 2,
+                         what="refining it refused too")  # fmt: skip
+    assert posted(sim, "img2img") == []
