@@ -34,7 +34,7 @@ async def _made(sim) -> tuple[Path, Path]:
 
 
 async def test_details_of_a_run_image_name_everything_sent(sim):
-    folder, first = await _made(sim)
+    _, first = await _made(sim)
     sent = posted(sim, "txt2img")[0]
     rows = _rows(image_details(str(first)))
     assert rows["prompt"]["prompt"] == sent["prompt"]
@@ -89,5 +89,5 @@ async def test_a_refined_image_names_the_one_it_started_from(sim):
 
 
 def test_a_missing_image_is_one_clear_error(tmp_path):
-    with pytest.raises(InputError, match="gone.png: no such file"):
+    with pytest.raises(InputError, match=r"gone\.png: no such file"):
         image_details(str(tmp_path / "gone.png"))
