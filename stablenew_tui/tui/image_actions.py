@@ -5,8 +5,8 @@ the screens it opens (details, full-screen preview, the refine dialog) only show
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from textual.widgets import Input
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from stablenew_tui.tui.screens.main import MainScreen
 
 SEED_FIELD = "#field-txt2img-seed"
+View = TypeVar("View", DetailsScreen, FullPreview)
 
 
 class ImageActions:
@@ -45,7 +46,10 @@ class ImageActions:
                                      exit_on_error=False)  # fmt: skip
             case ImageAction.PREVIEW:
                 ui = self.services.config.ui
-                self.main.app.push_screen(FullPreview(row, self, ui.image_preview, ui.keymap))
+                preview = self._view(FullPreview, lambda: FullPreview(self, ui.image_preview,
+                                                                      ui.keymap))  # fmt: skip
+                preview.show(row)
+                self.main.app.push_screen(preview)
             case ImageAction.TO_EDITOR:
                 self._back_to_main()
                 self.main.query_one(PromptEditor).load(row.prompt, row.negative)
@@ -64,7 +68,19 @@ class ImageActions:
         """Read the details in a thread, then open the view with them."""
         details = await asyncio.to_thread(image_details, row.path)
         keymap = self.services.config.ui.keymap
-        self.main.app.push_screen(DetailsScreen(row, details, self.run, keymap))
+        view = self._view(DetailsScreen, lambda: DetailsScreen(self.run, keymap))
+        view.show(row, details)
+        self.main.app.push_screen(view)
+
+    def _view(self, kind: type[View], make: Callable[[], View]) -> View:
+        """The one view of this kind, made the first time it is needed and kept (installed)
+        while the app runs."""
+        app, name = self.main.app, kind.__name__
+        if not app.is_screen_installed(name):
+            app.install_screen(make(), name)
+        view = app.get_screen(name)
+        assert isinstance(view, kind)
+        return view
 
     def _back_to_main(self) -> None:
         while self.main.app.screen is not self.main:

@@ -15,6 +15,7 @@ from stablenew_tui.tui.screens.details import DetailsScreen
 from stablenew_tui.tui.screens.main import MainScreen
 from stablenew_tui.tui.screens.preview import FullPreview
 from stablenew_tui.tui.screens.refine import RefineDialog
+from stablenew_tui.tui.widgets.results import ResultsTable
 from tests.tui.helpers import (
     Notifications,
     app_for,
@@ -34,11 +35,13 @@ def _b64(path: str) -> str:
 
 
 async def _details(pilot) -> DetailsScreen:
+    """Enter on the selected result, and its details in view."""
+    app = pilot.app
+    wanted = app.screen.query_one(ResultsTable).selected
     await pilot.press("enter")
-    screen = pilot.app.screen
-    assert isinstance(screen, DetailsScreen)
-    await wait_until(pilot, lambda: screen.details is not None, what="the details read")
-    return screen
+    await wait_until(pilot, lambda: isinstance(app.screen, DetailsScreen)
+                     and app.screen.row == wanted, what="the details in view")  # fmt: skip
+    return app.screen
 
 
 def _shown(screen: DetailsScreen) -> str:
@@ -205,3 +208,23 @@ async def test_an_image_deleted_since_it_was_listed_is_a_notification(sim):
         await wait_until(pilot, lambda: sum("no such file" in m for m in notes.messages) == 2,
                          what="refining it refused too")  # fmt: skip
     assert posted(sim, "img2img") == []
+
+
+async def test_the_views_opened_again_show_the_image_now_selected(sim):
+    app = app_for(sim.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        await run_with(pilot, "a {red|blue|green} door", {**SMALL, "images-per-prompt": "2"})
+        table = await results_in_view(pilot, 2)
+        first = await _details(pilot)
+        assert f"seed {table.selected.seed}" in _shown(first)
+        await pilot.press("escape", "j")
+        second = await _details(pilot)
+        assert second is first, "one view, shown again"
+        assert f"seed {table.selected.seed}" in _shown(second)
+        await pilot.press("v")
+        preview = app.screen
+        assert isinstance(preview, FullPreview) and preview.row == table.selected
+        await pilot.press("escape", "escape", "k", "v")
+        assert app.screen is preview and preview.row == table.selected
+        assert str(preview.query_one("#caption", Label).render()).startswith("1 of 2")

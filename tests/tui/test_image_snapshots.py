@@ -101,9 +101,8 @@ async def _on_the_result(pilot) -> None:
 async def _details(pilot) -> None:
     await _on_the_result(pilot)
     await pilot.press("enter")
-    screen = pilot.app.screen
-    assert isinstance(screen, DetailsScreen)
-    await wait_until(pilot, lambda: screen.details is not None, what="the details read")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, DetailsScreen),
+                     what="the details in view")  # fmt: skip
     await pilot.pause()
 
 

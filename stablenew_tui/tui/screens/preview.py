@@ -3,7 +3,8 @@ them without leaving it.
 
 Drawn with the best method the terminal offers (kitty or sixel graphics, else half blocks),
 as the preview pane is; inside tmux, which passes graphics through only in some versions and
-set-ups, `auto` means half blocks, which always work there.
+set-ups, `auto` means half blocks, which always work there. Made once and shown again for
+each image, as the details view is (see there why).
 """
 
 from __future__ import annotations
@@ -52,14 +53,12 @@ class FullPreview(Screen[None]):
     FullPreview ImagePreview > * { width: auto; height: auto; }
     """
 
-    def __init__(
-        self, row: ResultRow, navigator: ResultsNavigator, method: str, keymap: dict[str, str]
-    ) -> None:
+    def __init__(self, navigator: ResultsNavigator, method: str, keymap: dict[str, str]):
         super().__init__()
-        self.row = row
         self.navigator = navigator
         self.method = preview_method(method)
         self.keymap = keymap
+        self.row: ResultRow | None = None
 
     def compose(self) -> ComposeResult:
         yield Label(id="caption")
@@ -68,27 +67,36 @@ class FullPreview(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(KeyHints).show_bindings(bindings_of(FullPreview), self.keymap)
-        self._show()
+        self._draw()
 
-    def _show(self) -> None:
-        self._caption()
-        self.query_one(ImagePreview).show_image(self.row.path)
+    def show(self, row: ResultRow) -> None:
+        """The image to show, before the view is pushed."""
+        self.row = row
+        if self.is_mounted:
+            self._draw()
 
-    def _caption(self) -> None:
-        place, count = self.navigator.position(self.row)
-        stars = "★" * self.row.rating if self.row.rating else "·"
-        name = os.path.basename(self.row.path)
+    def _draw(self) -> None:
+        if self.row is not None:
+            self._caption(self.row)
+            preview = self.query_one(ImagePreview)
+            preview.clear()
+            preview.show_image(self.row.path)
+
+    def _caption(self, row: ResultRow) -> None:
+        place, count = self.navigator.position(row)
+        stars = "★" * row.rating if row.rating else "·"
+        name = os.path.basename(row.path)
         self.query_one("#caption", Label).update(f"{place} of {count}  {stars}  {name}")
 
     def action_step(self, delta: int) -> None:
         row = self.navigator.step(delta)
-        if row is not None and row.path != self.row.path:
-            self.row = row
-            self._show()
+        if row is not None and (self.row is None or row.path != self.row.path):
+            self.show(row)
 
     def action_rate(self, rating: int) -> None:
-        self.navigator.rate(self.row, rating)
-        self._caption()
+        if self.row is not None:
+            self.navigator.rate(self.row, rating)
+            self._caption(self.row)
 
 
 def preview_method(configured: str) -> str:

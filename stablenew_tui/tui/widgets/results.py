@@ -203,6 +203,11 @@ class ImagePreview(Static):
             self._image_widget = widget_class()
             yield self._image_widget
 
+    def clear(self) -> None:
+        """Show nothing until the next image is decoded, rather than the last one."""
+        if self._image_widget is not None:
+            self._image_widget.image = None  # type: ignore[attr-defined]
+
     @work(exclusive=True, thread=True, exit_on_error=False, group="preview")
     def show_image(self, path: str) -> None:
         if self._image_widget is None:
