@@ -92,9 +92,11 @@ class RunProgress(Horizontal):
             self.query_one("#image-label", Label).update(label, layout=False)
 
     def show_run_status(self, status: str) -> None:
-        """`17 left · ETA 2m05s` before the run bar (`run` with no run); laid out again only
-        when its length changes, at most once per image."""
+        """`17 left · ETA 2m05s` before the run bar (`run` with no run). During a run the
+        label only grows (shorter text is padded), so the line is laid out again a few times
+        per run rather than whenever the ETA loses a digit."""
         label = self.query_one("#run-label", Label)
-        text = status or "run"
-        if text != str(label.content):
-            label.update(text, layout=len(text) != len(str(label.content)))
+        shown = str(label.content)
+        text = status.ljust(len(shown)) if status else "run"
+        if text != shown:
+            label.update(text, layout=len(text) != len(shown))
