@@ -20,8 +20,12 @@ while a batch streams in.
     process; `send-keys F4`/`F2`, then `capture-pane` as fast as it goes until the tab shows.
     This includes tmux itself (a process spawn per send and per capture, a few ms each).
     Baselines: the same with no batch running, and the minimal tabs app.
+(d) Opening an image, in process with Pilot (120×40): Enter on a result until its details
+    show, `v` until its full-screen preview shows the decoded image; after a 200-image batch
+    ("idle") and while another streams ("batch"). See tui_images.py.
 
-    .venv/bin/python bench/tui.py [--parts abc] [--repeats 5] [--samples 100] [--tmux-samples 100]
+    .venv/bin/python bench/tui.py [--parts abcd] [--repeats 5] [--samples 100]
+                                  [--tmux-samples 100] [--image-samples 50]
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import time
 from pathlib import Path
 
 from tui_common import BATCH, TARGET_P95_MS, TARGET_READY_S, p95, verdict
+from tui_images import TARGET_OPEN_P95_MS, ImageViewsCase, bench_image_views
 from tui_pilot import bench_pilot_keys
 from tui_startup import bench_startup
 from tui_terminal import bench_tmux_keys
@@ -101,12 +106,32 @@ def report_terminal(terminal: dict) -> None:
     print("\n".join(latency_rows("tab switch F4/F2, send-keys → capture-pane", terminal)))
 
 
+def report_image_views(cases: dict[str, ImageViewsCase]) -> None:
+    print(f"(d) opening an image, Pilot 120×40, ms   n     p50     p95"
+          f"   target p95 ≤ {TARGET_OPEN_P95_MS:g} ms")  # fmt: skip
+    for view, title in (("details", "details view (Enter)"), ("preview", "full screen (v)")):
+        print(f"  {title}")
+        for name in ("idle", "batch"):
+            values = getattr(cases[name], view)
+            ok = p95(values) <= TARGET_OPEN_P95_MS
+            print(f"    {name:<24} {len(values):>4} {statistics.median(values):>7.1f}"
+                  f" {p95(values):>7.1f}   {verdict(ok)}")  # fmt: skip
+    print("  full (gen 2) garbage collections while sampling")
+    for name, case in cases.items():
+        pauses = case.full_gcs
+        longest = f", median {statistics.median(pauses):.0f} ms, longest {max(pauses):.0f} ms"
+        print(f"    {name:<6} {len(pauses):>3} full GCs{longest if pauses else ''}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="start-ups to time (median)")
     parser.add_argument("--samples", type=int, default=100, help="Pilot samples per case")
     parser.add_argument("--tmux-samples", type=int, default=100, help="tmux samples per case")
-    parser.add_argument("--parts", default="abc", help="which parts to run, e.g. `b` or `ac`")
+    parser.add_argument(
+        "--image-samples", type=int, default=50, help="openings of each image view per case"
+    )
+    parser.add_argument("--parts", default="abcd", help="which parts to run, e.g. `b` or `ad`")
     args = parser.parse_args()
     if shutil.which("tmux") is None and set(args.parts) & set("ac"):
         raise SystemExit("tmux is not installed")
@@ -131,6 +156,11 @@ def main() -> None:
             terminal = bench_tmux_keys(args.tmux_samples, scratch)
             spent["c"] = time.perf_counter() - part_began
             report_terminal(terminal)
+        if "d" in args.parts:
+            part_began = time.perf_counter()
+            views = asyncio.run(bench_image_views(args.image_samples, scratch))
+            spent["d"] = time.perf_counter() - part_began
+            report_image_views(views)
     parts = ", ".join(f"{part} {seconds:.0f} s" for part, seconds in spent.items())
     print(f"\ntotal {time.perf_counter() - began:.0f} s ({parts})")
 

@@ -10,7 +10,9 @@ import importlib
 from collections.abc import Callable
 
 # The order `stablenew --help` lists them in.
-_COMMAND_MODULES = ("run", "runs", "prompts", "rate", "learn", "video", "resources", "sim")
+_COMMAND_MODULES = (
+    "run", "runs", "refine", "prompts", "rate", "learn", "video", "resources", "sim",
+)  # fmt: skip
 
 
 def registered_commands() -> list[Callable]:

@@ -122,7 +122,7 @@ async def _run(args: argparse.Namespace) -> int:
     for flag, given in (("--wait", args.wait), ("--retry-failed", args.retry_failed)):
         if given and args.resume is None:
             raise InputError(f"{flag} goes with --resume")
-    reporter = _reporter(args)
+    reporter = reporter_for(args)
     async with open_session(args) as session:
         data_dir = session.app_paths.data_dir
         again = RESUME if args.resume is not None else "run it again"
@@ -134,7 +134,7 @@ async def _run(args: argparse.Namespace) -> int:
                 reporter.note(warning)
             with local_writes_described(data_dir, again):  # the queue, a new run's folder
                 run = await _planned_run(args, flags, control, reporter, session.nodes_by_default)
-            return await _execute(control, run, reporter, wait=args.wait)
+            return await execute_run(control, run, reporter, wait=args.wait)
         finally:
             reporter.close()
             await launcher.aclose()
@@ -189,7 +189,7 @@ def _remembered_seed(launcher: RunLauncher, run: Run, flag: int | None) -> int |
     return remembered if run.settings.txt2img.seed == remembered else None
 
 
-async def _execute(control: RunControl, run: Run, reporter: Reporter, *, wait: bool) -> int:
+async def execute_run(control: RunControl, run: Run, reporter: Reporter, *, wait: bool) -> int:
     events = control.launcher.engine.events
     ctrl_c = 0
 
@@ -236,7 +236,7 @@ async def _print_events(queue: asyncio.Queue[Event | None], reporter: Reporter) 
         reporter.show(event)
 
 
-def _reporter(args: argparse.Namespace) -> Reporter:
+def reporter_for(args: argparse.Namespace) -> Reporter:
     if args.json:
         return JsonReporter()
     return TerminalReporter() if sys.stdout.isatty() else PlainReporter()

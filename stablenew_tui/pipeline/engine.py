@@ -56,6 +56,7 @@ from stablenew_tui.pipeline.outcomes import JobOutcomes
 from stablenew_tui.pipeline.outputs import RunOutputs
 from stablenew_tui.pipeline.progress import ProgressPoller
 from stablenew_tui.pipeline.queue import JobQueue, LeaseLost, RunLease
+from stablenew_tui.pipeline.refine import SourceImageError
 from stablenew_tui.pipeline.summary import SUMMARY_NAME, write_summary
 from stablenew_tui.pipeline.trouble import RetryPolicy
 from stablenew_tui.pipeline.video_stage import make_run_video
@@ -245,9 +246,10 @@ class Engine:
 
     def _remember(self, run: Run) -> None:
         """Save the run's settings and first prompt as the last run, however it ended. A seed
-        drawn at random stays -1 in the settings, so it is never remembered as fixed."""
+        drawn at random stays -1 in the settings, so it is never remembered as fixed. A run
+        that refined existing images leaves it alone: the next run from prompts starts warm."""
         first = self.queue.job(job_id(run.id, 0))
-        if first is None:
+        if first is None or first.spec.image is not None:
             return
         spec = first.spec
         prompt = spec.template if spec.template is not None else spec.prompt
@@ -346,6 +348,9 @@ class Engine:
             raise
         except LeaseLost:
             self.outcomes.taken_over(runner)
+            return True
+        except SourceImageError as error:
+            await self.outcomes.fail(runner, str(error))
             return True
         except WebUIError as error:
             return await self._policy.handle(runner, error)

@@ -1,7 +1,8 @@
 """Runs one job's stages on one node and writes what they produce.
 
 txt2img → img2img on its output → ADetailer on the last output → upscale on the last output,
-as enabled. Each generated image
+as enabled; a job that refines an existing image starts from that image instead of txt2img.
+Each generated image
 is checked against its request before anything is kept (`verify`): one made with another
 model, sampler, seed or size is never saved. Each stage's image is saved the moment it passes,
 through `fence` so that only the job's current lease holder puts files in place; the manifest
@@ -28,6 +29,7 @@ from stablenew_tui.pipeline.events import EventStream, StageDone, StageStarted
 from stablenew_tui.pipeline.jobs import Job, Run
 from stablenew_tui.pipeline.outputs import RunOutputs
 from stablenew_tui.pipeline.progress import ProgressPoller
+from stablenew_tui.pipeline.refine import load_source
 from stablenew_tui.pipeline.stage_requests import (
     adetailer_request,
     img2img_request,
@@ -79,8 +81,14 @@ class JobRunner:
     produced: list[StageOutput] = field(default_factory=list)
     stage: str = "txt2img"
     overhead: float = 0.0  # seconds spent between answers received and results durable
+    start_image: str = field(repr=False, default="")  # base64 of the image it refines
+    base_size: tuple[int, int] | None = None  # that image's size
 
     async def execute(self) -> None:
+        source = self.job.spec.image
+        if source is not None:
+            self.start_image = await asyncio.to_thread(load_source, source)
+            self.base_size = (source.width, source.height)
         for stage in (name for name in self.run.settings.stages if name in IMAGE_STAGES):
             if self.stopped():
                 return
@@ -96,16 +104,16 @@ class JobRunner:
 
     async def _stage(self, stage: str) -> None:
         settings, job, client = self.run.settings, self.job, self.handle.client
-        previous = self.produced[-1].image_base64 if self.produced else ""
+        previous = self.produced[-1].image_base64 if self.produced else self.start_image
         request: Txt2ImgRequest | Img2ImgRequest | ExtrasRequest
         if stage == "txt2img":
             request = txt2img_request(settings, job)
         elif stage == "img2img":
-            request = img2img_request(settings, job, previous)
+            request = img2img_request(settings, job, previous, self.base_size)
         elif stage == "adetailer":
             request = adetailer_request(settings, job, previous)
         else:
-            request = upscale_request(settings, job, previous)
+            request = upscale_request(settings, job, previous, self.base_size)
         self.events.publish(StageStarted(job.id, job.index, stage, self.handle.name))
         started = time.time()
         body = await client.payload(request)
@@ -254,6 +262,8 @@ def _prompt_fields(job: Job) -> dict[str, Any]:
         )
     if spec.global_negative:
         fields["global_negative"] = spec.global_negative
+    if spec.image is not None:  # a refined image names the one it started from
+        fields["source_image"] = {"path": spec.image.path, "sha256": spec.image.sha256}
     if spec.template is not None:
         fields.update(
             template=spec.template,

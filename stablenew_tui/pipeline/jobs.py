@@ -22,9 +22,21 @@ JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 MAX_SEED = 2**32 - 1
 
 
+class SourceImage(BaseModel):
+    """An existing image a job starts from instead of txt2img, as it was when the run was
+    planned: a job whose file has changed since fails rather than refine another picture."""
+
+    path: str
+    sha256: str
+    format: str  # "png", "jpeg" or "webp"
+    width: int
+    height: int
+
+
 class PromptSpec(BaseModel):
     """What one job makes: its prompt, with where it came from when it was drawn from a
-    template, and the weights it is made with (None keeps what the node has loaded)."""
+    template, the weights it is made with (None keeps what the node has loaded), and the image
+    it starts from when the run refines existing images."""
 
     prompt: str
     negative: str = ""
@@ -38,6 +50,7 @@ class PromptSpec(BaseModel):
     vae: str | None = None
     hypernetwork: str | None = None
     hypernetwork_strength: float | None = None
+    image: SourceImage | None = None
 
 
 class Job(BaseModel):
@@ -95,7 +108,7 @@ def plan_run(
     says otherwise: the variants of one image share its number, so they share its seed."""
     numbers = range(len(job_prompts)) if image_numbers is None else image_numbers
     created = time.time()
-    run_id = time.strftime("%Y%m%d-%H%M%S", time.localtime(created)) + "-" + uuid.uuid4().hex[:6]
+    run_id = new_run_id(created)
     run = Run(
         id=run_id, name=name, created=created, folder=folder, settings=settings,
         source={**(source or {}), "base_seed": base_seed},
@@ -115,6 +128,11 @@ def plan_run(
         )
     ]
     return run, jobs
+
+
+def new_run_id(created: float) -> str:
+    """Sortable by start time, unique across processes."""
+    return time.strftime("%Y%m%d-%H%M%S", time.localtime(created)) + "-" + uuid.uuid4().hex[:6]
 
 
 def job_id(run_id: str, index: int) -> str:

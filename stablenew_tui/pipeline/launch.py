@@ -29,6 +29,7 @@ from stablenew_tui.pipeline.loaded_weights import pin_loaded_weights
 from stablenew_tui.pipeline.outputs import new_run_folder
 from stablenew_tui.pipeline.prompt_plan import DEFAULT_MAX_PROMPTS, TemplateEntry, expand_entries
 from stablenew_tui.pipeline.queue import JobQueue
+from stablenew_tui.pipeline.refine import RefineRequest, plan_refine, refine_jobs, refine_stages
 from stablenew_tui.pipeline.run_nodes import RUN_NODES, nodes_record, recorded_nodes
 from stablenew_tui.pipeline.settings import (
     PipelineSettings,
@@ -157,6 +158,11 @@ class RunLauncher:
         source = self.prompt_source(request, preset)
         layers = self.settings_layers(source.overrides, request.flags, source.name, preset)
         settings = merge_settings(*layers)
+        if not settings.enabled("txt2img"):
+            raise InputError(
+                "stages: a run from prompts starts with txt2img "
+                "(`stablenew refine IMAGE…` sends existing images through img2img or upscale)"
+            )
         if request.locks and len(source.entries) > 1:
             raise InputError("locks apply to one template, not to a pack of several")
         base_seed = choose_base_seed(settings, drawn=request.random_seed)
@@ -184,14 +190,12 @@ class RunLauncher:
         specs = [spec for _, spec in planned.job_prompts]
         unnamed = await pin_loaded_weights(self.pool.handles, specs)
         await self.check_against_nodes(settings, specs)
-        output_root = (request.output_root or self.config.output_root(self.app_paths)).expanduser()
-        folder = new_run_folder(output_root, source.name, time.time())
         run, jobs = plan_run(
             planned.job_prompts,
             settings,
             base_seed=base_seed,
             name=source.name,
-            folder=str(folder),
+            folder=self._folder(request, source.name),
             source={
                 "origin": source.origin,
                 "mode": request.mode.value,
@@ -200,9 +204,47 @@ class RunLauncher:
             },
             image_numbers=planned.image_numbers,
         )
-        self.queue.add_run(run, jobs)
         warnings = [*(preset.warnings if preset else ()), *source.warnings, *unnamed]
-        return PreparedRun(run, jobs, self.engine, warnings)
+        return self._add(run, jobs, warnings)
+
+    async def prepare_refine(self, request: RefineRequest) -> PreparedRun:
+        """A run that sends existing images through img2img and/or upscale."""
+        stages = refine_stages(request.stages)
+        planned = await asyncio.to_thread(refine_jobs, request)  # reads every image
+        settings = merge_settings(*self.settings_layers({}, {**request.flags, "stages": stages}))
+        specs = [spec for _, spec in planned]
+        unnamed = await pin_loaded_weights(self.pool.handles, specs)
+        await self.check_against_nodes(settings, specs)
+        name = f"refine {planned[0][1].prompt}"
+        run, jobs = plan_refine(
+            planned, settings, name=name, folder=self._folder(request, name),
+            source={"origin": "refine", "images": request.images,
+                    RUN_NODES: nodes_record(self.pool.nodes)},
+        )  # fmt: skip
+        return self._add(run, jobs, unnamed)
+
+    async def prepare_again(self, job_id: str, seed: int) -> PreparedRun:
+        """One job made again as it was, with the settings of its run and `seed`."""
+        job = self.queue.job(job_id)
+        run = self.queue.run(job.run_id) if job is not None else None
+        if job is None or run is None:
+            raise InputError(f"job {job_id} is no longer in {self.queue.path}")
+        name = job.spec.prompt
+        folder = self._folder(RunRequest(output_root=Path(run.folder).parent), name)
+        return self._add(
+            *plan_run(
+                [(0, job.spec)], run.settings, base_seed=seed, name=name, folder=folder,
+                source={"origin": f"again {job.id}", RUN_NODES: nodes_record(self.pool.nodes)},
+            )
+        )  # fmt: skip
+
+    def _folder(self, request: RunRequest | RefineRequest, name: str) -> str:
+        output_root = (request.output_root or self.config.output_root(self.app_paths)).expanduser()
+        return str(new_run_folder(output_root, name, time.time()))
+
+    def _add(self, run: Run, jobs: list[Job], warnings: list[str] | None = None) -> PreparedRun:
+        self.queue.add_run(run, jobs)
+        return PreparedRun(run, jobs, self.engine, warnings or [])
 
     async def resume(self, ref: str | None = None, *, retry_failed: bool = False) -> PreparedRun:
         """The run `ref` names (its id or folder), else the last with images left to make (with

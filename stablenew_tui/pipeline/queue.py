@@ -165,6 +165,28 @@ class JobQueue:
             rows = db.execute("SELECT * FROM runs ORDER BY created, id").fetchall()
         return [run_from(row) for row in rows]
 
+    def unfinished_runs(self) -> list[tuple[Run, dict[str, int], Holder | None]]:
+        """Every run with images still to make, newest first, with its jobs counted by status
+        and the process holding it while its lease stands."""
+        now = time.time()
+        with self._reads.read() as db:
+            counted = db.execute(
+                "SELECT run_id, status, COUNT(*) FROM jobs WHERE run_id IN (SELECT run_id FROM "
+                "jobs WHERE status IN ('queued', 'running')) GROUP BY run_id, status"
+            ).fetchall()
+            counts: dict[str, dict[str, int]] = {}
+            for run_id, status, count in counted:
+                counts.setdefault(run_id, {})[status] = count
+            rows = db.execute(
+                f"SELECT * FROM runs WHERE id IN ({', '.join('?' * len(counts))}) "
+                "ORDER BY created DESC",
+                list(counts),
+            ).fetchall()
+        return [
+            (run_from(row), counts[row["id"]], _live_holder(row["owner"], row["lease_until"], now))
+            for row in rows
+        ]
+
     def set_paused(self, run_id: str, paused: bool) -> None:
         with self._writes.write() as db:
             db.execute("UPDATE runs SET paused = ? WHERE id = ?", (int(paused), run_id))
@@ -375,6 +397,11 @@ def _holds(db: sqlite3.Connection, job: Job) -> bool:
         (job.id, job.generation),
     ).fetchone()
     return row is not None
+
+
+def _live_holder(owner: str | None, lease_until: float | None, now: float) -> Holder | None:
+    holder = Holder.from_json(owner)
+    return None if _free(holder, lease_until, now) else holder
 
 
 def _free(holder: Holder | None, lease_until: float | None, now: float) -> bool:

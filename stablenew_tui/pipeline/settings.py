@@ -167,8 +167,10 @@ class PipelineSettings(_Settings):
     @field_validator("stages")
     @classmethod
     def _stages_in_order(cls, stages: list[StageName]) -> list[StageName]:
-        if not stages or "txt2img" not in stages:
-            raise ValueError("stages must start with txt2img")
+        # A run from prompts starts with txt2img, one from existing images without it: the
+        # launcher checks which, knowing what the run starts from.
+        if not stages:
+            raise ValueError("no stage is enabled")
         if len(set(stages)) != len(stages):
             raise ValueError("a stage is listed twice")
         return sorted(stages, key=STAGE_ORDER.index)

@@ -28,6 +28,7 @@ from stablenew_tui.pipeline.settings import (
 from stablenew_tui.webui.requests import ExtrasRequest, Img2ImgRequest, Txt2ImgRequest
 
 _FACE_RESTORERS = ("gfpgan", "codeformer")
+Size = tuple[int, int]  # width, height
 
 
 def txt2img_request(settings: PipelineSettings, job: Job) -> Txt2ImgRequest:
@@ -60,9 +61,13 @@ def txt2img_request(settings: PipelineSettings, job: Job) -> Txt2ImgRequest:
     return request
 
 
-def img2img_request(settings: PipelineSettings, job: Job, init_image: str) -> Img2ImgRequest:
+def img2img_request(
+    settings: PipelineSettings, job: Job, init_image: str, base_size: Size | None = None
+) -> Img2ImgRequest:
+    """`base_size`: the size of the image the job started from, when it did not start with
+    txt2img; img2img keeps it."""
     stage = settings.img2img
-    width, height = _hires_size(settings)
+    width, height = base_size or _hires_size(settings)
     return Img2ImgRequest(
         prompt=job_prompt(job),
         negative_prompt=_negative(job, stage),
@@ -96,11 +101,11 @@ def adetailer_request(settings: PipelineSettings, job: Job, image: str) -> Img2I
 
 
 def upscale_request(
-    settings: PipelineSettings, job: Job, image: str
+    settings: PipelineSettings, job: Job, image: str, base_size: Size | None = None
 ) -> ExtrasRequest | Img2ImgRequest:
     stage = settings.upscale
     if stage.method == "img2img":
-        width, height = _upscaled_size(settings)
+        width, height = _upscaled_size(settings, base_size)
         return Img2ImgRequest(
             prompt=job_prompt(job),
             negative_prompt=_negative(job, stage),
@@ -192,11 +197,11 @@ def _hires_size(settings: PipelineSettings) -> tuple[int, int]:
     return _round8(stage.width * factor), _round8(stage.height * factor)
 
 
-def _upscaled_size(settings: PipelineSettings) -> tuple[int, int]:
+def _upscaled_size(settings: PipelineSettings, base_size: Size | None) -> Size:
     stage = settings.upscale
     if stage.target_width and stage.target_height:
         return stage.target_width, stage.target_height
-    width, height = _hires_size(settings)
+    width, height = base_size or _hires_size(settings)
     return _round8(width * stage.scale), _round8(height * stage.scale)
 
 

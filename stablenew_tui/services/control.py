@@ -8,12 +8,15 @@ acts on by id, so a caller never reaches into the engine, the queue or the dispa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from stablenew_tui.pipeline.dispatcher import RunDispatcher
 from stablenew_tui.pipeline.engine import RunSummary
+from stablenew_tui.pipeline.holders import Holder
 from stablenew_tui.pipeline.jobs import Job, Run
 from stablenew_tui.pipeline.launch import PreparedRun, RunLauncher, RunRequest
+from stablenew_tui.pipeline.refine import RefineRequest
 
 
 @dataclass(frozen=True)
@@ -24,12 +27,28 @@ class QueuedRun:
     warnings: tuple[str, ...] = ()  # what its preset or pack asks for that cannot be done
 
 
+@dataclass(frozen=True)
+class UnfinishedRun:
+    run: Run
+    counts: dict[str, int]  # its jobs by status
+    holder: Holder | None  # the process making it now, if one is
+
+    @property
+    def left(self) -> int:
+        return self.counts.get("queued", 0) + self.counts.get("running", 0)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
 class RunControl:
-    def __init__(self, launcher: RunLauncher) -> None:
+    def __init__(self, launcher: RunLauncher, node_ready: Callable[[], bool] = lambda: True):
+        """`node_ready`: whether some node answers now; a queued run waits until one does."""
         self.launcher = launcher
         self._engine = launcher.engine
         self._queue = launcher.queue
-        self._dispatcher = RunDispatcher(launcher)
+        self._dispatcher = RunDispatcher(launcher, node_ready)
 
     # -- starting ------------------------------------------------------------------------
 
@@ -39,9 +58,7 @@ class RunControl:
 
     async def queue_run(self, request: RunRequest) -> QueuedRun:
         """Plan `request` into the queue and line it up behind the runs already waiting."""
-        prepared = await self.launcher.prepare(request)
-        ahead = self._dispatcher.submit(prepared.run)
-        return QueuedRun(prepared.run, len(prepared.jobs), ahead, tuple(prepared.warnings))
+        return self._submit(await self.launcher.prepare(request))
 
     async def unfinished_run(
         self, ref: str | None = None, *, retry_failed: bool = False
@@ -51,9 +68,32 @@ class RunControl:
         the last run with failed ones will do). `InputError` when there is nothing to make."""
         return await self.launcher.resume(ref, retry_failed=retry_failed)
 
-    async def resume_run(self) -> QueuedRun:
-        """Line up the last unfinished run again, with the images it still has to make."""
-        prepared = await self.unfinished_run()
+    async def queue_refine(self, request: RefineRequest) -> QueuedRun:
+        """Plan a run that sends existing images on through img2img and/or upscale."""
+        return self._submit(await self.launcher.prepare_refine(request))
+
+    async def queue_again(self, job_id: str, seed: int) -> QueuedRun:
+        """Make one job's image again with its run's settings and `seed`."""
+        return self._submit(await self.launcher.prepare_again(job_id, seed))
+
+    def _submit(self, prepared: PreparedRun) -> QueuedRun:
+        ahead = self._dispatcher.submit(prepared.run)
+        return QueuedRun(prepared.run, len(prepared.jobs), ahead, tuple(prepared.warnings))
+
+    def unfinished_runs(self) -> list[UnfinishedRun]:
+        """Runs with images still to make that this session has not lined up, newest first:
+        left by an earlier session, interrupted, or being made by another process."""
+        lined_up = {*self._dispatcher.queued, *(run.id for run in [self.running] if run)}
+        return [
+            UnfinishedRun(run, counts, holder)
+            for run, counts, holder in self._queue.unfinished_runs()
+            if run.id not in lined_up
+        ]
+
+    async def resume_run(self, run_id: str | None = None) -> QueuedRun:
+        """Line up the run `run_id` (by default the last unfinished one) again, with the
+        images it still has to make."""
+        prepared = await self.launcher.resume(run_id)
         remaining = self._queue.counts(prepared.run.id).get("queued", 0)
         return QueuedRun(prepared.run, remaining, self._dispatcher.submit(prepared.run))
 

@@ -23,6 +23,7 @@ class ResultRow:
     path: str
     time: float
     prompt: str
+    negative: str
     model: str
     sampler: str
     seed: int | None
@@ -70,7 +71,8 @@ class ResultsFeed:
         path = record["outputs"]["paths"][-1]
         return ResultRow(
             path=path, time=record.get("time", 0.0),
-            prompt=inputs.get("prompt", ""), model=inputs.get("model") or "",
+            prompt=inputs.get("prompt", ""), negative=inputs.get("negative", ""),
+            model=inputs.get("model") or "",
             sampler=inputs.get("sampler") or "", seed=inputs.get("seed"),
             rating=self.ratings.get(path), job_id=record.get("job_id"),
             run_id=record.get("run_id"), stage=record.get("stage"),

@@ -16,10 +16,14 @@ from stablenew_tui.config import AppConfig, NodeConfig
 from stablenew_tui.errors import InputError
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.tui.keys import KeySection, palette_bindings, section
+from stablenew_tui.tui.screens.details import DetailsScreen
 from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.screens.main import MainScreen
 from stablenew_tui.tui.screens.pack_browser import PackBrowser
 from stablenew_tui.tui.screens.preset_chooser import PresetChoice, PresetChooser
+from stablenew_tui.tui.screens.preview import FullPreview
+from stablenew_tui.tui.screens.refine import RefineDialog
+from stablenew_tui.tui.screens.resume import ResumeChooser
 from stablenew_tui.tui.services import TuiServices
 from stablenew_tui.tui.themes import BUNDLED_THEMES, DEFAULT_THEME, load_themes
 from stablenew_tui.tui.widgets.insights import FactorTable, OptionTable
@@ -135,6 +139,10 @@ def key_sections() -> list[KeySection]:
         section("results (Results tab)", ResultsTable),
         section("insights (Insights tab)", OptionTable),
         section("insight factors (Insights tab)", FactorTable),
+        section("image details (Enter on a result)", DetailsScreen),
+        section("full-screen image (v on a result)", FullPreview),
+        section("refine marked images (i on the results)", RefineDialog),
+        section("resume run (Ctrl+T)", ResumeChooser),
         section("pack browser (Ctrl+O)", PackBrowser),
         section("this help", HelpScreen),
     ]

@@ -83,7 +83,7 @@ def decode_received_image(encoded: str, node: str, what: str) -> ReceivedImage:
         )
     try:
         with Image.open(io.BytesIO(data)) as image:
-            infotext = _embedded_infotext(image)
+            infotext = embedded_infotext(image)
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as error:
         # Pillow reports some broken PNG chunks as SyntaxError.
         raise WebUIBadAnswer(
@@ -92,7 +92,7 @@ def decode_received_image(encoded: str, node: str, what: str) -> ReceivedImage:
     return ReceivedImage(data, image_format, infotext)
 
 
-def _embedded_infotext(image: Image.Image) -> str | None:
+def embedded_infotext(image: Image.Image) -> str | None:
     """The `parameters` text chunk of a PNG, or the EXIF UserComment of a JPEG or WebP, read
     as the WebUIs' own PNG Info reads it (A1111 `modules/images.py` read_info_from_image)."""
     exif = image.info.get("exif")

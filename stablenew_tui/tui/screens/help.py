@@ -16,6 +16,11 @@ KEYMAP_HINT = (
     'e.g. run = "ctrl+enter". Ctrl+P opens the command palette with every action.'
 )
 
+CLIPBOARD_HINT = (
+    "Copying (y, Y on a result) goes through the terminal (OSC 52), so it works over SSH in "
+    "most terminals; inside tmux it needs `set -g set-clipboard on` in ~/.tmux.conf."
+)
+
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,f1,question_mark,q", "dismiss", "Close", id="help.close")]
@@ -46,3 +51,4 @@ class HelpScreen(ModalScreen[None]):
                         table.add_row(keys, binding.description, binding.id or "")
                 yield Static(table)
             yield Static(KEYMAP_HINT)
+            yield Static(CLIPBOARD_HINT)

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.dom import DOMNode
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher
+from textual.widgets import ContentSwitcher, Input
 from textual.worker import Worker, WorkerState
 
 from stablenew_tui.errors import StableNewError
@@ -33,9 +33,11 @@ from stablenew_tui.prompts import Pack
 from stablenew_tui.prompts.draft import SegmentAction
 from stablenew_tui.services.control import QueuedRun
 from stablenew_tui.services.results import RECENT_RESULTS, ResultRow
+from stablenew_tui.tui.image_actions import SEED_FIELD, ImageActions
 from stablenew_tui.tui.keys import bindings_of
 from stablenew_tui.tui.messages import EngineEvents
 from stablenew_tui.tui.screens.pack_browser import PackBrowser, PackChoice
+from stablenew_tui.tui.screens.resume import UnfinishedRuns
 from stablenew_tui.tui.services import TuiServices
 from stablenew_tui.tui.widgets.insights import InsightsView, OptionTable
 from stablenew_tui.tui.widgets.job_log import JobLog
@@ -78,6 +80,7 @@ class MainScreen(Screen):
         Binding("f9", "skip", "Skip", id="skip", show=False),
         Binding("f10", "interrupt", "Interrupt", id="interrupt", show=False),
         Binding("f12", "cancel_all", "Cancel all", id="cancel_all", show=False),
+        Binding("ctrl+t", "choose_run_to_resume", "Resume run…", id="resume_run", show=False),
         Binding("f1,question_mark", "app.help", "Help", id="help"),
     ]
 
@@ -88,6 +91,8 @@ class MainScreen(Screen):
         self.pack: Pack | None = None  # the pack last opened in the browser, for "run pack"
         self._shown_run: Run | None = None  # the run the queue view and new results belong to
         self._catalog_loaded = False
+        self.image_actions = ImageActions(self)
+        self.unfinished = UnfinishedRuns(self)
 
     def compose(self) -> ComposeResult:
         services = self.services
@@ -117,6 +122,7 @@ class MainScreen(Screen):
         self.run_worker(self.services.control.serve(), name="runs", group="services")
         self.run_worker(self._pump_events(), name="events", group="services")
         self._load_results(RECENT_RESULTS)
+        self.unfinished.list_at_start()
         self.set_interval(VIEW_REFRESH_SECONDS, self._refresh_tab_in_view)
         # The widget tree lives as long as the app: keep it out of the collector's full scans,
         # which otherwise pause the UI for ~100 ms every few seconds of activity.
@@ -145,6 +151,10 @@ class MainScreen(Screen):
             log.show(event)
             self._engine_event(event)
         self.query_one(RunProgress).show(message.events)
+        status = self.services.run_status
+        status.update(message.events)
+        self.query_one(RunProgress).show_run_status(status.summary())
+        self.query_one(NodeStatusBar).show_activity(status.activity)
         if any(isinstance(event, JobDone | JobFailed) for event in message.events):
             # Their records are written: a finished image (or what a failed job made before
             # it failed) is a new result. One look per batch.
@@ -288,6 +298,10 @@ class MainScreen(Screen):
         seed = self.next_seed if cards_seed in (-1, None) else cards_seed
         self.query_one(PromptEditor).set_image_seed(seed)
 
+    @on(Input.Changed, SEED_FIELD)
+    def _seed_changed(self) -> None:
+        self._update_seed()
+
     @on(SegmentTable.Act)
     def _segment_act(self, message: SegmentTable.Act) -> None:
         if message.action is SegmentAction.REROLL_ALL:
@@ -398,6 +412,18 @@ class MainScreen(Screen):
     @work(group="prepare", exit_on_error=False)
     async def action_resume_run(self) -> None:
         self._queued(await self.services.control.resume_run())
+
+    # -- finished images and unfinished runs ---------------------------------------------
+
+    @on(ResultsTable.Act)
+    def _image_key(self, message: ResultsTable.Act) -> None:
+        self.image_actions.run(message.action, message.row)
+
+    def action_refine_marked(self) -> None:
+        self.image_actions.refine_marked()
+
+    def action_choose_run_to_resume(self) -> None:
+        self.unfinished.choose()
 
     def _queue_changed(self) -> None:
         """A key changed the queue: show it now, not at the next refresh."""

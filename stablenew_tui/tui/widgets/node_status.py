@@ -1,4 +1,4 @@
-"""One line, always visible: every node's state, server and loaded model."""
+"""One line, always visible: every node's state, what it is making, server and loaded model."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ _STATE_MARK = {"DISCONNECTED": "✗", "CONNECTING": "…", "READY": "●", "BUSY
 
 class NodeStatusBar(Static):
     statuses: reactive[dict[str, NodeStatus]] = reactive(dict, always_update=True)
+    activity: reactive[dict[str, str]] = reactive(dict)  # node → the image and stage it makes
 
     def __init__(self, statuses: dict[str, NodeStatus], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -22,6 +23,9 @@ class NodeStatusBar(Static):
 
     def update_status(self, status: NodeStatus) -> None:
         self.statuses = {**self.statuses, status.node: status}
+
+    def show_activity(self, activity: dict[str, str]) -> None:
+        self.activity = dict(activity)  # redrawn only when it differs
 
     def render(self) -> Text:
         line = Text(no_wrap=True, overflow="ellipsis")
@@ -31,6 +35,8 @@ class NodeStatusBar(Static):
             style = self.get_component_rich_style("node-status--" + status.state.lower())
             line.append(f"{_STATE_MARK.get(status.state, '?')} {status.node} ", style="bold")
             line.append(status.state, style=style)
+            if self.activity.get(status.node):
+                line.append(f" {self.activity[status.node]}", style="bold")
             if status.state in ("READY", "BUSY") and status.server:
                 line.append(f" {status.server}", style="dim")
             if status.model and status.state in ("READY", "BUSY"):

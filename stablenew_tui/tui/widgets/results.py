@@ -1,6 +1,7 @@
 """Finished images: a rating table, and a preview of the selected image.
 
-`1`–`5` rate the selected image, `0` clears its rating. Decoding for the preview happens in a
+`1`–`5` rate the selected image, `0` clears its rating; Enter opens its details, space marks
+it to be refined (`i`), and the image keys act on it. Decoding for the preview happens in a
 thread, so a large PNG never stalls the keyboard.
 """
 
@@ -20,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from stablenew_tui.services.results import ResultRow
+from stablenew_tui.tui.image_keys import ImageAction, image_bindings
 
 PREVIEW_PIXELS = 768  # decode to this size at most: a terminal never shows more
 
@@ -32,6 +34,10 @@ class ResultsTable(DataTable):
         *(Binding(str(n), f"rate({n})", f"Rate {n}", show=False, id=f"results.rate_{n}")
           for n in range(2, 6)),
         Binding("0", "rate(0)", "Clear rating", id="results.clear_rating"),
+        Binding("enter", "image('details')", "Details", id="results.details"),
+        Binding("space", "mark", "Mark", id="results.mark"),
+        Binding("i", "screen.refine_marked", "Refine marked", id="results.refine"),
+        *image_bindings("results"),
     ]  # fmt: skip
     DEFAULT_CSS = "ResultsTable { width: 3fr; height: 1fr; border: round $panel-lighten-2; }"
 
@@ -46,14 +52,24 @@ class ResultsTable(DataTable):
             self.row = row
             super().__init__()
 
+    class Act(Message):
+        """An image key was pressed on `row`."""
+
+        def __init__(self, action: ImageAction, row: ResultRow) -> None:
+            self.action = action
+            self.row = row
+            super().__init__()
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.results: dict[str, ResultRow] = {}  # every result, drawn or waiting to be
         self._waiting: list[ResultRow] = []
         self._announced: str | None = None  # the path last sent as Selected
+        self.marked: list[str] = []  # paths marked to be refined, in the order marked
 
     def on_mount(self) -> None:
         self.border_title = "results"
+        self.add_column("", key="mark", width=1)
         columns = (("time", 8), ("rating", 6), ("seed", 10), ("model", 16), ("sampler", 12))
         for name, width in columns:
             self.add_column(name, key=name, width=width)
@@ -82,6 +98,7 @@ class ResultsTable(DataTable):
 
     def _cells(self, row: ResultRow) -> tuple[str, ...]:
         return (
+            _mark(row.path in self.marked),
             _Clock(row.time),
             _stars(row.rating),
             "" if row.seed is None else str(row.seed),
@@ -99,11 +116,40 @@ class ResultsTable(DataTable):
 
     def action_rate(self, rating: int) -> None:
         row = self.selected
+        if row is not None:
+            self.rate(row, rating)
+
+    def rate(self, row: ResultRow, rating: int) -> None:
+        row.rating = rating or None
+        if row.path in self.rows:
+            self.update_cell(row.path, "rating", _stars(row.rating))
+        self.post_message(self.Rated(row, row.rating))
+
+    def action_image(self, name: str) -> None:
+        row = self.selected
+        if row is not None:
+            self.post_message(self.Act(ImageAction(name), row))
+
+    def action_mark(self) -> None:
+        """Mark the selected image to be refined, or unmark it; then go to the next."""
+        row = self.selected
         if row is None:
             return
-        row.rating = rating or None
-        self.update_cell(row.path, "rating", _stars(row.rating))
-        self.post_message(self.Rated(row, row.rating))
+        if row.path in self.marked:
+            self.marked.remove(row.path)
+        else:
+            self.marked.append(row.path)
+        self.update_cell(row.path, "mark", _mark(row.path in self.marked))
+        self.action_cursor_down()
+
+    def marked_rows(self) -> list[ResultRow]:
+        return [self.results[path] for path in self.marked]
+
+    def clear_marks(self) -> None:
+        for path in self.marked:
+            if path in self.rows:
+                self.update_cell(path, "mark", _mark(False))
+        self.marked.clear()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value
@@ -129,6 +175,10 @@ class _Clock(str):
         return clock
 
 
+def _mark(marked: bool) -> str:
+    return "●" if marked else " "
+
+
 def _stars(rating: int | None) -> str:
     return "★" * rating if rating else "·"
 
@@ -152,6 +202,11 @@ class ImagePreview(Static):
         if widget_class is not None:
             self._image_widget = widget_class()
             yield self._image_widget
+
+    def clear(self) -> None:
+        """Show nothing until the next image is decoded, rather than the last one."""
+        if self._image_widget is not None:
+            self._image_widget.image = None  # type: ignore[attr-defined]
 
     @work(exclusive=True, thread=True, exit_on_error=False, group="preview")
     def show_image(self, path: str) -> None:

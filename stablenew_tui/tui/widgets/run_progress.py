@@ -1,4 +1,5 @@
-"""Two bars at the bottom: the image being made (steps, ETA) and the whole run."""
+"""Two bars at the bottom: the whole run (images left, its ETA) and the image being made
+(steps, ETA)."""
 
 from __future__ import annotations
 
@@ -89,3 +90,13 @@ class RunProgress(Horizontal):
         if label is not None:
             # The label's width is fixed, so its new text needs no layout.
             self.query_one("#image-label", Label).update(label, layout=False)
+
+    def show_run_status(self, status: str) -> None:
+        """`17 left · ETA 2m05s` before the run bar (`run` with no run). During a run the
+        label only grows (shorter text is padded), so the line is laid out again a few times
+        per run rather than whenever the ETA loses a digit."""
+        label = self.query_one("#run-label", Label)
+        shown = str(label.content)
+        text = status.ljust(len(shown)) if status else "run"
+        if text != shown:
+            label.update(text, layout=len(text) != len(shown))
