@@ -203,3 +203,28 @@ async def test_round_robin_goes_on_from_one_prompt_of_a_pack_to_the_next(sim, tm
     config = AppConfig(paths=PathsConfig(pack_folders=[tmp_path]))
     await _run(sim, config, pack="hats", flags=SMALL)
     assert [body["prompt"] for body in posted(sim, "txt2img")] == ["a cap", "b hood", "c crown"]
+
+
+async def test_the_adetailer_block_and_a_model_matrix_reach_the_webui(sim):
+    small = {"txt2img": {"width": 64, "height": 64, "steps": 2}}
+    await _run(sim, _config(), prompt="a portrait", preset="adetailer_faces", flags=small)
+    (detail,) = [body for body in posted(sim, "img2img") if "alwayson_scripts" in body]
+    assert detail["alwayson_scripts"] == {"ADetailer": {"args": [True, True, {
+        "ad_model": "face_yolov8s.pt", "ad_confidence": 0.55, "ad_dilate_erode": 4,
+        "ad_mask_blur": 6, "ad_denoising_strength": 0.35,
+        "ad_prompt": "sharp eyes, detailed skin",
+        "ad_use_steps": True, "ad_steps": 14, "ad_use_cfg_scale": True, "ad_cfg_scale": 5.0,
+        "ad_use_sampler": True, "ad_sampler": "DPM++ 2M",
+    }]}}  # fmt: skip
+    sim.requests.clear()
+    _, summary = await _run(sim, _config(), prompt="a harbour", preset="model_matrix",
+                            flags=small)  # fmt: skip
+    made = [(body["override_settings"]["sd_model_checkpoint"], body["prompt"])
+            for body in posted(sim, "txt2img")]  # fmt: skip
+    assert summary.counts == {"done": 4}
+    assert sorted(made) == [
+        ("dreamshaper_8.safetensors", "a harbour"),
+        ("dreamshaper_8.safetensors", "a harbour <hypernet:anime_3:0.6>"),
+        ("v1-5-pruned-emaonly.safetensors", "a harbour"),
+        ("v1-5-pruned-emaonly.safetensors", "a harbour <hypernet:anime_3:0.6>"),
+    ]

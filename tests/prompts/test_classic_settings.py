@@ -55,7 +55,13 @@ def test_every_key_of_a_sidecar_maps_onto_a_stage_setting():
             "face_restoration_strength": 0.4, "codeformer_weight": 0.5,
             "apply_global_negative": True,
         },
+        "adetailer": {
+            "model": "face_yolov8n.pt", "confidence": 0.4, "mask_feather": 4, "denoise": 0.3,
+            "sampler": "DPM++ 2M", "steps": 20, "cfg": 6.0, "prompt": None,
+            "negative_prompt": None,
+        },
         "video": {"fps": 12, "seconds_per_image": 1 / 12, "crossfade": 0.0, "format": "mp4"},
+        "variants": {"mode": "fanout"},
         "stages": ["txt2img", "img2img", "upscale"],
         "images_per_prompt": 1,
     }  # fmt: skip
@@ -84,7 +90,6 @@ def test_keys_that_cannot_be_honoured_give_one_warning_each_with_file_line_and_k
         f"{where}:65: api.timeout: not used: set [client] read_timeout in the config",
         f"{where}:104: aesthetic: aesthetic gradients are not supported; ignored "
         "(it is off in this file)",
-        f"{where}:86: adetailer: not applied yet (it is off in this file)",
     )
 
 
@@ -180,17 +185,15 @@ def test_quiet_keys_stay_quiet_until_they_ask_for_something(tmp_path):
     }
     assert not _settings(tmp_path, quiet).warnings
     asking = {
-        "txt2img": {"tiling": True, "hypernetwork": "anime_3", "colour": "red"},
+        "txt2img": {"tiling": True, "colour": "red"},
         "img2img": {"seed": 5},
         "pipeline": {"model_matrix": ["a", "b"]},
         "extra": {},
     }
     assert [warning.split(": ", 1)[1] for warning in _settings(tmp_path, asking).warnings] == [
         "txt2img.tiling: not supported here; ignored",
-        "txt2img.hypernetwork: hypernetworks are not applied yet",
         "txt2img.colour: unknown key; ignored",
         "img2img.seed: img2img works from each image's own seed",
-        "pipeline.model_matrix: variant fan-out is not applied yet",
         "extra: unknown key; ignored",
     ]  # fmt: skip
 
@@ -227,3 +230,68 @@ def test_a_settings_file_without_its_txt_says_what_it_is(tmp_path):
         load_pack("heroes", [tmp_path])
     assert caught.value.message.startswith("a classic StableNew settings file, not a pack")
     assert f"--preset {tmp_path / 'heroes.json'}" in caught.value.message
+
+
+def test_the_adetailer_block_is_the_adetailer_stage(tmp_path):
+    path = CLASSIC / "presets" / "adetailer_faces.json"
+    preset = read_settings_file(path, InputError)
+    assert preset.table["adetailer"] == {
+        "model": "face_yolov8s.pt", "confidence": 0.55, "mask_feather": 6, "denoise": 0.35,
+        "sampler": "DPM++ 2M", "steps": 14, "cfg": 5.0, "prompt": "sharp eyes, detailed skin",
+        "negative_prompt": None,
+    }  # fmt: skip
+    assert preset.table["stages"] == ["txt2img", "adetailer"]
+    assert preset.warnings == (f"{path}:17: adetailer.adetailer_scheduler: unknown key; ignored",)
+    settings = merge_settings(("preset", preset.table))
+    assert settings.enabled("adetailer") and settings.adetailer.steps == 14
+    # Without the pipeline's switch, the block's own decides.
+    block_only = {"adetailer": {"adetailer_enabled": True, "adetailer_denoise": 0.2}}
+    assert _settings(tmp_path, block_only).table["stages"] == ["txt2img", "adetailer"]
+    off = {"pipeline": {"adetailer_enabled": False}, "adetailer": {"adetailer_enabled": True}}
+    assert _settings(tmp_path, off).table["stages"] == ["txt2img"]
+    wrong = {"adetailer": {"adetailer_confidence": 2}}
+    with pytest.raises(InputError) as caught:
+        merge_settings(("preset", _settings(tmp_path, wrong).table))
+    assert "adetailer.confidence" in str(caught.value)
+
+
+def test_model_matrix_and_hypernetworks_become_the_runs_variants(tmp_path):
+    path = CLASSIC / "presets" / "model_matrix.json"
+    preset = read_settings_file(path, InputError)
+    assert preset.table["txt2img"]["model"] == ["dreamshaper_8.safetensors",
+                                                "v1-5-pruned-emaonly.safetensors"]  # fmt: skip
+    assert preset.table["img2img"]["model"] is None, "each variant's checkpoint serves img2img"
+    assert preset.table["variants"] == {
+        "hypernetworks": [{"name": "anime_3", "strength": 0.6}, "None"],
+        "mode": "fanout",
+    }
+    assert preset.origins[("txt2img", "model")].line == 26
+    settings = merge_settings(("preset", preset.table))
+    assert [(c.name, c.strength) for c in settings.variants.hypernetworks] == [
+        ("anime_3", 0.6),
+        ("None", 1.0),
+    ]
+    assert preset.warnings == (
+        f"{path}:16: img2img.hypernetwork: one hypernetwork serves every stage here: "
+        "txt2img's (pixel_art)",
+    )
+
+
+def test_a_stages_own_hypernetwork_serves_the_run_and_a_bad_variant_list_is_named(tmp_path):
+    own = {"txt2img": {"hypernetwork": "anime_3", "hypernetwork_strength": 0.7},
+           "img2img": {"hypernetwork": "None", "hypernetwork_strength": 1.0}}  # fmt: skip
+    mapped = _settings(tmp_path, own)
+    assert mapped.table["variants"] == {"hypernetworks": [{"name": "anime_3", "strength": 0.7}]}
+    assert not mapped.warnings
+    img2img_only = _settings(tmp_path, {"img2img": {"hypernetwork": "soft"}})
+    assert img2img_only.table["variants"] == {"hypernetworks": [{"name": "soft"}]}
+    odd = _settings(tmp_path, {"pipeline": {"variant_mode": "shuffle", "model_matrix": [" a "]}})
+    assert odd.table["variants"] == {"mode": "fanout"} and odd.table["txt2img"]["model"] == "a"
+    assert [warning.split(": ", 1)[1] for warning in odd.warnings] == [
+        "pipeline.variant_mode: 'shuffle': expected fanout or rotate; fanout is used"
+    ]
+    rotate = _settings(tmp_path, {"pipeline": {"variant_mode": " Rotate "}})
+    assert rotate.table["variants"] == {"mode": "rotate"} and not rotate.warnings
+    with pytest.raises(InputError, match=r"pipeline.model_matrix: expected a list") as caught:
+        _settings(tmp_path, {"pipeline": {"model_matrix": "a.safetensors"}})
+    assert caught.value.line == 3

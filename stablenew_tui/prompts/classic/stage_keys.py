@@ -14,6 +14,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from stablenew_tui.prompts.classic.extension_keys import (
+    ADETAILER_SWITCHES,
+    map_adetailer,
+    map_variants,
+)
 from stablenew_tui.prompts.key_lines import KeyLines, SettingsOrigin
 
 # The WebUI's scheduler labels, and the names and aliases it also reads
@@ -48,39 +53,32 @@ _SAME = {
 _QUIET: dict[str, dict[str, Any]] = {
     "txt2img": {
         "seed_resize_from_h": -1, "seed_resize_from_w": -1, "hr_resize_x": 0, "hr_resize_y": 0,
-        "styles": [], "tiling": False, "restore_faces": False, "hypernetwork": "None",
+        "styles": [], "tiling": False, "restore_faces": False,
         "face_restoration_enabled": False, "refiner_switch_steps": 0, "prompt": "",
     },
-    "img2img": {"seed": -1, "hypernetwork": "None", "prompt_adjust": "", "negative_adjust": "",
+    "img2img": {"seed": -1, "prompt_adjust": "", "negative_adjust": "",
                 "restore_faces": False, "batch_size": 1, "batch_count": 1, "n_iter": 1},
-    "pipeline": {"txt2img_enabled": True, "adetailer_enabled": False, "loop_type": "single",
-                 "loop_count": 1, "model_matrix": [], "hypernetworks": [],
+    "pipeline": {"txt2img_enabled": True, "loop_type": "single", "loop_count": 1,
                  "refiner_compare_mode": False},
     "video": {"quality": "medium"},
 }  # fmt: skip
 _ALWAYS_QUIET: dict[str, set[str]] = {
     # Where the WebUI would save its own copy: this app keeps the images itself.
-    "txt2img": {"do_not_save_samples", "do_not_save_grid", "hypernetwork_strength",
-                "face_restoration_model", "face_restoration_weight"},
-    "img2img": {"hypernetwork_strength"},
-    # The classic GUI's pack selection and variant order: nothing to do without variants.
-    "pipeline": {"pack_mode", "variant_mode", "allow_hr_with_stages",
-                 "apply_global_negative_adetailer"},
+    "txt2img": {"do_not_save_samples", "do_not_save_grid", "face_restoration_model",
+                "face_restoration_weight"},
+    # The classic GUI's pack selection.
+    "pipeline": {"pack_mode", "allow_hr_with_stages", "apply_global_negative_adetailer"},
 }  # fmt: skip
 _WHY = {
     "txt2img.prompt": "not used: the classic app never sent it either",
-    "txt2img.hypernetwork": "hypernetworks are not applied yet",
-    "img2img.hypernetwork": "hypernetworks are not applied yet",
     "img2img.seed": "img2img works from each image's own seed",
     "img2img.prompt_adjust": "img2img uses the image's own prompt",
     "img2img.negative_adjust": "img2img uses the image's own negative",
     "pipeline.txt2img_enabled": "txt2img always runs",
-    "pipeline.adetailer_enabled": "the ADetailer stage is not applied yet",
-    "pipeline.model_matrix": "variant fan-out is not applied yet",
-    "pipeline.hypernetworks": "variant fan-out is not applied yet",
     "video.quality": "the encoder's speed preset is not set here; the default quality is used",
 }
-_STAGE_SWITCHES = ("img2img", "upscale", "video")
+_STAGE_SWITCHES = ("img2img", "adetailer", "upscale", "video")
+_HYPERNETWORK_KEYS = {"hypernetwork", "hypernetwork_strength"}  # see extension_keys
 _CODECS = {"libx264": "mp4", "h264": "mp4", "libvpx-vp9": "webm", "libvpx": "webm", "gif": "gif"}
 
 
@@ -99,6 +97,7 @@ class StageMapper:
         for name, section in sections.items():
             _SECTIONS[name](self, section)
         self._stages(sections)
+        map_variants(self, sections)
         self._images_per_prompt(sections)
         self._hires_before_other_stages(sections)
 
@@ -139,7 +138,7 @@ class StageMapper:
         handled = {"model", "sd_model_checkpoint", "vae", "sampler_name", "scheduler",
                    "hr_sampler_name", "hires_steps", "hr_second_pass_steps",
                    "refiner_checkpoint", "batch_size", "batch_count", "n_iter",
-                   "negative_prompt"}  # fmt: skip
+                   "negative_prompt", *_HYPERNETWORK_KEYS}  # fmt: skip
         if section.get("refiner_switch_steps"):
             handled.add("refiner_switch_steps")
         self.keys("txt2img", section, handled)
@@ -176,8 +175,8 @@ class StageMapper:
         self.negative = negative.strip()
 
     def img2img(self, section: dict[str, Any]) -> None:
-        self.keys("img2img", section, {"enabled", "model", "vae", "sampler_name",
-                                          "scheduler", "clip_skip"})  # fmt: skip
+        handled = {"enabled", "model", "vae", "sampler_name", "scheduler", "clip_skip"}
+        self.keys("img2img", section, handled | _HYPERNETWORK_KEYS)
         if section.get("model"):
             self.put("img2img.model", section["model"], "img2img", "model")
         self.sampler("img2img", section)
@@ -231,7 +230,8 @@ class StageMapper:
             self.put("upscale.face_restoration", "none", "upscale", "gfpgan_visibility")
 
     def pipeline(self, section: dict[str, Any]) -> None:
-        handled = {f"{stage}_enabled" for stage in _STAGE_SWITCHES} | {"images_per_prompt"}
+        handled = {f"{stage}_enabled" for stage in _STAGE_SWITCHES} | {
+            "images_per_prompt", "model_matrix", "hypernetworks", "variant_mode"}  # fmt: skip
         for stage in ("txt2img", "img2img", "upscale"):
             key = f"apply_global_negative_{stage}"
             handled.add(key)
@@ -272,7 +272,7 @@ class StageMapper:
                                section)  # fmt: skip
 
     def adetailer(self, section: dict[str, Any]) -> None:
-        self.unsupported_block("adetailer", "not applied yet", section)
+        map_adetailer(self, section)
 
     # -- what several sections decide together ----------------------------------------------
 
@@ -305,8 +305,11 @@ class StageMapper:
         for stage in _STAGE_SWITCHES:
             if f"{stage}_enabled" in pipeline:
                 switches[stage] = ("pipeline", f"{stage}_enabled", pipeline[f"{stage}_enabled"])
-            elif "enabled" in sections[stage]:
-                switches[stage] = (stage, "enabled", sections[stage]["enabled"])
+            else:
+                own = ADETAILER_SWITCHES if stage == "adetailer" else ("enabled",)
+                for key in (key for key in own if key in sections[stage]):
+                    switches[stage] = (stage, key, sections[stage][key])
+                    break
         if not switches:
             return
         stages = ["txt2img"] + [stage for stage, (*_, on) in switches.items() if on is True]
