@@ -14,20 +14,23 @@ from textual.widget import Widget
 
 from stablenew_tui.config import AppConfig, NodeConfig
 from stablenew_tui.paths import AppPaths
-from stablenew_tui.tui.keys import KeySection, palette_bindings, section
+from stablenew_tui.tui.keys import KeySection, palette_bindings, readable_key, section
 from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.screens.main import MainScreen
 from stablenew_tui.tui.screens.pack_browser import PackBrowser
 from stablenew_tui.tui.services import TuiServices
 from stablenew_tui.tui.themes import BUNDLED_THEMES, DEFAULT_THEME, load_themes
 from stablenew_tui.tui.widgets.key_hints import key_display
-from stablenew_tui.tui.widgets.prompt_editor import SegmentTable
+from stablenew_tui.tui.widgets.prompt_editor import PromptEditor, SegmentTable
 from stablenew_tui.tui.widgets.queue_view import QueueView
 from stablenew_tui.tui.widgets.results import ResultsTable
 
 
 class StableNewApp(App):
     TITLE = "StableNew"
+    # Textual's own palette entries worth offering here; its key panel and maximize only
+    # repeat the help screen or do nothing useful on these screens.
+    TEXTUAL_COMMANDS = ("Theme", "Screenshot")
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit")]
     CSS = """
     #tabs { height: 1fr; }
@@ -77,11 +80,16 @@ class StableNewApp(App):
         self.set_keymap({key: value for key, value in keymap.items() if key in known})
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(key_sections()))
+        self.push_screen(HelpScreen(key_sections(), self.services.config.ui.keymap))
+
+    def get_key_display(self, binding: Binding) -> str:
+        return readable_key(super().get_key_display(binding))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The command palette offers every action bound to a key where it works now."""
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title in self.TEXTUAL_COMMANDS:
+                yield command
         for keys in key_sections():
             target: DOMNode | None = None
             if isinstance(self, keys.owner):
@@ -105,6 +113,7 @@ def key_sections() -> list[KeySection]:
     return [
         section("main screen", MainScreen),
         section("everywhere", StableNewApp),
+        section("prompt editor (Prompt tab)", PromptEditor),
         section("segments (Prompt tab)", SegmentTable),
         section("queue (Queue tab)", QueueView),
         section("results (Results tab)", ResultsTable),

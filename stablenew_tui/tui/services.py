@@ -42,7 +42,7 @@ class TuiServices:
         )  # fmt: skip
         self.warnings.extend(self.launcher.warnings)
         self.monitor = NodeMonitor(self.launcher.pool, self.events)
-        self.control = RunControl(self.launcher)
+        self.control = RunControl(self.launcher, self.monitor)
         self.ratings = RatingStore(self.app_paths.data_dir / RATINGS_NAME)
         self.draft = PromptDraft(
             self.launcher.wildcards, self.launcher.last_run.prompt,

@@ -100,6 +100,7 @@ def test_demo_runs_a_template_and_quits_cleanly(
     ready = "the demo node to be READY"
     wait_for(lambda: "demo READY" in terminal.screen(), ready, terminal, exit_file)
 
+    terminal.type("e")  # the keyboard starts in the segment list; `e` edits the template
     terminal.type(TEMPLATE)
     # A person presses Ctrl+R once the preview shows the prompt; the editor re-parses the
     # template only after typing settles.
