@@ -57,7 +57,7 @@ class HelpScreen(ModalScreen[None]):
                 table = Table(title=key_section.title, title_justify="left", expand=True, box=None)
                 table.add_column("key", style="bold", width=KEY_WIDTH, no_wrap=True)
                 table.add_column("action", width=ACTION_WIDTH, no_wrap=True)
-                table.add_column("id", style="dim", no_wrap=True, overflow="ellipsis")
+                table.add_column("id", style="dim", no_wrap=True, overflow="ellipsis", ratio=1)
                 for binding in key_section.bindings:
                     shown = self._keys(binding)
                     keys[binding.id or ""] = shown.split(" / ")[0]

@@ -152,10 +152,10 @@ class JobLog(ScrollView, can_focus=True):
 
 
 def _out_of_memory(reason: str) -> str:
-    """PyTorch's out-of-memory text (seven lines at 80 columns) as one short line."""
+    """PyTorch's out-of-memory text (seven lines at 80 columns) as a few words: what ran out,
+    and the allocation that failed."""
     allocation = _ALLOCATION.search(reason)
-    tried = f" (needed {allocation.group(1)} more)" if allocation else ""
-    return f"the GPU ran out of memory{tried}: try a smaller size or fewer steps"
+    return "out of GPU memory" + (f" (+{allocation.group(1)})" if allocation else "")
 
 
 def _wrapped(text: str, width: int) -> list[str]:
