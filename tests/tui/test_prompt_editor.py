@@ -33,9 +33,11 @@ async def test_the_keyboard_starts_outside_the_template_so_keys_are_keys(sim):
         assert template.text == ""
         await pilot.press("e", "question_mark")
         assert template.text == "?", "in the template, ? is typed"
+        assert template.border_title == "template · editing, Esc when done"
         assert not isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
         assert app.focused is app.screen.query_one(SegmentTable)
+        assert template.border_title == "template"
         await pilot.press("f3", "f2")
         assert app.focused is app.screen.query_one(SegmentTable), "the tab key comes back here"
 

@@ -19,22 +19,14 @@ from textual.widgets import ContentSwitcher
 from textual.worker import Worker, WorkerState
 
 from stablenew_tui.errors import StableNewError
-from stablenew_tui.pipeline.events import (
-    Event,
-    JobDone,
-    JobFailed,
-    NodeStatus,
-    RunStarted,
-    StageProgress,
-    VideoProgressed,
-)
+from stablenew_tui.pipeline.events import Event, JobDone, JobFailed, NodeStatus, RunStarted
 from stablenew_tui.pipeline.jobs import Job, Run
 from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.prompts import Pack
 from stablenew_tui.services.control import QueuedRun
 from stablenew_tui.services.results import RECENT_RESULTS, ResultRow
 from stablenew_tui.tui.keys import bindings_of
-from stablenew_tui.tui.messages import EngineEvents
+from stablenew_tui.tui.messages import EngineEvents, pump_events
 from stablenew_tui.tui.screens.pack_browser import PackBrowser, PackChoice
 from stablenew_tui.tui.services import TuiServices
 from stablenew_tui.tui.widgets.job_log import JobLog
@@ -54,7 +46,8 @@ WAITING_VIEWS: dict[str, tuple[type[QueueView | JobLog | ResultsTable], ...]] = 
     "queue": (QueueView, JobLog),
     "results": (ResultsTable,),
 }
-EVENT_BATCH_SECONDS = 0.1  # the engine's news reaches the screen at most this often
+# Reports that change no job's status.
+PROGRESS_KINDS = ("progress", "video_progress")
 
 
 class MainScreen(Screen):
@@ -110,26 +103,13 @@ class MainScreen(Screen):
             self.notify(warning, severity="warning", timeout=10)
         self.run_worker(self.services.monitor.run(), name="monitor", group="services")
         self.run_worker(self.services.control.serve(), name="runs", group="services")
-        self.run_worker(self._pump_events(), name="events", group="services")
+        events = pump_events(self.services.events, self.post_message)
+        self.run_worker(events, name="events", group="services")
         self._load_results(RECENT_RESULTS)
         self.set_interval(VIEW_REFRESH_SECONDS, self._refresh_views)
         # The widget tree lives as long as the app: keep it out of the collector's full scans,
         # which otherwise pause the UI for ~100 ms every few seconds of activity.
         self.call_after_refresh(gc.freeze)
-
-    async def _pump_events(self) -> None:
-        """The first event after a quiet spell goes at once; what follows within
-        EVENT_BATCH_SECONDS goes together."""
-        queue = self.services.events.subscribe_queue()
-        while True:
-            events = [await queue.get()]
-            while not queue.empty():
-                events.append(queue.get_nowait())
-            if any(event is not None for event in events):
-                self.post_message(EngineEvents([e for e in events if e is not None]))
-            if None in events:  # the stream has closed
-                return
-            await asyncio.sleep(EVENT_BATCH_SECONDS)
 
     # -- engine events -------------------------------------------------------------------
 
@@ -155,9 +135,7 @@ class MainScreen(Screen):
             case RunStarted():
                 self._shown_run = self.services.control.run_of(event.run_id)
                 self.query_one(QueueView).mark_stale()
-            case StageProgress() | VideoProgressed():
-                pass  # a job's status is the same
-            case _:  # a job started, ended, went back to the queue; the run ended
+            case _ if event.kind not in PROGRESS_KINDS:  # a job or the run changed status
                 self.query_one(QueueView).mark_stale()
 
     def _jobs_of_shown_run(self) -> list[Job]:
@@ -351,9 +329,14 @@ class MainScreen(Screen):
             self.query_one(TabBar).show_active(tab)
             self._show_key_hints(tab)
             self._refresh_tab_in_view()
-        pane = switcher.get_child_by_id(tab)
+        self.focus_tab()
+
+    def focus_tab(self) -> None:
+        """The keyboard to the tab in view: the segment list on the Prompt tab (as at start;
+        `e` edits the template), else the tab's first input."""
+        pane = self.query_one(ContentSwitcher).get_child_by_id(self.active_tab)
         focusable = next((widget for widget in pane.query("*") if widget.can_focus), None)
-        if tab == "prompt":  # the segment list, as at start: `e` edits the template
+        if self.active_tab == "prompt":
             focusable = self.query_one(SegmentTable)
         if focusable is not None:
             focusable.focus()

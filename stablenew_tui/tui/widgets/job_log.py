@@ -85,7 +85,8 @@ class JobLog(ScrollView, can_focus=True):
 
     def note(self, text: str, *, problem: bool = False) -> None:
         kind = _PROBLEM if problem else _PLAIN
-        self.entries.append(kind + time.strftime("%H:%M:%S ") + " ".join(text.split()))
+        stamp = time.strftime("%H:%M:%S ", time.localtime())
+        self.entries.append(kind + stamp + " ".join(text.split()))
         self._waiting = min(self._waiting + 1, MAX_ENTRIES)
 
     def show_waiting(self) -> None:

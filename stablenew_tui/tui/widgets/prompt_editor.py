@@ -11,7 +11,7 @@ import random
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -30,6 +30,7 @@ EXAMPLE = (
     "{a|b} picks one option, __name__ a line of a wildcard file. Esc when done."
 )
 HELD_MARK, REROLLED_MARK, FREE_MARK = "🔒", "↻", "·"
+TEMPLATE_TITLE, EDITING_TITLE = "template", "template · editing, Esc when done"
 
 
 class SegmentTable(DataTable):
@@ -143,9 +144,17 @@ class PromptEditor(Vertical):
         )
 
     def on_mount(self) -> None:
-        self.query_one("#template", TextArea).border_title = "template"
+        self.query_one("#template", TextArea).border_title = TEMPLATE_TITLE
         self.query_one("#next-prompt", Static).border_title = "next prompt"
         self.refresh_view()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if event.widget.id == "template":  # say so: letters are text here, not keys
+            event.widget.border_title = EDITING_TITLE
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if event.widget.id == "template":
+            event.widget.border_title = TEMPLATE_TITLE
 
     def action_edit(self) -> None:
         self.query_one("#template", TextArea).focus()
