@@ -54,7 +54,7 @@ async def test_after_an_interrupt_the_queue_shows_it_at_once_and_a_key_resumes_t
         await pilot.press("f10")
         assert holds(app) == "STOPPING", "the image being made finishes first"
         await wait_until(pilot, lambda: statuses(app) == ["queued"] * 3, what="all queued")
-        stopped = "stopped: 3 queued · ^T resumes"
+        stopped = "stopped: 3 left · ^T resumes"
         await wait_until(pilot, lambda: progress_label(app) == stopped, what="the run stopped")
         assert holds(app) == ""
         assert notes.any("^T resumes it")

@@ -190,11 +190,11 @@ class PromptEditor(Vertical):
         elif resolved is not None:
             preview.update(Text(resolved.text))
         preview.set_class(draft.error is not None, "-error")
-        linked = (
-            "= image seed" if draft.prompt_seed is None
-            else f"{draft.prompt_seed} (re-rolled, next run only)"
+        prompt_seed = (  # short enough for 80 columns beside the mode
+            "prompt seed = image seed" if draft.prompt_seed is None
+            else f"prompt {REROLLED_MARK} {draft.prompt_seed} (next run)"
         )  # fmt: skip
-        self.query_one("#seed-info", Label).update(f"seed {self.image_seed} · prompt seed {linked}")
+        self.query_one("#seed-info", Label).update(f"seed {self.image_seed} · {prompt_seed}")
 
     # -- input -----------------------------------------------------------------------------
 

@@ -88,8 +88,9 @@ class RunProgress(Horizontal):
                         f"{n} {status}" for status, n in sorted(event.counts.items())
                     )
                     label = f"finished: {counts}"
-                    if event.counts.get("queued") or event.counts.get("running"):
-                        label = f"stopped: {counts} · {self.resume_key} resumes"
+                    left = event.counts.get("queued", 0) + event.counts.get("running", 0)
+                    if left:  # the run bar shows what was done; this fits 80 columns
+                        label = f"stopped: {left} left · {self.resume_key} resumes"
         if (done, total) != (self._run_done, self._run_total):
             self._run_done, self._run_total = done, total
             self.query_one("#run-bar", ProgressBar).update(total=max(total, 1), progress=done)

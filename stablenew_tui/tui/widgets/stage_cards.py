@@ -19,6 +19,7 @@ from stablenew_tui.tui.widgets.form_fields import CARDS, FormField, put_value, v
 from stablenew_tui.webui.resources import ResourceCatalog
 
 FAVOURITE = "★ "
+WEIGHT_FILES = ("safetensors", "ckpt", "pt", "pth", "bin")  # extensions a label leaves out
 
 
 class OnOff(Checkbox):
@@ -184,10 +185,13 @@ def _or_blank(value: Any) -> Any:
 
 
 def _shown(name: str) -> str:
-    """A checkpoint title without its hash (`sd_xl_base_1.0.safetensors [31e35c80fc]`): the
-    part a person picks by; the value sent keeps it."""
+    """A file's title as a person picks it: `SDXL/juggernaut.safetensors [31e35c80fc]` →
+    `SDXL/juggernaut`, so it fits a dropdown line at 80 columns; the value sent keeps it all."""
     title, bracket, rest = name.rpartition(" [")
-    return title if bracket and rest.endswith("]") else name
+    if bracket and rest.endswith("]"):
+        name = title
+    stem, dot, extension = name.rpartition(".")
+    return stem if dot and extension.lower() in WEIGHT_FILES else name
 
 
 def _range(field: FormField) -> str:
