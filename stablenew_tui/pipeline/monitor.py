@@ -32,6 +32,16 @@ class NodeMonitor:
         self.status: dict[str, NodeStatus] = {
             handle.name: NodeStatus(handle.name, NodeState.DISCONNECTED) for handle in pool.handles
         }
+        self._ready = asyncio.Event()  # set while some node is READY or BUSY
+
+    @property
+    def ready(self) -> bool:
+        """Whether some node answers (READY or BUSY)."""
+        return self._ready.is_set()
+
+    async def until_ready(self) -> None:
+        """Return once some node answers."""
+        await self._ready.wait()
 
     async def run(self) -> None:
         """Watch until cancelled."""
@@ -66,3 +76,8 @@ class NodeMonitor:
         if status != previous:
             self.status[handle.name] = status
             self.events.publish(status)
+            up = (NodeState.READY, NodeState.BUSY)
+            if any(node.state in up for node in self.status.values()):
+                self._ready.set()
+            else:
+                self._ready.clear()

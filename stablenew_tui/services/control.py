@@ -4,19 +4,36 @@ Ctrl-C.
 An interactive session queues runs (`queue_run`, `resume_run`) that `serve` runs one after
 another; `stablenew run` runs one prepared run to its end (`run`). Every verb names the run it
 acts on by id, so a caller never reaches into the engine, the queue or the dispatcher.
+
+With a node monitor (an interactive session), a run asked for while no node answers waits for
+one and then starts, in the order asked: people often start the app while the WebUI boots.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
 from dataclasses import dataclass
+from enum import StrEnum
 
 from stablenew_tui.pipeline.dispatcher import RunDispatcher
 from stablenew_tui.pipeline.engine import RunSummary
 from stablenew_tui.pipeline.holders import Holder
 from stablenew_tui.pipeline.jobs import Job, Run
 from stablenew_tui.pipeline.launch import PreparedRun, RunLauncher, RunRequest
+from stablenew_tui.pipeline.monitor import NodeMonitor
 from stablenew_tui.pipeline.refine import RefineRequest
+from stablenew_tui.webui.errors import WebUITimedOut, WebUIUnavailable
+
+# A node the monitor still shows as answering failed to: look again after this long.
+REPLAN_SECONDS = 1.0
+
+
+class Hold(StrEnum):
+    """What keeps images from being made now, as a status line says it."""
+
+    STOPPING = "STOPPING"
+    WAITING = "WAITING FOR NODE"
+    PAUSED = "PAUSED"
 
 
 @dataclass(frozen=True)
@@ -43,12 +60,16 @@ class UnfinishedRun:
 
 
 class RunControl:
-    def __init__(self, launcher: RunLauncher, node_ready: Callable[[], bool] = lambda: True):
-        """`node_ready`: whether some node answers now; a queued run waits until one does."""
+    def __init__(self, launcher: RunLauncher, monitor: NodeMonitor | None = None) -> None:
         self.launcher = launcher
         self._engine = launcher.engine
         self._queue = launcher.queue
-        self._dispatcher = RunDispatcher(launcher, node_ready)
+        self._monitor = monitor
+        self._dispatcher = RunDispatcher(launcher, self._node_ready)
+        self._in_order = asyncio.Lock()  # runs asked for start in the order asked
+        self._cancels = 0  # how often `cancel_all` ran: it drops the runs waiting for a node
+        self._waiting: list[int] = []  # per run waiting to be lined up: `_cancels` when asked
+        self._stopping: Run | None = None  # the run asked to stop, until it has
 
     # -- starting ------------------------------------------------------------------------
 
@@ -56,9 +77,28 @@ class RunControl:
         """Run queued runs one after another until cancelled (interactive sessions)."""
         await self._dispatcher.serve()
 
-    async def queue_run(self, request: RunRequest) -> QueuedRun:
-        """Plan `request` into the queue and line it up behind the runs already waiting."""
-        return self._submit(await self.launcher.prepare(request))
+    async def queue_run(self, request: RunRequest) -> QueuedRun | None:
+        """Plan `request` into the queue and line it up behind the runs already waiting.
+        Planning checks names against a node's catalog, so while no node answers this waits
+        for one; None when `cancel_all` dropped the run while it waited."""
+        asked = self._cancels
+        self._waiting.append(asked)
+        try:
+            async with self._in_order:
+                while True:
+                    if not await self._node_answers(asked):
+                        return None
+                    try:
+                        prepared = await self.launcher.prepare(request)
+                        break
+                    except (WebUIUnavailable, WebUITimedOut):
+                        if self._monitor is None:
+                            raise
+                        await asyncio.sleep(REPLAN_SECONDS)  # until the monitor sees it too
+                ahead = self._dispatcher.submit(prepared.run)
+        finally:
+            self._waiting.remove(asked)
+        return QueuedRun(prepared.run, len(prepared.jobs), ahead, tuple(prepared.warnings))
 
     async def unfinished_run(
         self, ref: str | None = None, *, retry_failed: bool = False
@@ -90,12 +130,31 @@ class RunControl:
             if run.id not in lined_up
         ]
 
-    async def resume_run(self, run_id: str | None = None) -> QueuedRun:
+    async def resume_run(self, run_id: str | None = None) -> QueuedRun | None:
         """Line up the run `run_id` (by default the last unfinished one) again, with the
-        images it still has to make."""
-        prepared = await self.launcher.resume(run_id)
+        images it still has to make, once a node answers; None when `cancel_all` dropped it
+        while it waited."""
+        prepared = await self.unfinished_run(run_id)
+        asked = self._cancels
+        self._waiting.append(asked)
+        try:
+            async with self._in_order:
+                if not await self._node_answers(asked):
+                    return None
+                ahead = self._dispatcher.submit(prepared.run)
+        finally:
+            self._waiting.remove(asked)
         remaining = self._queue.counts(prepared.run.id).get("queued", 0)
-        return QueuedRun(prepared.run, remaining, self._dispatcher.submit(prepared.run))
+        return QueuedRun(prepared.run, remaining, ahead)
+
+    def _node_ready(self) -> bool:
+        return self._monitor is None or self._monitor.ready
+
+    async def _node_answers(self, asked: int) -> bool:
+        """Wait until some node answers; False when `cancel_all` ran since `asked`."""
+        if self._monitor is not None:
+            await self._monitor.until_ready()
+        return self._cancels == asked
 
     async def run(self, run: Run, *, wait: bool = False) -> RunSummary:
         """Run `run` now, to its end or until stopped (the CLI). Raises RunBusy when another
@@ -122,16 +181,21 @@ class RunControl:
         await self._engine.skip()
 
     async def interrupt(self) -> None:
-        """Stop the images being made now; their jobs go back to the queue."""
+        """Stop the images being made now; their jobs go back to the queue, and `resume_run`
+        makes them."""
+        self._stopping = self.running
         await self._engine.interrupt()
 
     def stop_after_current(self) -> None:
         """Finish the images being made, then stop."""
+        self._stopping = self.running
         self._engine.request_stop()
 
     async def cancel_all(self) -> int:
-        """Cancel every queued job of the running run and interrupt the running ones;
-        returns how many queued jobs were cancelled."""
+        """Cancel every queued job of the running run, interrupt the running ones and drop
+        the runs waiting for a node; returns how many queued jobs were cancelled."""
+        self._cancels += 1
+        self._stopping = self.running
         return await self._engine.cancel_all()
 
     def cancel_job(self, run_id: str, job_id: str) -> bool:
@@ -158,6 +222,24 @@ class RunControl:
     def running(self) -> Run | None:
         """The queued run being run now, in an interactive session."""
         return self._dispatcher.current
+
+    @property
+    def waiting_runs(self) -> int:
+        """Runs asked for that wait for a node before they are lined up."""
+        return self._waiting.count(self._cancels)
+
+    def holds(self) -> list[Hold]:
+        """What keeps images from being made now (an interactive session), most urgent first."""
+        holds = []
+        running = self.running
+        if running is not None and self._stopping is running:
+            holds.append(Hold.STOPPING)
+        work = running is not None or self.waiting_runs or self._dispatcher.queued
+        if work and self._monitor is not None and not self._monitor.ready:
+            holds.append(Hold.WAITING)
+        if self.paused:
+            holds.append(Hold.PAUSED)
+        return holds
 
     def run_of(self, run_id: str) -> Run | None:
         return self._queue.run(run_id)

@@ -15,7 +15,7 @@ from textual.widget import Widget
 from stablenew_tui.config import AppConfig, NodeConfig
 from stablenew_tui.errors import InputError
 from stablenew_tui.paths import AppPaths
-from stablenew_tui.tui.keys import KeySection, palette_bindings, section
+from stablenew_tui.tui.keys import KeySection, palette_bindings, readable_key, section
 from stablenew_tui.tui.screens.details import DetailsScreen
 from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.screens.main import MainScreen
@@ -28,13 +28,16 @@ from stablenew_tui.tui.services import TuiServices
 from stablenew_tui.tui.themes import BUNDLED_THEMES, DEFAULT_THEME, load_themes
 from stablenew_tui.tui.widgets.insights import FactorTable, OptionTable
 from stablenew_tui.tui.widgets.key_hints import key_display
-from stablenew_tui.tui.widgets.prompt_editor import SegmentTable
+from stablenew_tui.tui.widgets.prompt_editor import PromptEditor, SegmentTable
 from stablenew_tui.tui.widgets.queue_view import QueueView
 from stablenew_tui.tui.widgets.results import ResultsTable
 
 
 class StableNewApp(App):
     TITLE = "StableNew"
+    # Textual's own palette entries worth offering here; its key panel and maximize only
+    # repeat the help screen or do nothing useful on these screens.
+    TEXTUAL_COMMANDS = ("Theme", "Screenshot")
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit")]
     CSS = """
     #tabs { height: 1fr; }
@@ -84,7 +87,10 @@ class StableNewApp(App):
         self.set_keymap({key: value for key, value in keymap.items() if key in known})
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(key_sections()))
+        self.push_screen(HelpScreen(key_sections(), self.services.config.ui.keymap))
+
+    def get_key_display(self, binding: Binding) -> str:
+        return readable_key(super().get_key_display(binding))
 
     def action_choose_preset(self) -> None:
         services = self.services
@@ -105,7 +111,9 @@ class StableNewApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The command palette offers every action bound to a key where it works now, and
         the preset chooser."""
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title in self.TEXTUAL_COMMANDS:
+                yield command
         if isinstance(screen, MainScreen):
             yield SystemCommand(
                 "Load preset…", "a classic StableNew preset as settings for the next runs",
@@ -134,6 +142,7 @@ def key_sections() -> list[KeySection]:
     return [
         section("main screen", MainScreen),
         section("everywhere", StableNewApp),
+        section("prompt editor (Prompt tab)", PromptEditor),
         section("segments (Prompt tab)", SegmentTable),
         section("queue (Queue tab)", QueueView),
         section("results (Results tab)", ResultsTable),

@@ -37,6 +37,27 @@ def section(title: str, owner: type[DOMNode]) -> KeySection:
     return KeySection(title, owner, bindings_of(owner))
 
 
+WRITTEN = {"⏎": "Enter", "⌫": "Backspace", "pgdn": "PgDn", "pgup": "PgUp"}
+
+
+def readable_key(shown: str) -> str:
+    """A key as Textual writes it (`^r`, `f1`, `esc`, `shift+tab`) as people write it
+    (`^R`, `F1`, `Esc`, `Shift+Tab`)."""
+    parts = []
+    for part in shown.split("+"):
+        caret, name = ("^", part[1:]) if part.startswith("^") and len(part) > 1 else ("", part)
+        if len(name) > 1 and name[0] in "fF" and name[1:].isdigit():
+            name = name.upper()
+        elif name in WRITTEN:
+            name = WRITTEN[name]
+        elif len(name) == 1:
+            name = name.upper() if caret else name
+        else:
+            name = name[:1].upper() + name[1:]
+        parts.append(caret + name)
+    return "+".join(parts)
+
+
 def palette_bindings(key_section: KeySection) -> list[Binding]:
     """The bindings the command palette offers: every action but cursor movement."""
     return [binding for binding in key_section.bindings if not binding.system]

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
 from textual.message import Message
 
-from stablenew_tui.pipeline.events import Event, StageProgress, VideoProgressed
+from stablenew_tui.pipeline.events import Event, EventStream, StageProgress, VideoProgressed
+
+EVENT_BATCH_SECONDS = 0.1  # the engine's news reaches the screen at most this often
 
 
 class EngineEvents(Message):
@@ -33,3 +38,18 @@ def without_stale_progress(events: list[Event]) -> list[Event]:
         for index, event in enumerate(events)
         if index in keep or not isinstance(event, StageProgress | VideoProgressed)
     ]
+
+
+async def pump_events(stream: EventStream, post: Callable[[EngineEvents], object]) -> None:
+    """Post the stream's events as `EngineEvents` until it closes. The first event after a
+    quiet spell goes at once; what follows within EVENT_BATCH_SECONDS goes together."""
+    queue = stream.subscribe_queue()
+    while True:
+        events = [await queue.get()]
+        while not queue.empty():
+            events.append(queue.get_nowait())
+        if any(event is not None for event in events):
+            post(EngineEvents([event for event in events if event is not None]))
+        if None in events:  # the stream has closed
+            return
+        await asyncio.sleep(EVENT_BATCH_SECONDS)

@@ -21,7 +21,7 @@ from stablenew_tui.pipeline.engine import EngineOptions
 from stablenew_tui.pipeline.events import EventStream
 from stablenew_tui.pipeline.lastrun import LAST_RUN_NAME, save_last_run
 from stablenew_tui.pipeline.launch import RunLauncher
-from stablenew_tui.pipeline.monitor import NodeMonitor, NodeState
+from stablenew_tui.pipeline.monitor import NodeMonitor
 from stablenew_tui.pipeline.settings import PipelineSettings, merge_settings, settings_as_table
 from stablenew_tui.prompts import PackInfo, discover_packs
 from stablenew_tui.prompts.classic.presets import preset_names
@@ -49,7 +49,7 @@ class TuiServices:
         )  # fmt: skip
         self.warnings.extend(self.launcher.warnings)
         self.monitor = NodeMonitor(self.launcher.pool, self.events)
-        self.control = RunControl(self.launcher, node_ready=self._node_ready)
+        self.control = RunControl(self.launcher, self.monitor)
         self.run_status = RunStatus()
         self.ratings = RatingStore(self.app_paths.data_dir / RATINGS_NAME)
         self.draft = PromptDraft(
@@ -59,11 +59,6 @@ class TuiServices:
         self.rng = random.Random()
         self.records = RecordsFollower(self.app_paths.data_dir / RECORDS_NAME)
         self.results = ResultsFeed(self.records, self.ratings)
-
-    def _node_ready(self) -> bool:
-        """Some node answers: a queued run may start."""
-        answering = (NodeState.READY, NodeState.BUSY)
-        return any(status.state in answering for status in self.monitor.status.values())
 
     async def aclose(self) -> None:
         await self.launcher.aclose()

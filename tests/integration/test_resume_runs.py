@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 
+from stablenew_tui.pipeline.dispatcher import RunDispatcher
 from stablenew_tui.pipeline.events import RunFinished
 from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.services.control import RunControl
@@ -57,12 +58,12 @@ async def test_a_run_lined_up_while_no_node_answers_starts_when_one_does(sim):
         looks += 1
         return ready
 
-    control = RunControl(launcher, node_ready=node_ready)
-    serving = asyncio.create_task(control.serve())
+    dispatcher = RunDispatcher(launcher, node_ready)
+    serving = asyncio.create_task(dispatcher.serve())
     events = launcher.engine.events.subscribe_queue()
     try:
         prepared = await launcher.prepare(RunRequest(prompt="patient", flags=FLAGS))
-        await control.resume_run(prepared.run.id)
+        dispatcher.submit(prepared.run)
         while looks < 3:  # the dispatcher has looked for a node, and looked again
             await asyncio.sleep(0.05)
         assert posted(sim, "txt2img") == [], "nothing is sent before a node is ready"

@@ -4,6 +4,7 @@ what the queue holds and the server received afterwards, and the result rows the
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 from stablenew_tui.learning.ratings import RatingStore
@@ -112,3 +113,45 @@ async def test_result_rows_come_from_the_records_once_each_with_their_rating(sim
         None,
         None,
     ]
+
+
+async def test_runs_asked_for_while_no_node_answers_start_in_order_once_one_is_ready():
+    from stablenew_tui.pipeline.monitor import NodeMonitor
+    from stablenew_tui.services.control import Hold
+    from stablenew_tui.sim import SimServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    launcher = launcher_for(f"http://127.0.0.1:{port}")
+    monitor = NodeMonitor(launcher.pool, launcher.engine.events, interval=0.2)
+    control = RunControl(launcher, monitor)
+    tasks = [asyncio.create_task(control.serve()), asyncio.create_task(monitor.run())]
+    events = launcher.engine.events.subscribe_queue()
+    try:
+        dropped = asyncio.create_task(control.queue_run(RunRequest(prompt="dropped", flags=FLAGS)))
+        await _until(lambda: control.waiting_runs == 1)
+        assert await control.cancel_all() == 0
+        assert control.waiting_runs == 0, "cancel all drops the runs waiting for a node"
+        first = asyncio.create_task(control.queue_run(RunRequest(prompt="first", flags=FLAGS)))
+        second = asyncio.create_task(control.queue_run(RunRequest(prompt="second", flags=FLAGS)))
+        await _until(lambda: control.waiting_runs == 2)
+        assert control.holds() == [Hold.WAITING]
+        async with SimServer(speed=0, port=port) as sim:
+            queued = [await asyncio.wait_for(task, 30) for task in (first, second)]
+            await _finished(events, queued[1].run.id)
+            assert await dropped is None
+    finally:
+        for task in tasks:
+            task.cancel()
+        await launcher.aclose()
+    assert [q.ahead for q in queued] == [0, 1]
+    prompts = [body["prompt"] for body in posted(sim, "txt2img")]
+    assert prompts == ["first"] * 3 + ["second"] * 3, "in the order asked; the dropped never"
+
+
+async def _until(condition, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)

@@ -50,7 +50,7 @@ def test_editing_keeps_locks_on_unchanged_segments_and_drops_the_rest():
     assert [lock.index for lock in dropped] == [3]
 
 
-def test_reroll_one_changes_only_that_segment_and_holds_it():
+def test_reroll_one_changes_only_that_segment_for_the_next_run_without_locking_it():
     for seed in range(200):
         draft = _draft()
         before = draft.preview(seed).choice_texts()
@@ -58,7 +58,43 @@ def test_reroll_one_changes_only_that_segment_and_holds_it():
         after = draft.preview(seed).choice_texts()
         assert after[2] != before[2]
         assert (after[1], after[3]) == (before[1], before[3]), f"seed {seed}: others moved"
-        assert draft.locks.locked[2] == after[2]
+        assert not draft.locks, "a re-roll is not a lock"
+        assert draft.run_locks.locked == {2: after[2]}, "the next run gets the new value"
+        assert [row.rerolled for row in draft.rows(seed)] == [False, True, False]
+        draft.run_taken()
+        assert draft.preview(seed).choice_texts() == before, "the runs after it draw again"
+
+
+def test_rerolling_a_locked_segment_keeps_it_locked_at_its_new_value():
+    draft = _draft()
+    draft.lock(1, image_seed=4)
+    draft.reroll(1, image_seed=4, rng=random.Random(4))
+    value = draft.preview(4).choice_texts()[1]
+    draft.run_taken()
+    assert draft.locks.locked == {1: value}
+    assert all(draft.preview(seed).choice_texts()[1] == value for seed in range(50))
+
+
+def test_locking_a_rerolled_segment_keeps_the_new_value_for_every_run():
+    draft = _draft()
+    draft.reroll(3, image_seed=9, rng=random.Random(9))
+    value = draft.preview(9).choice_texts()[3]
+    draft.lock(3, image_seed=9)
+    draft.run_taken()
+    assert draft.locks.locked == {3: value} and not draft.rerolled
+
+
+def test_reroll_all_draws_the_free_segments_again_for_the_next_run_only():
+    draft = _draft()
+    draft.lock(1, image_seed=0)
+    seeds = range(40)
+    linked = [draft.preview(seed).text for seed in seeds]
+    draft.reroll_all(random.Random(1))
+    rerolled = [draft.preview(seed).text for seed in seeds]
+    assert len(set(rerolled)) == 1, "the next run's prompt no longer follows the image seed"
+    assert all(text.split(" ")[1] == linked[0].split(" ")[1] for text in rerolled), "lock kept"
+    draft.run_taken()
+    assert [draft.preview(seed).text for seed in seeds] == linked, "random again after it"
 
 
 def test_locking_a_segment_never_moves_the_others():

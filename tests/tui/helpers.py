@@ -7,6 +7,7 @@ import asyncio
 from textual.message import Message
 from textual.notifications import Notify
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Input, OptionList, Select, TextArea
 
 from stablenew_tui.config import AppConfig, NodeConfig, UIConfig
@@ -44,6 +45,11 @@ async def results_in_view(pilot: Pilot, count: int) -> ResultsTable:
     table = pilot.app.screen.query_one(ResultsTable)
     await wait_until(pilot, lambda: table.row_count == count, what=f"{count} result row(s)")
     return table
+
+
+def drawn_text(widget: Widget) -> str:
+    """The widget's lines as last drawn, one per row."""
+    return "\n".join(widget.render_line(y).text for y in range(widget.size.height))
 
 
 def option_labels(select: Select) -> list[str]:

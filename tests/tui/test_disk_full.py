@@ -30,7 +30,7 @@ async def test_a_full_disk_pauses_the_queue_with_a_notice_and_f8_goes_on(sim, tm
         app = app_for(sim.url)
         async with app.run_test(size=(120, 40), message_hook=notices.collect) as pilot:
             await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
-            await pilot.press("f4", "c")
+            await pilot.press("ctrl+t", "enter")
             expected = f"paused: no space left on the disk holding {folder}; free space, then "
             await wait_until(pilot, lambda: notices.any(expected), what="the notice")
             (notice,) = [message for message in notices.messages if expected in message]

@@ -29,6 +29,12 @@ from tests.tui.helpers import (
 MODEL = "dreamshaper_8.safetensors"
 
 
+async def _model_title(app) -> str:
+    """The node's full title of MODEL (with its hash): the value the dropdown sends."""
+    catalog = await app.services.catalog()
+    return next(title for title in catalog.models if title.startswith(MODEL))
+
+
 async def test_choose_run_see_and_rate(sim):
     app = app_for(sim.url)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -37,7 +43,8 @@ async def test_choose_run_see_and_rate(sim):
         await pilot.press("f3")
         model = screen.query_one("#field-txt2img-model", Select)
         await wait_until(pilot, lambda: len(option_labels(model)) > 2, what="catalog listed")
-        title = next(label for label in option_labels(model) if label.startswith(MODEL))
+        title = await _model_title(app)
+        assert MODEL.removesuffix(".safetensors") in option_labels(model), "listed by name"
         model.value = title
         screen.query_one("#field-txt2img-sampler", Select).value = "DPM++ 2M"
         screen.query_one("#field-txt2img-steps", Input).value = "3"
@@ -156,7 +163,7 @@ async def test_help_and_keymap(sim):
     async with app.run_test(size=(80, 24), message_hook=notes.collect) as pilot:
         await pilot.press("f11")
         assert app.screen.active_tab == "results"
-        assert "Results f11" in str(app.screen.query_one(TabBar).render())
+        assert "Results F11" in str(app.screen.query_one(TabBar).render())
         assert notes.any("bogus")
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
@@ -231,8 +238,7 @@ async def test_rated_models_come_first_with_a_star(sim):
         screen = app.screen
         model = screen.query_one("#field-txt2img-model", Select)
         await wait_until(pilot, lambda: len(option_labels(model)) > 2, what="catalog listed")
-        title = next(label for label in option_labels(model) if label.startswith(MODEL))
-        model.value = title
+        model.value = await _model_title(app)
         screen.query_one("#field-txt2img-steps", Input).value = "2"
         await pilot.press("f2")
         await type_template(pilot, "a star")
@@ -240,12 +246,14 @@ async def test_rated_models_come_first_with_a_star(sim):
         await results_in_view(pilot, 1)
         await pilot.press("5")
 
+        shown = MODEL.removesuffix(".safetensors")  # the dropdown leaves the extension out
+
         def starred() -> bool:
-            return f"★ {title} (1, 5.0)" in option_labels(model)
+            return f"★ {shown} (1, 5.0)" in option_labels(model)
 
         await wait_until(pilot, starred, what="★ on the rated model")
         blank, first_real = option_labels(model)[:2]
-        assert (blank, first_real) == ("as loaded", f"★ {title} (1, 5.0)")  # one image, rated 5
+        assert (blank, first_real) == ("as loaded", f"★ {shown} (1, 5.0)")  # one image, rated 5
 
 
 async def test_the_command_palette_offers_every_action_bound_to_a_key(sim):
@@ -307,6 +315,7 @@ async def test_ctrl_r_right_after_typing_runs_what_was_typed(sim):
     app = app_for(sim.url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
-        await pilot.press(*"a quick fox", "ctrl+r")  # no pause: the edit has not settled yet
+        # `e` puts the keyboard in the template; no pause: the edit has not settled yet.
+        await pilot.press("e", *"a quick fox", "ctrl+r")
         await results_in_view(pilot, 1)
     assert [body["prompt"] for body in posted(sim, "txt2img")] == ["a quick fox"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
+from stablenew_tui.pipeline.events import NodeStatus
 from stablenew_tui.tui.widgets import job_log
-from stablenew_tui.tui.widgets.job_log import JobLog, _wrapped
+from stablenew_tui.tui.widgets.job_log import JobLog
 
 
 class _Host(App):
@@ -17,17 +18,21 @@ def _drawn(log: JobLog) -> list[str]:
     return [log.render_line(y).text.rstrip() for y in range(log.scrollable_content_region.height)]
 
 
-def test_wrapping_breaks_between_words_and_cuts_only_words_too_long_for_a_line():
-    assert _wrapped("a red fox jumps", 9) == ["a red fox", "jumps"]
-    assert _wrapped("see /a/very/long/path.png now", 8) == [
-        "see",
-        "/a/very/",
-        "long/pat",
-        "h.png",
-        "now",
+async def test_lines_break_between_words_and_long_paths_after_a_slash():
+    app = _Host()
+    async with app.run_test(size=(50, 8)) as pilot:  # 35 cells of text after the time
+        log = app.query_one(JobLog)
+        log.note("a red fox → /tmp/output/20261201-120000_a-red-fox/txt2img/00001_7.png")
+        log.note("猫猫猫猫猫猫猫猫猫猫猫猫猫猫猫猫猫猫猫猫 dog")  # two cells each, no spaces
+        log.show_waiting()
+        await pilot.pause()
+        text = [line[job_log.STAMP_WIDTH :].strip() for line in _drawn(log)]
+    assert text[:3] == [
+        "a red fox → /tmp/output/",
+        "20261201-120000_a-red-fox/txt2img/",
+        "00001_7.png",
     ]
-    assert _wrapped("猫猫猫猫 dog", 4) == ["猫猫", "猫猫", "dog"]  # two cells each
-    assert _wrapped("", 5) == [""]
+    assert text[3:5] == ["猫" * 17, "猫" * 3 + " dog"], "only a word too long for a line is cut"
 
 
 async def test_lines_are_drawn_when_shown_wrapped_under_the_text_and_follow_the_newest():
@@ -90,5 +95,23 @@ async def test_resizing_rewraps_once_and_keeps_following_the_newest():
         await pilot.pause()
         await pilot.resize_terminal(40, 6)  # back, and shorter
         await pilot.pause()
-        assert len(log._lines) == 20, "each entry once"
+        assert log.virtual_size.height == 20, "each entry once"
         assert _drawn(log)[-1].endswith("line 19"), "still following the newest"
+
+
+async def test_a_node_state_is_logged_when_it_changes_not_at_each_reconnect_attempt():
+    app = _Host()
+    async with app.run_test(size=(60, 12)) as pilot:
+        log = app.query_one(JobLog)
+        outage = ["DISCONNECTED", "CONNECTING"] * 4
+        for state in ["CONNECTING", "READY", "BUSY", "READY", *outage, "READY", "BUSY"]:
+            detail = "connection refused" if state == "DISCONNECTED" else ""
+            log.show(NodeStatus("gpu", state, detail, "A1111", "sdxl"))
+        await pilot.pause()
+    said = [entry.split(" ", 1)[1] for entry in log.entries]
+    assert said == [
+        "node gpu CONNECTING",
+        "node gpu READY",
+        "node gpu DISCONNECTED: connection refused",
+        "node gpu READY",
+    ]

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import tomllib
 
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
 
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.lastrun import LAST_RUN_NAME
-from tests.tui.helpers import app_for, node_state, results_in_view, wait_until
+from tests.tui.helpers import app_for, node_state, results_in_view, type_template, wait_until
 
 SMALL = {"txt2img-steps": "2", "txt2img-width": "64", "txt2img-height": "64"}
 
@@ -33,17 +33,12 @@ async def _set_fields(pilot, fields: dict[str, str]) -> None:
     await pilot.press("f2")
 
 
-async def _type_template(pilot, text: str) -> None:
-    pilot.app.screen.query_one("#template", TextArea).text = text
-    await pilot.pause(0.4)  # the editor re-parses once typing settles
-
-
 async def test_a_random_seed_is_used_but_never_remembered(sim):
     app = app_for(sim.url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
         await _set_fields(pilot, SMALL)
-        await _type_template(pilot, "a {red|blue} fox")
+        await type_template(pilot, "a {red|blue} fox")
         previewed = app.screen.next_seed
         await pilot.press("ctrl+r")
         await results_in_view(pilot, 1)
@@ -65,7 +60,7 @@ async def test_a_typed_seed_is_remembered_and_prefills_the_next_start(sim):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
         await _set_fields(pilot, {**SMALL, "txt2img-seed": "4242"})
-        await _type_template(pilot, "a fox")
+        await type_template(pilot, "a fox")
         await pilot.press("ctrl+r")
         await results_in_view(pilot, 1)
         await wait_until(pilot, _last_run_path().exists, what="the last run saved at its end")
@@ -83,12 +78,12 @@ async def test_quitting_saves_what_changed_after_the_last_run(sim):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
         await _set_fields(pilot, SMALL)
-        await _type_template(pilot, "a fox")
+        await type_template(pilot, "a fox")
         await pilot.press("ctrl+r")
         await results_in_view(pilot, 1)
         await wait_until(pilot, _last_run_path().exists, what="the last run saved at its end")
         await _set_fields(pilot, {"txt2img-steps": "11"})
-        await _type_template(pilot, "an owl at {dusk|dawn}")
+        await type_template(pilot, "an owl at {dusk|dawn}")
         await pilot.press("ctrl+q")
     saved = _last_run()
     assert saved["settings"]["txt2img"]["steps"] == 11
@@ -100,7 +95,7 @@ async def test_quitting_with_an_invalid_card_keeps_the_settings_it_started_from(
     app = app_for(sim.url)
     async with app.run_test(size=(120, 40)) as pilot:
         await _set_fields(pilot, {"txt2img-steps": "9999"})
-        await _type_template(pilot, "a fox")
+        await type_template(pilot, "a fox")
         await pilot.press("ctrl+q")
     saved = _last_run()
     assert saved["settings"]["txt2img"]["steps"] == 20

@@ -22,7 +22,7 @@ async def test_a_preset_chosen_in_the_palette_sets_the_next_runs(sim):
         await pilot.pause()
         await pilot.press("ctrl+p", *"Load preset", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, PresetChooser), what="chooser")
-        await pilot.press("down", "enter")  # the first preset after "(no preset)"
+        await pilot.press("down", "down", "down", "enter")  # after "(no preset)", two others
         await wait_until(pilot, lambda: notes.any("preset portrait_close for the next runs"),
                          what="the preset taken")  # fmt: skip
         assert app.services.preset == "portrait_close"

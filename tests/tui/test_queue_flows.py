@@ -42,7 +42,7 @@ async def test_queue_keys_cancel_a_job_and_run_another_next(sim):
         await wait_until(pilot, lambda: _statuses(view)[2] == "cancelled", what="cancelled")
         await pilot.press("end", "f")  # the fifth runs next
         assert view.selected_job_id == view.job_ids[4]
-        run_id = app.screen._shown_run.id
+        run_id = app.services.control.running.id  # paused, but the run is under way
         jobs = {job.index: job for job in app.services.control.jobs(run_id)}
         await pilot.press("f8")
         await wait_until(pilot, lambda: _statuses(view).count("done") == 4, what="four done")
@@ -81,7 +81,7 @@ async def test_results_wait_out_of_view_and_the_cursor_stays_on_its_image(sim):
         assert table.get_row_at(0)[-1] == "a second batch", "newest first"
 
 
-async def test_c_in_the_queue_continues_a_run_left_unfinished(sim):
+async def test_the_resume_key_continues_a_run_left_unfinished(sim):
     from stablenew_tui.pipeline.launch import RunRequest
     from tests.integration.pipeline_helpers import launcher_for
 
@@ -94,7 +94,7 @@ async def test_c_in_the_queue_continues_a_run_left_unfinished(sim):
     app = app_for(sim.url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
-        await pilot.press("f4", "c")
+        await pilot.press("ctrl+t", "enter")  # the chooser lists the newest run first
         table = await results_in_view(pilot, 2)
         assert {row.run_id for row in table.results.values()} == {prepared.run.id}
     assert [body["prompt"] for body in posted(sim, "txt2img")] == ["left over"] * 2

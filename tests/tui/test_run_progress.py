@@ -18,7 +18,7 @@ from stablenew_tui.tui.widgets.run_progress import RunProgress
 
 class _Host(App):
     def compose(self) -> ComposeResult:
-        yield RunProgress()
+        yield RunProgress("^T")
 
 
 def _done(index: int) -> JobDone:

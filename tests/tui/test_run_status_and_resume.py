@@ -63,7 +63,7 @@ async def test_unfinished_runs_are_listed_at_start_and_one_is_chosen_and_resumed
     notes = Notifications()
     async with app.run_test(size=(80, 24), message_hook=notes.collect) as pilot:
         await wait_until(pilot, lambda: notes.any("2 unfinished run(s)"), what="the notice")
-        assert notes.any("second left over · 2 of 2 left") and notes.any("^t: resume one")
+        assert notes.any("second left over · 2 of 2 left") and notes.any("^T: resume one")
         await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
         await pilot.press("ctrl+t")
         assert isinstance(app.screen, ResumeChooser)
@@ -86,9 +86,9 @@ async def test_a_run_resumed_while_the_node_is_down_starts_when_it_is_ready():
     notes = Notifications()
     async with app.run_test(size=(80, 24), message_hook=notes.collect) as pilot:
         await wait_until(pilot, lambda: node_state(app) == "DISCONNECTED", what="DISCONNECTED")
-        await pilot.press("ctrl+t", "enter")
-        await wait_until(pilot, lambda: notes.any("resuming 'left over'"), what="resuming")
+        await pilot.press("ctrl+t", "enter")  # lined up once a node answers
         async with SimServer(speed=0, port=port) as sim:
+            await wait_until(pilot, lambda: notes.any("resuming 'left over'"), what="resuming")
             table = await results_in_view(pilot, 2)
             assert {row.run_id for row in table.results.values()} == {run_id}
             sent = posted(sim, "txt2img")

@@ -100,6 +100,10 @@ def test_demo_runs_a_template_and_quits_cleanly(
     ready = "the demo node to be READY"
     wait_for(lambda: "demo READY" in terminal.screen(), ready, terminal, exit_file)
 
+    # The keyboard starts in the segment list; `e` edits the template. A person starts typing
+    # once the template says it is being edited: keys typed ahead would go to the list.
+    terminal.type("e")
+    wait_for(lambda: "editing" in terminal.screen(), "the template in edit", terminal, exit_file)
     terminal.type(TEMPLATE)
     # A person presses Ctrl+R once the preview shows the prompt; the editor re-parses the
     # template only after typing settles.

@@ -30,12 +30,11 @@ from stablenew_tui.pipeline.events import (
 from stablenew_tui.pipeline.jobs import Job, Run
 from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.prompts import Pack
-from stablenew_tui.prompts.draft import SegmentAction
 from stablenew_tui.services.control import QueuedRun
 from stablenew_tui.services.results import RECENT_RESULTS, ResultRow
 from stablenew_tui.tui.image_actions import SEED_FIELD, ImageActions
 from stablenew_tui.tui.keys import bindings_of
-from stablenew_tui.tui.messages import EngineEvents
+from stablenew_tui.tui.messages import EngineEvents, pump_events
 from stablenew_tui.tui.screens.pack_browser import PackBrowser, PackChoice
 from stablenew_tui.tui.screens.resume import UnfinishedRuns
 from stablenew_tui.tui.services import TuiServices
@@ -60,11 +59,13 @@ WAITING_VIEWS: dict[str, tuple[type[QueueView | JobLog | ResultsTable], ...]] = 
     "queue": (QueueView, JobLog),
     "results": (ResultsTable,),
 }
-EVENT_BATCH_SECONDS = 0.1  # the engine's news reaches the screen at most this often
+# Reports that change no job's status.
+PROGRESS_KINDS = ("progress", "video_progress")
 
 
 class MainScreen(Screen):
-    AUTO_FOCUS = "#template"
+    # Not the template: there `?` and every letter key would be typed. `e` edits it.
+    AUTO_FOCUS = "#segments"
     BINDINGS = [
         Binding("ctrl+r", "run_prompt", "Run", id="run", priority=True),
         Binding("ctrl+g", "run_pack", "Run pack", id="run_pack"),
@@ -100,7 +101,7 @@ class MainScreen(Screen):
         yield TabBar(self._tab_titles(), active="prompt", id="tab-bar")
         with ContentSwitcher(initial="prompt", id="tabs"):
             with Vertical(id="prompt"):
-                yield PromptEditor(services.draft, id="editor")
+                yield PromptEditor(services.draft, services.config.ui.keymap, id="editor")
             with Vertical(id="stages"):
                 yield StageCards(services.warm_settings(), id="cards")
             with Vertical(id="queue"):
@@ -110,7 +111,7 @@ class MainScreen(Screen):
                 yield ResultsPane(services.config.ui.image_preview, id="results-pane")
             with Vertical(id="insights"):
                 yield InsightsView(services.ratings.rated, services.insights, id="insights-view")
-        yield RunProgress(id="progress")
+        yield RunProgress(self._key_of("resume_run"), id="progress")
         yield KeyHints(id="key-hints")
 
     def on_mount(self) -> None:
@@ -120,27 +121,14 @@ class MainScreen(Screen):
             self.notify(warning, severity="warning", timeout=10)
         self.run_worker(self.services.monitor.run(), name="monitor", group="services")
         self.run_worker(self.services.control.serve(), name="runs", group="services")
-        self.run_worker(self._pump_events(), name="events", group="services")
+        events = pump_events(self.services.events, self.post_message)
+        self.run_worker(events, name="events", group="services")
         self._load_results(RECENT_RESULTS)
         self.unfinished.list_at_start()
-        self.set_interval(VIEW_REFRESH_SECONDS, self._refresh_tab_in_view)
+        self.set_interval(VIEW_REFRESH_SECONDS, self._refresh_views)
         # The widget tree lives as long as the app: keep it out of the collector's full scans,
         # which otherwise pause the UI for ~100 ms every few seconds of activity.
         self.call_after_refresh(gc.freeze)
-
-    async def _pump_events(self) -> None:
-        """The first event after a quiet spell goes at once; what follows within
-        EVENT_BATCH_SECONDS goes together."""
-        queue = self.services.events.subscribe_queue()
-        while True:
-            events = [await queue.get()]
-            while not queue.empty():
-                events.append(queue.get_nowait())
-            if any(event is not None for event in events):
-                self.post_message(EngineEvents([e for e in events if e is not None]))
-            if None in events:  # the stream has closed
-                return
-            await asyncio.sleep(EVENT_BATCH_SECONDS)
 
     # -- engine events -------------------------------------------------------------------
 
@@ -175,11 +163,20 @@ class MainScreen(Screen):
                 key = key_display(self.app, pause, self.services.config.ui.keymap)
                 message = f"paused: {event.problem}; {event.fix}, then resume with {key}"
                 self.notify(message, severity="error", timeout=30)
-            case _ if event.kind.startswith(("job", "stage")):
+            case _ if event.kind not in PROGRESS_KINDS:  # a job or the run changed status
                 self.query_one(QueueView).mark_stale()
 
     def _jobs_of_shown_run(self) -> list[Job]:
         return self.services.control.jobs(self._shown_run.id) if self._shown_run else []
+
+    def _refresh_views(self) -> None:
+        self._refresh_tab_in_view()
+        self._show_holds()
+
+    def _show_holds(self) -> None:
+        """What keeps images from being made, in the progress line for as long as it lasts."""
+        control = self.services.control
+        self.query_one(RunProgress).show_holds(control.holds(), control.waiting_runs)
 
     def _refresh_tab_in_view(self) -> None:
         """Views hold what changed while out of sight and draw it only when in view: work
@@ -249,10 +246,12 @@ class MainScreen(Screen):
         if not draft.text.strip():
             self.notify("the template is empty", severity="error")
             return
-        self._queue(RunRequest(
+        if self._queue(RunRequest(
             prompt=draft.text, negative=draft.negative, flags=self._flags(), mode=draft.mode,
-            locks=draft.locks, prompt_seed=draft.prompt_seed, random_seed=self.next_seed,
-        ))  # fmt: skip
+            locks=draft.run_locks, prompt_seed=draft.prompt_seed, random_seed=self.next_seed,
+        )):  # fmt: skip
+            draft.run_taken()  # re-rolls were for this run alone
+            self.query_one(PromptEditor).refresh_view()
 
     def action_run_pack(self) -> None:
         if self.pack is None:
@@ -273,21 +272,33 @@ class MainScreen(Screen):
         draft = self.services.draft
         self.services.remember(self._flags(), draft.text, draft.negative)
 
-    def _queue(self, request: RunRequest) -> None:
+    def _queue(self, request: RunRequest) -> bool:
+        """Ask for the run; False when the cards must be fixed first."""
         invalid = self.query_one(StageCards).invalid_fields()
         if invalid:
-            self.notify(f"fix these first: {', '.join(invalid)}", severity="error")
-            return
+            self.notify(f"fix these first: {'; '.join(invalid)}", severity="error", timeout=10)
+            return False
         request.preset = self.services.preset
+        self._waits_for_a_node()
         self._prepare_and_submit(request)
+        # The next run draws anew at once: a second Ctrl+R while this one is being planned
+        # (or waits for a node) must not repeat its seed.
+        self.next_seed = self.services.new_seed()
+        self._update_seed()
+        return True
+
+    def _waits_for_a_node(self) -> None:
+        if not self.services.monitor.ready:
+            self.notify("no node answers yet: the run starts when one is READY", timeout=5)
 
     @work(group="prepare", exit_on_error=False)
     async def _prepare_and_submit(self, request: RunRequest) -> None:
         self._queued(await self.services.control.queue_run(request))
-        self.next_seed = self.services.new_seed()
-        self._update_seed()
 
-    def _queued(self, queued: QueuedRun) -> None:
+    def _queued(self, queued: QueuedRun | None) -> None:
+        self._show_holds()
+        if queued is None:  # cancelled while it waited for a node
+            return
         after = f", after {queued.ahead} run(s) already queued" if queued.ahead else ""
         self.notify(f"queued {queued.images} image(s){after}", timeout=3)
         for warning in queued.warnings:
@@ -302,12 +313,6 @@ class MainScreen(Screen):
     def _seed_changed(self) -> None:
         self._update_seed()
 
-    @on(SegmentTable.Act)
-    def _segment_act(self, message: SegmentTable.Act) -> None:
-        if message.action is SegmentAction.REROLL_ALL:
-            self.next_seed = self.services.new_seed()
-            self._update_seed()
-
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """One place where background errors become notifications, never tracebacks."""
         if event.state is not WorkerState.ERROR:
@@ -321,12 +326,12 @@ class MainScreen(Screen):
 
     def _tab_titles(self) -> dict[str, str]:
         """Each tab's name and the key that shows it, as remapped in the keymap."""
-        keymap = self.services.config.ui.keymap
-        bindings = {binding.id: binding for binding in bindings_of(MainScreen)}
-        return {
-            tab: f"{name} {key_display(self.app, bindings[f'tab_{tab}'], keymap)}"
-            for tab, name in TAB_NAMES.items()
-        }
+        return {tab: f"{name} {self._key_of(f'tab_{tab}')}" for tab, name in TAB_NAMES.items()}
+
+    def _key_of(self, binding_id: str) -> str:
+        """The key of one of this screen's bindings, as remapped in the keymap."""
+        binding = next(b for b in bindings_of(MainScreen) if b.id == binding_id)
+        return key_display(self.app, binding, self.services.config.ui.keymap)
 
     @property
     def active_tab(self) -> str:
@@ -337,18 +342,19 @@ class MainScreen(Screen):
         self.action_show_tab(message.tab)
 
     def _show_key_hints(self, tab: str) -> None:
-        owners: dict[str, type[DOMNode]] = {
-            "prompt": SegmentTable, "queue": QueueView, "results": ResultsTable,
-            "insights": OptionTable,
+        owners: dict[str, tuple[type[DOMNode], ...]] = {
+            "prompt": (PromptEditor, SegmentTable), "queue": (QueueView,),
+            "results": (ResultsTable,), "insights": (OptionTable,),
         }  # fmt: skip
-        in_tab = bindings_of(owners[tab]) if tab in owners else []
+        in_tab = [binding for owner in owners.get(tab, ()) for binding in bindings_of(owner)]
         palette = Binding(self.app.COMMAND_PALETTE_BINDING, "command_palette", "Palette")
         app_keys = bindings_of(cast("type[DOMNode]", type(self.app)))
         bindings = [*bindings_of(MainScreen), *in_tab, palette, *app_keys]
         self.query_one(KeyHints).show_bindings(bindings, self.services.config.ui.keymap)
 
     def action_open_packs(self) -> None:
-        self.app.push_screen(PackBrowser(self.services.packs()), self._pack_chosen)
+        keymap = self.services.config.ui.keymap
+        self.app.push_screen(PackBrowser(self.services.packs(), keymap), self._pack_chosen)
 
     def _pack_chosen(self, choice: PackChoice | None) -> None:
         if choice is None:
@@ -369,8 +375,15 @@ class MainScreen(Screen):
             self.query_one(TabBar).show_active(tab)
             self._show_key_hints(tab)
             self._refresh_tab_in_view()
-        pane = switcher.get_child_by_id(tab)
+        self.focus_tab()
+
+    def focus_tab(self) -> None:
+        """The keyboard to the tab in view: the segment list on the Prompt tab (as at start;
+        `e` edits the template), else the tab's first input."""
+        pane = self.query_one(ContentSwitcher).get_child_by_id(self.active_tab)
         focusable = next((widget for widget in pane.query("*") if widget.can_focus), None)
+        if self.active_tab == "prompt":
+            focusable = self.query_one(SegmentTable)
         if focusable is not None:
             focusable.focus()
 
@@ -379,16 +392,27 @@ class MainScreen(Screen):
             self.notify("paused: the image being made finishes, then nothing starts")
         else:
             self.notify("resumed")
+        self._show_holds()
 
     async def action_skip(self) -> None:
         await self.services.control.skip()
 
     async def action_interrupt(self) -> None:
+        if self.services.control.running is None:
+            return
         await self.services.control.interrupt()
+        self._show_holds()
+        self.notify(
+            "interrupted: the image being made goes back to the queue and the run stops; "
+            f"{self._key_of('resume_run')} resumes it", timeout=8, markup=False,
+        )  # fmt: skip
 
     async def action_cancel_all(self) -> None:
+        waiting = self.services.control.waiting_runs
         cancelled = await self.services.control.cancel_all()
-        self.notify(f"cancelled {cancelled} queued image(s)")
+        dropped = f" and {waiting} run(s) waiting for a node" if waiting else ""
+        self.notify(f"cancelled {cancelled} queued image(s){dropped}")
+        self._show_holds()
 
     def action_cancel_job(self) -> None:
         job_id = self.query_one(QueueView).selected_job_id
@@ -408,10 +432,6 @@ class MainScreen(Screen):
         if job_id:
             self.services.control.run_next(job_id)
             self._queue_changed()
-
-    @work(group="prepare", exit_on_error=False)
-    async def action_resume_run(self) -> None:
-        self._queued(await self.services.control.resume_run())
 
     # -- finished images and unfinished runs ---------------------------------------------
 

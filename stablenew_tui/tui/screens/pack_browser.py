@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from stablenew_tui.errors import InputError
 from stablenew_tui.prompts import Pack, PackInfo, load_pack
+from stablenew_tui.tui.widgets.key_hints import key_display
 
 
 @dataclass(frozen=True)
@@ -34,27 +35,39 @@ class PackBrowser(ModalScreen[PackChoice | None]):
         Binding("escape", "dismiss(None)", "Close", id="packs.close"),
         Binding("ctrl+g", "run_pack", "Run whole pack", id="packs.run_pack"),
     ]
+    # The hint is inside the dialog's frame: the screen's own key line stays readable below.
     DEFAULT_CSS = """
     PackBrowser { align: center middle; }
-    PackBrowser > Horizontal { width: 90%; height: 80%; border: round $primary;
-                               background: $surface; }
+    PackBrowser > Vertical { width: 90%; height: 80%; border: round $primary;
+                             background: $surface; }
+    PackBrowser Horizontal { height: 1fr; }
     PackBrowser OptionList { width: 1fr; height: 1fr; }
     PackBrowser #packs { max-width: 30; }
-    PackBrowser #hint { dock: bottom; height: 1; color: $text-muted; padding: 0 1; }
+    PackBrowser #hint { height: 1; color: $text-muted; padding: 0 1; }
     """
 
-    def __init__(self, packs: list[PackInfo]) -> None:
+    def __init__(self, packs: list[PackInfo], keymap: dict[str, str]) -> None:
         super().__init__()
         self.packs = packs
+        self.keymap = keymap  # to name the keys as remapped
         self.loaded: Pack | None = None
 
     def compose(self) -> ComposeResult:
-        with Horizontal():
-            yield VimOptionList(*(Option(info.name, id=str(info.path)) for info in self.packs),
-                             id="packs")  # fmt: skip
-            yield VimOptionList(id="prompts")
-        yield Label("Enter: open pack / load prompt · Ctrl+G: run whole pack · Esc: close",
-                    id="hint")  # fmt: skip
+        with Vertical():
+            with Horizontal():
+                yield VimOptionList(
+                    *(Option(info.name, id=str(info.path)) for info in self.packs), id="packs"
+                )
+                yield VimOptionList(id="prompts")
+            yield Label(self._hint(), id="hint")
+
+    def _hint(self) -> str:
+        keys = {b.id: key_display(self.app, b, self.keymap) for b in self.BINDINGS
+                if isinstance(b, Binding)}  # fmt: skip
+        return (
+            f"Enter: open pack / load prompt · {keys['packs.run_pack']}: run whole pack"
+            f" · {keys['packs.close']}: close"
+        )
 
     def on_mount(self) -> None:
         self.query_one("#packs").border_title = "packs"

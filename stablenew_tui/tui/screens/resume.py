@@ -104,5 +104,7 @@ class UnfinishedRuns:
 
     async def _resume(self, run_id: str) -> None:
         queued = await self.control.resume_run(run_id)
+        if queued is None:  # cancelled while it waited for a node
+            return
         after = f", after {queued.ahead} run(s) already queued" if queued.ahead else ""
         self.main.notify(f"resuming {queued.run.name!r}: {queued.images} image(s) to make{after}")

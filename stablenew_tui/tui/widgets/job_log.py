@@ -1,4 +1,8 @@
-"""The live job log: every stage, node change and error, in plain words.
+"""The live job log: every stage, node change and error, in plain words, one line where it can.
+
+A node's state is logged when it changes for the user: not each reconnect attempt while it is
+down, nor each BUSY/READY between images. A GPU out of memory is said in one line (the full
+text stays in the manifest and the queue's note). Long paths wrap at their slashes.
 
 Kept as plain strings and drawn line by line (Textual's line API). A RichLog keeps each line as
 rendered strips with their caches, tens of thousands of objects over a long batch, and the
@@ -8,6 +12,8 @@ once a second while images stream in.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import time
 from collections import deque
 from typing import Any, ClassVar
@@ -20,12 +26,16 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from stablenew_tui.pipeline.event_text import describe, is_problem
-from stablenew_tui.pipeline.events import Event
+from stablenew_tui.pipeline.events import Event, JobFailed, NodeStatus
+from stablenew_tui.webui.errors import is_out_of_memory
 
 MAX_ENTRIES = 2_000
 STAMP_WIDTH = len("00:00:00 ")
 # Each entry is stored as one string whose first character says what it is.
 _PLAIN, _PROBLEM = "n", "p"
+# How a node's state reads in the log: answering (READY or BUSY), down, or connecting.
+_NODE_STATE_SHOWN = {"READY": "READY", "BUSY": "READY", "DISCONNECTED": "DISCONNECTED"}
+_ALLOCATION = re.compile(r"Tried to allocate ([\d.]+ [KMGT]i?B)", re.IGNORECASE)
 
 
 class JobLog(ScrollView, can_focus=True):
@@ -52,15 +62,31 @@ class JobLog(ScrollView, can_focus=True):
         self._wrapped_width = 0
         self._waiting = 0  # entries not wrapped yet
         self._following = True  # the newest line is in view
+        self._node_states: dict[str, str] = {}  # node → its state as last logged
 
     def show(self, event: Event) -> None:
+        if isinstance(event, NodeStatus) and not self._node_changed(event):
+            return
+        if isinstance(event, JobFailed) and is_out_of_memory(event.reason):
+            event = dataclasses.replace(event, reason=_out_of_memory(event.reason))
         text = describe(event)
         if text:
             self.note(text, problem=is_problem(event))
 
+    def _node_changed(self, status: NodeStatus) -> bool:
+        """Whether `status` changes the node's state as the log tells it. A node that is down
+        keeps trying to connect; those attempts are not news."""
+        last = self._node_states.get(status.node)
+        if status.state == "CONNECTING" and last == "DISCONNECTED":
+            return False
+        shown = _NODE_STATE_SHOWN.get(status.state, status.state)
+        self._node_states[status.node] = shown
+        return shown != last
+
     def note(self, text: str, *, problem: bool = False) -> None:
         kind = _PROBLEM if problem else _PLAIN
-        self.entries.append(kind + time.strftime("%H:%M:%S ") + " ".join(text.split()))
+        stamp = time.strftime("%H:%M:%S ", time.localtime())
+        self.entries.append(kind + stamp + " ".join(text.split()))
         self._waiting = min(self._waiting + 1, MAX_ENTRIES)
 
     def show_waiting(self) -> None:
@@ -126,8 +152,16 @@ class JobLog(ScrollView, can_focus=True):
         return Strip(segments).adjust_cell_length(width, base)
 
 
+def _out_of_memory(reason: str) -> str:
+    """PyTorch's out-of-memory text (seven lines at 80 columns) as a few words: what ran out,
+    and the allocation that failed."""
+    allocation = _ALLOCATION.search(reason)
+    return "out of GPU memory" + (f" (+{allocation.group(1)})" if allocation else "")
+
+
 def _wrapped(text: str, width: int) -> list[str]:
-    """`text` in lines of at most `width` cells, broken between words where it can be."""
+    """`text` in lines of at most `width` cells, broken between words where it can be, and a
+    word too long for a line (a path) after a slash where it can be."""
     lines: list[str] = []
     line = ""
     for word in text.split(" "):
@@ -135,10 +169,36 @@ def _wrapped(text: str, width: int) -> list[str]:
         if cell_len(candidate) <= width:
             line = candidate
             continue
+        if cell_len(word) <= width:
+            lines.append(line)
+            line = word
+            continue
+        room = width - cell_len(line) - 1 if line else width  # what is left of this line
+        first, *rest = _broken(word, width, room)
+        if first:
+            line = f"{line} {first}" if line else first
         if line:
             lines.append(line)
-        pieces = chop_cells(word, width) if cell_len(word) > width else [word]
-        lines.extend(pieces[:-1])
-        line = pieces[-1]
+        lines.extend(rest[:-1])
+        line = rest[-1] if rest else ""
     lines.append(line)
     return lines
+
+
+def _broken(word: str, width: int, room: int) -> list[str]:
+    """A word too long for a line in pieces: the first fits in `room` cells (it may be empty),
+    the others in `width`. Pieces end after a slash where they can; a part of a path too long
+    for a line is cut."""
+    pieces: list[str] = []
+    piece, limit = "", room
+    for part in re.split(r"(?<=/)", word):
+        if cell_len(piece + part) <= limit:
+            piece += part
+            continue
+        pieces.append(piece)
+        piece, limit = "", width
+        chopped = chop_cells(part, width) if cell_len(part) > width else [part]
+        pieces.extend(chopped[:-1])
+        piece = chopped[-1]
+    pieces.append(piece)
+    return pieces

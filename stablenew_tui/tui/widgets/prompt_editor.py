@@ -1,7 +1,8 @@
 """The prompt editor: template, negative, sampling mode, the segment list with locks, and the
 exact prompt the next run starts with.
 
-A view over `PromptDraft`; the screen tells it which image seed comes next.
+A view over `PromptDraft`; the screen tells it which image seed comes next. The keyboard starts
+in the segment list, where letters are keys; `e` goes into the template and Esc comes back.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import random
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -20,8 +21,16 @@ from textual.widgets import DataTable, Input, Label, Select, Static, TextArea
 
 from stablenew_tui.prompts import SamplingMode
 from stablenew_tui.prompts.draft import PromptDraft, SegmentAction
+from stablenew_tui.prompts.locks import DroppedLock
+from stablenew_tui.tui.widgets.key_hints import key_display
 
 EDIT_SETTLE_SECONDS = 0.25  # re-parse after typing pauses, not on every key
+EXAMPLE = (
+    "e.g. a lighthouse at {dusk|dawn|night}, __lighting__, {oil painting|ink drawing}\n"
+    "{a|b} picks one option, __name__ a line of a wildcard file. Esc when done."
+)
+HELD_MARK, REROLLED_MARK, FREE_MARK = "🔒", "↻", "·"
+TEMPLATE_TITLE, EDITING_TITLE = "template", "template · editing, Esc when done"
 
 
 class SegmentTable(DataTable):
@@ -35,7 +44,12 @@ class SegmentTable(DataTable):
         Binding("U", "act('unlock_all')", "Unlock all", id="segments.unlock_all"),
         Binding("R", "act('reroll_all')", "Re-roll all", id="segments.reroll_all"),
     ]
-    DEFAULT_CSS = "SegmentTable { height: 1fr; min-height: 4; }"
+    # The selected row stands out only while the list has the keyboard.
+    DEFAULT_CSS = """
+    SegmentTable { height: 1fr; min-height: 4; }
+    SegmentTable > .datatable--cursor { background: $surface; color: $foreground;
+                                        text-style: none; }
+    """
 
     class Act(Message):
         """A key asked for `action` on the selected segment (`index`, None when none is)."""
@@ -65,6 +79,10 @@ class SegmentTable(DataTable):
 
 
 class PromptEditor(Vertical):
+    BINDINGS = [
+        Binding("e", "edit", "Edit template", id="editor.edit"),
+        Binding("escape", "leave", "Done editing", id="editor.leave", show=False, system=True),
+    ]
     DEFAULT_CSS = """
     PromptEditor { padding: 0 1; }
     PromptEditor #template { height: 5; }
@@ -73,6 +91,7 @@ class PromptEditor(Vertical):
     PromptEditor #negative { width: 1fr; height: 1; border: none; background: $boost; }
     PromptEditor #mode { width: 22; }
     PromptEditor #seed-info { width: 1fr; color: $text-muted; padding-left: 1; }
+    PromptEditor #segment-keys { height: 1; color: $text-muted; }
     PromptEditor #next-prompt { height: auto; max-height: 4; border: round $panel-lighten-2;
                                 padding: 0 1; }
     PromptEditor #next-prompt.-error { border: round $error; color: $error; }
@@ -81,34 +100,67 @@ class PromptEditor(Vertical):
     class Changed(Message):
         """The template or the locks changed: the next prompt is different."""
 
-    def __init__(self, draft: PromptDraft, **kwargs: Any) -> None:
+    def __init__(self, draft: PromptDraft, keymap: dict[str, str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.draft = draft
+        self.keymap = keymap  # to name the keys as remapped
         self.image_seed = 0
         self.rng = random.Random()
         self._settle_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        template = TextArea(self.draft.text, id="template", soft_wrap=True, tab_behavior="focus")
+        template = TextArea(
+            self.draft.text, id="template", soft_wrap=True, tab_behavior="focus",
+            placeholder=EXAMPLE,
+        )  # fmt: skip
         template.cursor_blink = False  # no blinking cursors: each blink is a redraw over SSH
         yield template
         with Horizontal(classes="row"):
-            yield Label("negative")
-            negative = Input(self.draft.negative, id="negative", compact=True, placeholder="none")
+            yield Label("negative:")
+            negative = Input(
+                self.draft.negative, id="negative", compact=True,
+                placeholder="type what to keep out of the image, e.g. blurry, lowres",
+            )  # fmt: skip
             negative.cursor_blink = False
             yield negative
         with Horizontal(classes="row"):
-            yield Label("mode")
+            yield Label("mode:")
             modes = [(mode.value, mode) for mode in SamplingMode]
             yield Select(modes, value=self.draft.mode, allow_blank=False, compact=True, id="mode")
             yield Label("", id="seed-info")
         yield SegmentTable(id="segments")
+        yield Label(self._segment_keys(), id="segment-keys")
         yield Static("", id="next-prompt")
 
+    def _segment_keys(self) -> str:
+        """What the segment keys do, in one line: a re-roll is for the next run only."""
+        keys = {binding.id: key_display(self.app, binding, self.keymap)
+                for binding in (*SegmentTable.BINDINGS, *PromptEditor.BINDINGS)
+                if isinstance(binding, Binding)}  # fmt: skip
+        return (
+            f"{keys['editor.edit']} edit · {keys['segments.lock']} lock: every run · "
+            f"{keys['segments.reroll']}/{keys['segments.reroll_all']} re-roll one/all: "
+            "next run only"
+        )
+
     def on_mount(self) -> None:
-        self.query_one("#template", TextArea).border_title = "template"
+        self.query_one("#template", TextArea).border_title = TEMPLATE_TITLE
         self.query_one("#next-prompt", Static).border_title = "next prompt"
         self.refresh_view()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if event.widget.id == "template":  # say so: letters are text here, not keys
+            event.widget.border_title = EDITING_TITLE
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if event.widget.id == "template":
+            event.widget.border_title = TEMPLATE_TITLE
+
+    def action_edit(self) -> None:
+        self.query_one("#template", TextArea).focus()
+
+    def action_leave(self) -> None:
+        self.query_one(SegmentTable).focus()
 
     # -- what the screen calls -----------------------------------------------------------
 
@@ -137,8 +189,8 @@ class PromptEditor(Vertical):
         selected = table.selected_index
         table.clear()
         for row in draft.rows(self.image_seed):
-            table.add_row(str(row.index), "🔒" if row.held else "·", row.source, row.value,
-                          key=str(row.index))  # fmt: skip
+            mark = HELD_MARK if row.held else REROLLED_MARK if row.rerolled else FREE_MARK
+            table.add_row(str(row.index), mark, row.source, row.value, key=str(row.index))
         if selected is not None and str(selected) in table.rows:
             table.move_cursor(row=table.get_row_index(str(selected)))
         preview = self.query_one("#next-prompt", Static)
@@ -148,8 +200,11 @@ class PromptEditor(Vertical):
         elif resolved is not None:
             preview.update(Text(resolved.text))
         preview.set_class(draft.error is not None, "-error")
-        linked = "= image seed" if draft.prompt_seed is None else f"{draft.prompt_seed} (unlinked)"
-        self.query_one("#seed-info", Label).update(f"seed {self.image_seed} · prompt seed {linked}")
+        prompt_seed = (  # short enough for 80 columns beside the mode
+            "prompt seed = image seed" if draft.prompt_seed is None
+            else f"prompt {REROLLED_MARK} {draft.prompt_seed} (next run)"
+        )  # fmt: skip
+        self.query_one("#seed-info", Label).update(f"seed {self.image_seed} · {prompt_seed}")
 
     # -- input -----------------------------------------------------------------------------
 
@@ -168,9 +223,9 @@ class PromptEditor(Vertical):
         self._settle_timer = self.set_timer(EDIT_SETTLE_SECONDS, lambda: self._apply_edit(text))
 
     def _apply_edit(self, text: str) -> None:
-        for lock in self.draft.edit(text):
-            self.notify(f"lock on segment {lock.index} ({lock.source}) dropped: its text changed",
-                        severity="warning")  # fmt: skip
+        dropped = self.draft.edit(text)
+        if dropped:  # one notice for all of them: a stack of toasts hides some at 80×24
+            self.notify(_dropped_notice(dropped), severity="warning", timeout=8, markup=False)
         self.refresh_view()
         self.post_message(self.Changed())
 
@@ -189,3 +244,12 @@ class PromptEditor(Vertical):
         self.draft.act(message.action, message.index, self.image_seed, self.rng)
         self.refresh_view()
         self.post_message(self.Changed())
+
+
+def _dropped_notice(dropped: list[DroppedLock]) -> str:
+    held = ", ".join(
+        f"{lock.index} {lock.source or ''} = "
+        + (lock.text if lock.text is not None else f"option {lock.option}")
+        for lock in dropped
+    )
+    return f"{len(dropped)} lock(s) dropped, their segments changed: {held}"

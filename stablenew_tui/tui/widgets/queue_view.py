@@ -23,7 +23,8 @@ from stablenew_tui.pipeline.jobs import Job
 
 _STATUS_MARK = {"queued": "·", "running": "▶", "done": "✓", "failed": "✗", "cancelled": "–"}
 HEADER = ("#", "status", "node", "prompt", "note")
-FIXED_WIDTHS = (6, 12, 11)  # index, status, node; prompt and note share the rest 2:1
+FIXED_WIDTHS = (6, 12)  # index, status; then the node names, and prompt and note 2:1
+NODE_WIDTH_LIMIT = 24  # a node named by a long URL is cut, not the prompt
 
 
 EMPTY_HINT = "no run yet: Ctrl+R queues the prompt, Ctrl+G a pack"
@@ -44,7 +45,6 @@ class QueueView(ScrollView, can_focus=True):
         Binding("x", "screen.cancel_job", "Cancel job", id="queue.cancel_job"),
         Binding("r", "screen.requeue_failed", "Requeue failed", id="queue.requeue_failed"),
         Binding("f", "screen.run_next", "Run next", id="queue.move_to_front"),
-        Binding("c", "screen.resume_run", "Continue last run", id="queue.resume_run"),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "queue-view--header", "queue-view--cursor", "queue-view--even",
@@ -75,6 +75,7 @@ class QueueView(ScrollView, can_focus=True):
         self.load_jobs = load_jobs
         self.job_ids: list[str] = []
         self.shown: list[tuple[str, ...]] = []  # the cells of each row, in order
+        self._node_width = len(" node ")
         self._stale = True
 
     def mark_stale(self) -> None:
@@ -98,6 +99,8 @@ class QueueView(ScrollView, can_focus=True):
         jobs = sorted(jobs, key=lambda job: job.index)
         self.job_ids = [job.id for job in jobs]
         self.shown = [_cells(job) for job in jobs]
+        longest = max((len(job.node or "") for job in jobs), default=0)
+        self._node_width = min(max(longest, len("node")) + 2, NODE_WIDTH_LIMIT)
         self.virtual_size = Size(0, len(jobs) + 1)  # + the header; never wider than the view
         if selected in self.job_ids:
             self.cursor = self.job_ids.index(selected)
@@ -123,8 +126,9 @@ class QueueView(ScrollView, can_focus=True):
         )
 
     def _strip(self, cells: tuple[str, ...], width: int, component: str) -> Strip:
-        flexible = max(width - sum(FIXED_WIDTHS), 0)
-        widths = (*FIXED_WIDTHS, flexible * 2 // 3, flexible - flexible * 2 // 3)
+        fixed = (*FIXED_WIDTHS, self._node_width)
+        flexible = max(width - sum(fixed), 0)
+        widths = (*fixed, flexible * 2 // 3, flexible - flexible * 2 // 3)
         text = "".join(
             set_cell_size(f" {cell}", size) for cell, size in zip(cells, widths, strict=True)
         )

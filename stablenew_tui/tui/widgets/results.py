@@ -1,18 +1,21 @@
 """Finished images: a rating table, and a preview of the selected image.
 
-`1`–`5` rate the selected image, `0` clears its rating; Enter opens its details, space marks
-it to be refined (`i`), and the image keys act on it. Decoding for the preview happens in a
-thread, so a large PNG never stalls the keyboard.
+`1`–`5` rate the selected image, `0` clears its rating; `f` shows all, rated or unrated images
+and `o` puts the best rated first; Enter opens its details, space marks it to be refined (`i`),
+and the image keys act on it. The columns fit the table's width: time, rating and prompt
+always, then model, sampler and seed while the prompt keeps room to be read. Decoding for the
+preview happens in a thread, so a large PNG never stalls the keyboard.
 """
 
 from __future__ import annotations
 
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from PIL import Image as PILImage
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -24,6 +27,22 @@ from stablenew_tui.services.results import ResultRow
 from stablenew_tui.tui.image_keys import ImageAction, image_bindings
 
 PREVIEW_PIXELS = 768  # decode to this size at most: a terminal never shows more
+# (key, width): always shown; then the optional ones, in the order they give way.
+ALWAYS_SHOWN = (("mark", 1), ("time", 8), ("rating", 6))
+OPTIONAL = (("model", 16), ("sampler", 12), ("seed", 10))
+PROMPT_MIN_WIDTH = 20  # an optional column shows only if the prompt keeps this much
+CELL_PADDING = 2  # a cell's padding, one each side
+
+
+class Shown(StrEnum):
+    """Which results the table lists."""
+
+    ALL = "all"
+    RATED = "rated"
+    UNRATED = "unrated"
+
+    def admits(self, row: ResultRow) -> bool:
+        return self is Shown.ALL or (row.rating is not None) == (self is Shown.RATED)
 
 
 class ResultsTable(DataTable):
@@ -38,8 +57,13 @@ class ResultsTable(DataTable):
         Binding("space", "mark", "Mark", id="results.mark"),
         Binding("i", "screen.refine_marked", "Refine marked", id="results.refine"),
         *image_bindings("results"),
+        Binding("f", "filter", "All/rated/unrated", id="results.filter"),
+        Binding("o", "order", "Newest/best first", id="results.order"),
     ]  # fmt: skip
-    DEFAULT_CSS = "ResultsTable { width: 3fr; height: 1fr; border: round $panel-lighten-2; }"
+    DEFAULT_CSS = """
+    ResultsTable { width: 3fr; height: 1fr; border: round $panel-lighten-2;
+                   scrollbar-gutter: stable; }
+    """
 
     class Rated(Message):
         def __init__(self, row: ResultRow, rating: int | None) -> None:
@@ -63,17 +87,18 @@ class ResultsTable(DataTable):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.results: dict[str, ResultRow] = {}  # every result, drawn or waiting to be
+        self.shown = Shown.ALL
+        self.best_first = False
         self._waiting: list[ResultRow] = []
         self._announced: str | None = None  # the path last sent as Selected
         self.marked: list[str] = []  # paths marked to be refined, in the order marked
+        self._columns: tuple[tuple[str, int], ...] = ()  # (key, width) of the columns drawn
 
     def on_mount(self) -> None:
-        self.border_title = "results"
-        self.add_column("", key="mark", width=1)
-        columns = (("time", 8), ("rating", 6), ("seed", 10), ("model", 16), ("sampler", 12))
-        for name, width in columns:
-            self.add_column(name, key=name, width=width)
-        self.add_column("prompt", key="prompt")
+        self._fit_columns()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_columns()
 
     def add_result(self, row: ResultRow) -> None:
         """Keep `row` for the next `show_waiting`. A table that grows makes Textual lay out
@@ -83,29 +108,84 @@ class ResultsTable(DataTable):
             self._waiting.append(row)
 
     def show_waiting(self) -> None:
-        """Draw the rows added since the last call: newest first, like a camera roll, with the
-        cursor kept on the image it was on."""
+        """Draw the rows added since the last call, in the table's order, with the cursor
+        kept on the image it was on."""
         if not self._waiting:
             return
         selected = self.selected
         for row in self._waiting:
-            self.add_row(*self._cells(row), key=row.path)
+            if self.shown.admits(row):
+                self.add_row(*self._cells(row), key=row.path)
         self._waiting.clear()
-        self.sort("time", key=lambda clock: clock.when, reverse=True)
-        if selected is not None:
+        self._order(selected)
+
+    def action_filter(self) -> None:
+        """All results, then only the rated, then only the unrated ones."""
+        kinds = list(Shown)
+        self.shown = kinds[(kinds.index(self.shown) + 1) % len(kinds)]
+        self._redraw()
+
+    def action_order(self) -> None:
+        """Newest first, or best rated first (newest first among equals)."""
+        self.best_first = not self.best_first
+        self._redraw()
+
+    # -- drawing -------------------------------------------------------------------------
+
+    def _fit_columns(self) -> None:
+        """Columns for the width the table has; the rows drawn again when they change."""
+        room = self.scrollable_content_region.width or 80 * 3 // 5
+        room -= sum(width + CELL_PADDING for _, width in ALWAYS_SHOWN) + CELL_PADDING
+        columns = list(ALWAYS_SHOWN)
+        for key, width in OPTIONAL:
+            if room - width - CELL_PADDING >= PROMPT_MIN_WIDTH:
+                columns.append((key, width))
+                room -= width + CELL_PADDING
+        columns.append(("prompt", max(room, PROMPT_MIN_WIDTH)))
+        if tuple(columns) != self._columns:
+            self._columns = tuple(columns)
+            self._redraw()
+
+    def _redraw(self) -> None:
+        """Every row again, with the columns, filter and order chosen now."""
+        selected = self.selected
+        self.clear(columns=True)
+        for key, width in self._columns:
+            self.add_column("" if key == "mark" else key, key=key, width=width)
+        waiting = {row.path for row in self._waiting}
+        for row in self.results.values():
+            if row.path not in waiting and self.shown.admits(row):
+                self.add_row(*self._cells(row), key=row.path)
+        self.border_title = self._title()
+        self._order(selected)
+
+    def _order(self, selected: ResultRow | None) -> None:
+        """Sort the rows, keep the cursor on `selected` if it is listed, and say which image
+        the cursor is on (the preview follows it)."""
+        if self.best_first:
+            self.sort("rating", "time", key=_best_first, reverse=True)
+        else:
+            self.sort("time", key=lambda clock: clock.when, reverse=True)  # newest first
+        if selected is not None and selected.path in self.rows:
             self.move_cursor(row=self.get_row_index(selected.path), animate=False)
-        self._announce(self.selected)  # the preview follows the cursor's image
+        self._announce(self.selected)
+
+    def _title(self) -> str:
+        words = ["results"]
+        if self.shown is not Shown.ALL:
+            words.append(f"{self.shown.value} only")
+        if self.best_first:
+            words.append("best first")
+        return " · ".join(words)
 
     def _cells(self, row: ResultRow) -> tuple[str, ...]:
-        return (
-            _mark(row.path in self.marked),
-            _Clock(row.time),
-            _stars(row.rating),
-            "" if row.seed is None else str(row.seed),
-            row.model,
-            row.sampler,
-            row.prompt,
-        )
+        cells = {
+            "mark": _mark(row.path in self.marked), "time": _Clock(row.time),
+            "rating": _stars(row.rating),
+            "seed": "" if row.seed is None else str(row.seed), "model": row.model,
+            "sampler": row.sampler, "prompt": row.prompt,
+        }  # fmt: skip
+        return tuple(cells[key] for key, _ in self._columns)
 
     @property
     def selected(self) -> ResultRow | None:
@@ -121,9 +201,16 @@ class ResultsTable(DataTable):
 
     def rate(self, row: ResultRow, rating: int) -> None:
         row.rating = rating or None
-        if row.path in self.rows:
-            self.update_cell(row.path, "rating", _stars(row.rating))
         self.post_message(self.Rated(row, row.rating))
+        if row.path not in self.rows:
+            return
+        if not self.shown.admits(row):  # rated out of an "unrated only" list: the next one
+            self.remove_row(row.path)
+            self._announce(self.selected)
+            return
+        self.update_cell(row.path, "rating", _stars(row.rating))
+        if self.best_first:
+            self._order(row)
 
     def action_image(self, name: str) -> None:
         row = self.selected
@@ -152,8 +239,9 @@ class ResultsTable(DataTable):
         self.marked.clear()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        key = event.row_key.value
-        self._announce(self.results.get(key) if key is not None else None)
+        # The row under the cursor now: a highlight reported while rows were being added
+        # and sorted may name a row that has moved since.
+        self._announce(self.selected)
 
     def _announce(self, row: ResultRow | None) -> None:
         """Say which image is selected, once per change: decoding it for the preview, and
@@ -181,6 +269,12 @@ def _mark(marked: bool) -> str:
 
 def _stars(rating: int | None) -> str:
     return "★" * rating if rating else "·"
+
+
+def _best_first(cells: tuple[str, _Clock]) -> tuple[int, float]:
+    """Sort key of (rating, time) cells: more stars first, then the newest."""
+    stars, clock = cells
+    return stars.count("★"), clock.when
 
 
 class ImagePreview(Static):

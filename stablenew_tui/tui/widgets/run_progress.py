@@ -1,4 +1,5 @@
-"""Two bars at the bottom: the whole run (images left, its ETA) and the image being made
+"""The progress line: what holds the run up (PAUSED, WAITING FOR NODE, STOPPING) for as long
+as it does, and two bars: the whole run (images left, its ETA) and the image being made
 (steps, ETA)."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from stablenew_tui.pipeline.events import (
     VideoProgressed,
     VideoStarted,
 )
+from stablenew_tui.services.control import Hold
 
 
 class RunProgress(Horizontal):
@@ -32,18 +34,23 @@ class RunProgress(Horizontal):
     DEFAULT_CSS = """
     RunProgress { height: 1; padding: 0 1; }
     RunProgress Label { width: auto; padding-right: 1; }
+    RunProgress #holds { display: none; padding: 0 1; margin-right: 1; text-style: bold;
+                         background: $warning; color: $text-warning; }
     RunProgress #image-label { width: 1fr; }
     RunProgress ProgressBar { width: auto; padding-right: 1; }
     RunProgress Bar { width: 16; }
     RunProgress PercentageStatus { width: 5; }
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, resume_key: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.resume_key = resume_key  # named when a run stops with images left
         self._run_done = 0
         self._run_total = 0
+        self._holds = ""
 
     def compose(self) -> ComposeResult:
+        yield Label("", id="holds")
         yield Label("run", id="run-label")
         yield ProgressBar(total=1, show_eta=False, id="run-bar")
         yield Label("image", id="image-caption")
@@ -82,6 +89,9 @@ class RunProgress(Horizontal):
                         f"{n} {status}" for status, n in sorted(event.counts.items())
                     )
                     label = f"finished: {counts}"
+                    left = event.counts.get("queued", 0) + event.counts.get("running", 0)
+                    if left:  # the run bar shows what was done; this fits 80 columns
+                        label = f"stopped: {left} left · {self.resume_key} resumes"
         if (done, total) != (self._run_done, self._run_total):
             self._run_done, self._run_total = done, total
             self.query_one("#run-bar", ProgressBar).update(total=max(total, 1), progress=done)
@@ -100,3 +110,16 @@ class RunProgress(Horizontal):
         text = status.ljust(len(shown)) if status else "run"
         if text != shown:
             label.update(text, layout=len(text) != len(shown))
+
+    def show_holds(self, holds: list[Hold], waiting_runs: int) -> None:
+        """Show what holds the run up (nothing: the label goes), redrawn only on a change."""
+        words = [hold.value for hold in holds]
+        if Hold.WAITING in holds and waiting_runs:
+            words.append(f"{waiting_runs} run(s) to start")
+        text = " · ".join(words)
+        if text == self._holds:
+            return
+        self._holds = text
+        label = self.query_one("#holds", Label)
+        label.update(text)
+        label.display = bool(text)

@@ -2,14 +2,14 @@
 
 The cards start from the warm settings (defaults < config < last run). What the user changes
 here is the strongest layer of the next run; what they leave alone still lets a pack's own
-settings apply, exactly as on the command line.
+settings apply, exactly as on the command line. An input that may be left to the WebUI shows
+"auto" while empty, and emptying it gives it back.
 """
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.validation import Integer, Number
@@ -20,10 +20,35 @@ from stablenew_tui.tui.widgets.form_fields import CARDS, FormField, put_value, v
 from stablenew_tui.tui.widgets.model_picker import ModelPicker
 from stablenew_tui.webui.resources import ADETAILER, ResourceCatalog
 
+WEIGHT_FILES = ("safetensors", "ckpt", "pt", "pth", "bin")  # extensions a label leaves out
+
+
+class OnOff(Checkbox):
+    """A checkbox that reads without colour: `▐✓▌ on` or `▐ ▌ off`."""
+
+    def __init__(self, value: bool, **kwargs: Any) -> None:
+        super().__init__(_on_off(value), value=value, compact=True, **kwargs)
+        self.BUTTON_INNER = _mark(value)
+
+    def watch_value(self) -> None:
+        self.BUTTON_INNER = _mark(self.value)
+        self.label = _on_off(self.value)
+        super().watch_value()
+
+
+def _mark(value: bool) -> str:
+    return "✓" if value else " "
+
+
+def _on_off(value: bool) -> str:
+    return "on" if value else "off"
+
 
 class StageCards(VerticalScroll):
     DEFAULT_CSS = """
-    StageCards { padding: 0 1; }
+    /* A scrollbar that shows at every size: at 80×24 the last cards are below the fold. */
+    StageCards { padding: 0 1; scrollbar-size-vertical: 1;
+                 scrollbar-background: $panel; scrollbar-color: $accent; }
     StageCards .card { height: auto; border: round $panel-lighten-2; padding: 0 1;
                        margin-bottom: 0; }
     StageCards .card-row { height: auto; }
@@ -33,7 +58,8 @@ class StageCards(VerticalScroll):
                               background: $boost; }
     StageCards .field Input.-invalid { background: $error 30%; }
     StageCards .field Select { width: 1fr; }
-    StageCards .field Checkbox { width: 6; }
+    StageCards .field Select > SelectOverlay { text-wrap: nowrap; text-overflow: ellipsis; }
+    StageCards .field OnOff { width: 1fr; }
     """
 
     def __init__(self, base: dict[str, Any], **kwargs: Any) -> None:
@@ -65,7 +91,7 @@ class StageCards(VerticalScroll):
             )
             widget.cursor_blink = False
         elif field.kind in ("switch", "stage"):
-            widget = Checkbox("", value=bool(value), compact=True, id=field.widget_id)
+            widget = OnOff(bool(value), id=field.widget_id)
         elif field.kind == "choice":
             widget = Select(
                 self._options(field, value), value=_or_blank(value), compact=True,
@@ -78,6 +104,7 @@ class StageCards(VerticalScroll):
                 "" if value is None else str(value),
                 type="integer" if field.kind == "int" else "number",
                 validators=[validator(minimum=low, maximum=high)],
+                valid_empty=field.optional,
                 placeholder="auto" if field.optional else "",
                 id=field.widget_id,
                 compact=True,
@@ -99,7 +126,7 @@ class StageCards(VerticalScroll):
             names.append(str(current))  # keep a remembered choice visible even if unknown here
         starred = {f.value: f for f in self.favourites.get(field.catalog or "", [])}
         ordered = [n for n in starred if n in names] + [n for n in names if n not in starred]
-        return [(_starred(starred[n]) if n in starred else n, n) for n in ordered]
+        return [(_starred(starred[n]) if n in starred else _shown(n), n) for n in ordered]
 
     def update_catalog(
         self, catalog: ResourceCatalog, favourites: dict[str, list[Favourite]] | None = None
@@ -174,9 +201,10 @@ class StageCards(VerticalScroll):
         return table
 
     def invalid_fields(self) -> list[str]:
+        """Each input that holds what a run cannot take, named with its card and range."""
         return [
-            field.label
-            for fields in CARDS.values()
+            f"{card} {field.label} ({_range(field)})"
+            for card, fields in CARDS.items()
             for field in fields
             if field.kind in ("int", "float")
             and not self.query_one(f"#{field.widget_id}", Input).is_valid
@@ -198,10 +226,6 @@ class StageCards(VerticalScroll):
         except ValueError:
             return value_at(self.base, field)
 
-    @on(Input.Changed)
-    def _flag_invalid(self, event: Input.Changed) -> None:
-        event.input.set_class(not event.input.is_valid, "-invalid")
-
 
 def _picker_id(field: FormField) -> str:
     return f"{field.widget_id}-picker"
@@ -213,4 +237,21 @@ def _or_blank(value: Any) -> Any:
 
 def _starred(favourite: Favourite) -> str:
     """A favourite with its evidence: rated images and their shrunk mean."""
-    return f"★ {favourite.value} ({favourite.count}, {favourite.mean:.1f})"
+    return f"★ {_shown(favourite.value)} ({favourite.count}, {favourite.mean:.1f})"
+
+
+def _shown(name: str) -> str:
+    """A file's title as a person picks it: `SDXL/juggernaut.safetensors [31e35c80fc]` →
+    `SDXL/juggernaut`, so it fits a dropdown line at 80 columns; the value sent keeps it all."""
+    title, bracket, rest = name.rpartition(" [")
+    if bracket and rest.endswith("]"):
+        name = title
+    stem, dot, extension = name.rpartition(".")
+    return stem if dot and extension.lower() in WEIGHT_FILES else name
+
+
+def _range(field: FormField) -> str:
+    low, high = field.bounds()
+    number = "a whole number" if field.kind == "int" else "a number"
+    limits = f"{low:g}–{high:g}" if low is not None and high is not None else number
+    return f"{limits}, or empty for auto" if field.optional else limits

@@ -1,0 +1,126 @@
+"""Steering runs from the TUI as a first-time user would: interrupt and resume, a pause that
+stays in sight, runs asked for while the WebUI is down, an outage mid-run, a GPU out of memory.
+Pilot against the simulator over loopback HTTP."""
+
+from __future__ import annotations
+
+import socket
+
+from textual.widgets import Label
+
+from stablenew_tui.sim import SimServer
+from stablenew_tui.tui.widgets.job_log import JobLog
+from stablenew_tui.tui.widgets.queue_view import QueueView
+from tests.tui.helpers import (
+    Notifications,
+    app_for,
+    node_state,
+    posted,
+    results_in_view,
+    run_with,
+    wait_until,
+)
+
+SMALL = {"txt2img-steps": "2", "txt2img-width": "64", "txt2img-height": "64"}
+
+
+def holds(app) -> str:
+    """What the progress line says holds the run up ("" when it is not shown)."""
+    label = app.screen.query_one("#holds", Label)
+    return str(label.render()) if label.display else ""
+
+
+def progress_label(app) -> str:
+    return str(app.screen.query_one("#image-label", Label).render())
+
+
+def statuses(app) -> list[str]:
+    return [cells[1].split(" ", 1)[1] for cells in app.screen.query_one(QueueView).shown]
+
+
+def log_lines(app, containing: str) -> list[str]:
+    return [entry for entry in app.screen.query_one(JobLog).entries if containing in entry]
+
+
+async def test_after_an_interrupt_the_queue_shows_it_at_once_and_a_key_resumes_the_run(sim):
+    sim.faults.hang_next(path="txt2img", seconds=3)  # the first image takes a while
+    app = app_for(sim.url)
+    notes = Notifications()
+    async with app.run_test(size=(120, 40), message_hook=notes.collect) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        await run_with(pilot, "a fox", {**SMALL, "images-per-prompt": "3"})
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: "running" in statuses(app), what="the first running")
+        await pilot.press("f10")
+        assert holds(app) == "STOPPING", "the image being made finishes first"
+        await wait_until(pilot, lambda: statuses(app) == ["queued"] * 3, what="all queued")
+        stopped = "stopped: 3 left · ^T resumes"
+        await wait_until(pilot, lambda: progress_label(app) == stopped, what="the run stopped")
+        assert holds(app) == ""
+        assert notes.any("^T resumes it")
+        commands = {command.title for command in app.get_system_commands(app.screen)}
+        assert "Resume run…" in commands, "the palette offers it too"
+
+        await pilot.press("ctrl+t", "enter")  # the chooser lists the newest run first
+        await wait_until(pilot, lambda: statuses(app) == ["done"] * 3, what="the run finished")
+    assert len(posted(sim, "txt2img")) == 4, "the interrupted image made again, once"
+
+
+async def test_a_pause_stays_in_the_progress_line_until_resumed(sim):
+    app = app_for(sim.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        await pilot.press("f8")
+        assert holds(app) == "PAUSED"
+        await run_with(pilot, "a paused fox", SMALL)
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: statuses(app) == ["queued"], what="the run queued")
+        assert holds(app) == "PAUSED", "still there once the toast has gone"
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: statuses(app) == ["done"], what="made after resuming")
+        assert holds(app) == ""
+
+
+async def test_a_run_asked_for_while_the_webui_is_down_starts_when_it_is_ready():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = app_for(f"http://127.0.0.1:{port}")
+    notes = Notifications()
+    async with app.run_test(size=(80, 24), message_hook=notes.collect) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "DISCONNECTED", what="DISCONNECTED")
+        await run_with(pilot, "an early fox", SMALL)
+        await wait_until(pilot, lambda: holds(app) != "", what="the run waiting")
+        assert holds(app) == "WAITING FOR NODE · 1 run(s) to start"
+        assert notes.any("starts when one is READY")
+        async with SimServer(speed=0, port=port) as server:
+            table = await results_in_view(pilot, 1)
+            assert [body["prompt"] for body in posted(server, "txt2img")] == ["an early fox"]
+        assert holds(app) == "" and table.selected.prompt == "an early fox"
+
+
+async def test_an_outage_mid_run_holds_the_line_and_logs_one_line_each_way(sim):
+    sim.faults.hang_next(path="txt2img", seconds=5)
+    app = app_for(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        await run_with(pilot, "a stormy fox", SMALL)
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: "running" in statuses(app), what="the image running")
+        sim.faults.down_now(4)
+        await wait_until(pilot, lambda: holds(app) == "WAITING FOR NODE", what="the hold")
+        await wait_until(pilot, lambda: statuses(app) == ["done"], timeout=40, what="made")
+        node_lines = [line.split(" ", 1)[1] for line in log_lines(app, "node sim")]
+    states = [line.split(" ")[2].rstrip(":") for line in node_lines]
+    assert states == ["CONNECTING", "READY", "DISCONNECTED", "READY"], node_lines
+
+
+async def test_a_gpu_out_of_memory_is_one_short_line_in_the_log(sim):
+    sim.faults.oom_next(path="txt2img")
+    app = app_for(sim.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        await run_with(pilot, "a heavy fox", SMALL)
+        await wait_until(pilot, lambda: log_lines(app, "FAILED"), what="the failure logged")
+        (line,) = log_lines(app, "FAILED")
+    assert line.split(" ", 1)[1] == "[sim] image 1 FAILED in txt2img: out of GPU memory (+2.25 GiB)"
