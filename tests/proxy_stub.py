@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import httpx
+
+from tests.loopback_server import LoopbackServer
 
 _PAGES = {
     502: "502 Bad Gateway",
@@ -29,7 +31,7 @@ def nginx_page(status: int) -> bytes:
     ).encode()
 
 
-class ReverseProxyStub:
+class ReverseProxyStub(LoopbackServer):
     """`with ReverseProxyStub(sim.url) as proxy:` serves on a free loopback port; `proxy.url`,
     `proxy.bad_spell(seconds)`, `proxy.refused` (requests answered with an error page)."""
 
@@ -39,23 +41,10 @@ class ReverseProxyStub:
         self._bad_until = 0.0
         self._lock = threading.Lock()
         self._http = httpx.Client(base_url=upstream, timeout=600)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> ReverseProxyStub:
-        self._thread.start()
-        return self
+        super().__init__(_handler_for(self))
 
     def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        super().__exit__(*exc_info)
         self._http.close()
 
     def bad_spell(self, seconds: float) -> None:

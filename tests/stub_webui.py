@@ -18,13 +18,14 @@ import io
 import json
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
 from PIL import Image
 
 from tests.conftest import TEST_DATA
+from tests.loopback_server import LoopbackServer
 
 ANSWERS = TEST_DATA / "answers"
 FLAVORS = ("a1111-1.10", "a1111-1.8", "forge", "sdnext")
@@ -43,7 +44,7 @@ class StubRequest:
     body: Any
 
 
-class StubWebUI:
+class StubWebUI(LoopbackServer):
     """`with StubWebUI("sdnext") as stub:` serves on a free loopback port; `stub.url`,
     `stub.requests`, `stub.use("POST /sdapi/v1/txt2img#out-of-memory")`, `stub.answer(...)`."""
 
@@ -53,22 +54,7 @@ class StubWebUI:
         self.requests: list[StubRequest] = []
         self._options: dict[str, Any] = {}
         self._lock = threading.Lock()
-        self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> StubWebUI:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        super().__init__(_handler_for(self))
 
     def use(self, variant: str) -> None:
         """Answer a route with one of its recorded variants from now on."""
@@ -98,13 +84,6 @@ class StubWebUI:
         if path in _GENERATION_ROUTES and answer["status"] == 200 and not answer.get("verbatim"):
             _echo_request(answer["body"], body if isinstance(body, dict) else {})
         return answer
-
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hangs up (a finished CLI run) is no error of the stub's."""
 
 
 def _handler_for(stub: StubWebUI) -> type[BaseHTTPRequestHandler]:
