@@ -21,8 +21,8 @@ from stablenew_tui.pipeline.outputs import read_manifest
 SUMMARY_NAME = "summary.csv"
 # What the image was asked for and made with, read from its first stage's line.
 _ASKED = (
-    "prompt", "negative", "seed", "model", "vae", "hypernetwork", "hypernetwork_strength",
-    "sampler", "scheduler", "steps", "cfg_scale", "size",
+    "prompt", "negative", "global_negative", "seed", "model", "vae", "hypernetwork",
+    "hypernetwork_strength", "sampler", "scheduler", "steps", "cfg_scale", "size",
 )  # fmt: skip
 COLUMNS = ("image", "job_id", *_ASKED, *(f"{stage}_file" for stage in IMAGE_STAGES), "rating")
 
@@ -74,11 +74,14 @@ def _row(folder: Path, stages: dict[str, dict[str, Any]], ratings: RatingStore) 
     files = {f"{stage}_file": line["path"] for stage, line in stages.items()}
     final = stages[max(stages, key=IMAGE_STAGES.index)]
     size = f"{sent['width']}x{sent['height']}" if "width" in sent and "height" in sent else ""
+    # What the first stage sent after the prompt's own negative, if anything.
+    appended = first.get("global_negative") if first.get("global_negative_applied") else None
     row = {
         "image": first.get("index", 0) + 1,
         "job_id": first.get("job_id"),
         "prompt": first.get("prompt"),
         "negative": first.get("negative"),
+        "global_negative": appended,
         "seed": first.get("seed"),
         "model": first.get("model"),
         "vae": first.get("vae"),

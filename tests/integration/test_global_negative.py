@@ -14,6 +14,7 @@ from stablenew_tui.pipeline.launch import RunLauncher, RunRequest
 from stablenew_tui.services.details import GLOBAL_NEGATIVE, image_details
 from tests.conftest import TEST_DATA
 from tests.integration.pipeline_helpers import manifest, posted, run_to_end
+from tests.integration.test_summary import summary_rows
 
 PRESETS = TEST_DATA / "stablenew" / "presets"
 SMALL = {"txt2img": {"width": 64, "height": 64, "steps": 2}}
@@ -76,6 +77,8 @@ async def test_each_stage_records_whether_it_appended_the_global_negative(sim):
     assert applied == {"txt2img": True, "img2img": False, "adetailer": True, "upscale": False}
     assert {line["negative"] for line in lines.values()} == {"fog"}, "the prompt's own"
     assert {line["global_negative"] for line in lines.values()} == {GLOBAL}
+    (row,) = summary_rows(prepared.run.folder)
+    assert (row["negative"], row["global_negative"]) == ("fog", GLOBAL)
     records = read_records(AppPaths.from_environment().data_dir / "records.jsonl").records
     assert {r["stage"]: r["inputs"]["global_negative_applied"] for r in records} == applied
 
