@@ -11,6 +11,7 @@ from stablenew_tui.config import AppConfig, NodeConfig, PathsConfig, PromptsConf
 from stablenew_tui.learning.records import read_records
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.launch import RunLauncher, RunRequest
+from stablenew_tui.pipeline.refine import RefineRequest
 from stablenew_tui.services.details import GLOBAL_NEGATIVE, image_details
 from tests.conftest import TEST_DATA
 from tests.integration.pipeline_helpers import manifest, posted, run_to_end
@@ -104,3 +105,21 @@ async def test_without_a_global_negative_the_details_say_nothing_of_it(sim):
     assert "global_negative_applied" not in line and "global_negative" not in line
     details = image_details(str(Path(prepared.run.folder) / line["path"]))
     assert all(label != GLOBAL_NEGATIVE for s in details.sections for label, _ in s.rows)
+
+
+async def test_a_refined_image_takes_the_global_negative_of_now(sim):
+    config = AppConfig(prompts=PromptsConfig(global_negative=GLOBAL))
+    launcher = RunLauncher(config, AppPaths.from_environment(), [NodeConfig(url=sim.url)])
+    try:
+        prepared, _, _ = await run_to_end(launcher, RunRequest(prompt="a fox", negative="fog",
+                                                                flags=SMALL))  # fmt: skip
+        (line,) = manifest(prepared.run.folder)
+        image = str(Path(prepared.run.folder) / line["path"])
+        refined = await launcher.prepare_refine(RefineRequest([image], ["img2img"], flags=SMALL))
+        await launcher.engine.run(refined.run)
+    finally:
+        await launcher.aclose()
+    (body,) = posted(sim, "img2img")
+    assert body["negative_prompt"] == f"fog, {GLOBAL}", "its own negative, then the global one"
+    (refined_line,) = manifest(refined.run.folder)
+    assert (refined_line["negative"], refined_line["global_negative_applied"]) == ("fog", True)
