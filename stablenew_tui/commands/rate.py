@@ -1,13 +1,15 @@
 """`stablenew rate IMAGE… RATING`: rate finished images from a script, as the Results tab does.
 
 The rating goes to the same ratings file under the same key as in the TUI: the image path as
-its learning record spells it, with the record's job, run and stage. Every image is checked
+its learning record spells it, with the record's job, run and stage; the run's summary.csv
+shows it at once. Every image is checked
 before any rating is written, so a typo never leaves half a batch rated.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from stablenew_tui.errors import InputError
@@ -15,6 +17,7 @@ from stablenew_tui.learning.ratings import RATINGS_NAME, RatingStore
 from stablenew_tui.learning.record_scan import records_of_images
 from stablenew_tui.learning.records import RECORDS_NAME
 from stablenew_tui.paths import AppPaths
+from stablenew_tui.pipeline.summary import rate_image
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,11 +45,13 @@ def rate(args: argparse.Namespace) -> int:
         chosen.append(match)
     store = RatingStore(data_dir / RATINGS_NAME)
     for path, record in chosen:
-        store.rate(
-            path, rating, job_id=record.get("job_id"), run_id=record.get("run_id"),
+        warning = rate_image(
+            store, path, rating, job_id=record.get("job_id"), run_id=record.get("run_id"),
             stage=record.get("stage"),
         )  # fmt: skip
         print(f"rated {rating}: {path}" if rating else f"rating cleared: {path}")
+        if warning:
+            print(f"stablenew: warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -35,8 +35,10 @@ REPORTED_AS = {
 }
 
 
-def adetailer_scripts(stage: ADetailerSettings) -> dict[str, Any]:
-    """The request's `alwayson_scripts`: ADetailer on, img2img skipped, one detection pass."""
+def adetailer_scripts(stage: ADetailerSettings, negative_prompt: str | None) -> dict[str, Any]:
+    """The request's `alwayson_scripts`: ADetailer on, img2img skipped, one detection pass.
+    `negative_prompt`: the regions' own (with the global negative where it applies), None to
+    leave them the image's."""
     detail: dict[str, Any] = {
         "ad_model": stage.model,
         "ad_confidence": stage.confidence,
@@ -47,8 +49,8 @@ def adetailer_scripts(stage: ADetailerSettings) -> dict[str, Any]:
     # Empty prompts are the image's own: the extension fills them in (`_get_prompt`).
     if stage.prompt:
         detail["ad_prompt"] = stage.prompt
-    if stage.negative_prompt:
-        detail["ad_negative_prompt"] = stage.negative_prompt
+    if negative_prompt:
+        detail["ad_negative_prompt"] = negative_prompt
     # Each separate value counts only with its switch on (`get_steps`, `get_cfg_scale`, ...).
     if stage.steps is not None:
         detail |= {"ad_use_steps": True, "ad_steps": stage.steps}

@@ -32,6 +32,7 @@ from stablenew_tui.pipeline.progress import ProgressPoller
 from stablenew_tui.pipeline.refine import load_source
 from stablenew_tui.pipeline.stage_requests import (
     adetailer_request,
+    appended_negative,
     img2img_request,
     job_model,
     pass_model,
@@ -190,6 +191,7 @@ class JobRunner:
                 "index": job.index,
                 "stage": output.stage,
                 **_prompt_fields(job),
+                **self._global_negative_applied(output.stage),
                 "settings": output.sent,
                 "seed": output.info.get("seed", job.seed),
                 "model": output.verdict.model,
@@ -219,6 +221,7 @@ class JobRunner:
                 "node": self.handle.name,
                 "inputs": {
                     **_prompt_fields(job),
+                    **self._global_negative_applied(output.stage),
                     **_record_inputs(output, job),
                     **self._chosen_model(output.stage),
                 },
@@ -237,6 +240,14 @@ class JobRunner:
             }
             for output in self.produced
         ]
+
+    def _global_negative_applied(self, stage: str) -> dict[str, bool]:
+        """Whether this stage appended the run's global negative to the negative it sent, so
+        the prompt's own negative (`negative`) and the global one stay told apart."""
+        if not self.job.spec.global_negative:
+            return {}
+        return {"global_negative_applied": bool(appended_negative(self.run.settings, self.job,
+                                                                    stage))}  # fmt: skip
 
     def _chosen_model(self, stage: str) -> dict[str, str]:
         """The checkpoint as the user chose it, so ratings map back to dropdown entries."""

@@ -183,9 +183,7 @@ class RunLauncher:
             max_prompts=request.max_prompts,
             beliefs=beliefs,
         )
-        global_negative = self.config.prompts.global_negative_text()
-        for _, spec in job_prompts:
-            spec.global_negative = global_negative
+        self._give_global_negative([spec for _, spec in job_prompts])
         planned = fan_out(job_prompts, settings)
         specs = [spec for _, spec in planned.job_prompts]
         unnamed = await pin_loaded_weights(self.pool.handles, specs)
@@ -213,6 +211,7 @@ class RunLauncher:
         planned = await asyncio.to_thread(refine_jobs, request)  # reads every image
         settings = merge_settings(*self.settings_layers({}, {**request.flags, "stages": stages}))
         specs = [spec for _, spec in planned]
+        self._give_global_negative(specs)
         unnamed = await pin_loaded_weights(self.pool.handles, specs)
         await self.check_against_nodes(settings, specs)
         name = f"refine {planned[0][1].prompt}"
@@ -237,6 +236,13 @@ class RunLauncher:
                 source={"origin": f"again {job.id}", RUN_NODES: nodes_record(self.pool.nodes)},
             )
         )  # fmt: skip
+
+    def _give_global_negative(self, specs: list[PromptSpec]) -> None:
+        """Every job carries the global negative of now; each stage's switch says where it goes
+        (a refined image's own negative is its prompt's, without the one it was made with)."""
+        global_negative = self.config.prompts.global_negative_text()
+        for spec in specs:
+            spec.global_negative = global_negative
 
     def _folder(self, request: RunRequest | RefineRequest, name: str) -> str:
         output_root = (request.output_root or self.config.output_root(self.app_paths)).expanduser()

@@ -107,6 +107,7 @@ class ADetailerSettings(_Settings):
     sampler: str | None = Field(None, description="empty: the image's own sampler")
     prompt: str | None = Field(None, description="empty: the image's own prompt")
     negative_prompt: str | None = Field(None, description="empty: the image's own negative")
+    apply_global_negative: bool = True
 
 
 class HypernetworkChoice(_Settings):

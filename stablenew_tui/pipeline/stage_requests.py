@@ -1,7 +1,8 @@
 """From stage settings and a job to the WebUI request of each stage.
 
 Names chosen by the user (sampler, scheduler, upscaler, checkpoints) go through verbatim.
-The run's global negative follows each generation's own negative where that stage applies it.
+The run's global negative follows each generation's own negative where that stage applies it
+(`appended_negative`; the classic app's `add_global_negative`, per stage switch).
 Every generation names its checkpoint and VAE in `override_settings`, so what it is made with
 never depends on what another client did to the node; the server applies them inside the
 request, under its queue lock (`modules/processing.py`, `process_images`). Restoring them
@@ -19,6 +20,7 @@ from typing import Any
 from stablenew_tui.pipeline.adetailer import adetailer_scripts
 from stablenew_tui.pipeline.jobs import Job
 from stablenew_tui.pipeline.settings import (
+    ADetailerSettings,
     Img2ImgSettings,
     Names,
     PipelineSettings,
@@ -35,7 +37,7 @@ def txt2img_request(settings: PipelineSettings, job: Job) -> Txt2ImgRequest:
     stage = settings.txt2img
     request = Txt2ImgRequest(
         prompt=job_prompt(job),
-        negative_prompt=_negative(job, stage),
+        negative_prompt=_negative(settings, job, "txt2img"),
         seed=job.seed,
         sampler_name=stage.sampler,
         scheduler=stage.scheduler,
@@ -70,7 +72,7 @@ def img2img_request(
     width, height = base_size or _hires_size(settings)
     return Img2ImgRequest(
         prompt=job_prompt(job),
-        negative_prompt=_negative(job, stage),
+        negative_prompt=_negative(settings, job, "img2img"),
         seed=job.seed,
         init_images=[init_image],
         denoising_strength=stage.denoising_strength,
@@ -86,16 +88,20 @@ def adetailer_request(settings: PipelineSettings, job: Job, image: str) -> Img2I
     """img2img of the image as it stands, at its size, with the ADetailer extension redrawing
     what it detects and nothing else (see `pipeline.adetailer`)."""
     width, height = _hires_size(settings)
+    # The regions' own negative takes the global negative too; without one the extension
+    # redraws them with the request's, which has it already.
+    own = settings.adetailer.negative_prompt
+    regions_negative = _joined(own, appended_negative(settings, job, "adetailer")) if own else None
     return Img2ImgRequest(
         prompt=job_prompt(job),
-        negative_prompt=job.spec.negative,
+        negative_prompt=_negative(settings, job, "adetailer"),
         seed=job.seed,
         init_images=[image],
         denoising_strength=settings.adetailer.denoise,
         **img2img_sampling(settings),
         width=width,
         height=height,
-        alwayson_scripts=adetailer_scripts(settings.adetailer),
+        alwayson_scripts=adetailer_scripts(settings.adetailer, regions_negative),
         **_overrides(settings, job, pass_model(settings, job)),
     )
 
@@ -108,7 +114,7 @@ def upscale_request(
         width, height = _upscaled_size(settings, base_size)
         return Img2ImgRequest(
             prompt=job_prompt(job),
-            negative_prompt=_negative(job, stage),
+            negative_prompt=_negative(settings, job, "upscale"),
             seed=job.seed,
             init_images=[image],
             denoising_strength=stage.denoising_strength,
@@ -136,10 +142,25 @@ def upscale_request(
     return request
 
 
-def _negative(job: Job, stage: Txt2ImgSettings | Img2ImgSettings | UpscaleSettings) -> str:
+def appended_negative(settings: PipelineSettings, job: Job, stage: str) -> str:
+    """The run's global negative as `stage` appends it to its negative prompt: "" where the
+    stage's switch is off, or where it sends no prompt at all (an upscale by extras, video)."""
+    switches: dict[str, Txt2ImgSettings | Img2ImgSettings | ADetailerSettings | UpscaleSettings]
+    switches = {"txt2img": settings.txt2img, "img2img": settings.img2img,
+                "adetailer": settings.adetailer}  # fmt: skip
+    if settings.upscale.method == "img2img":
+        switches["upscale"] = settings.upscale
+    chosen = switches.get(stage)
+    return job.spec.global_negative if chosen is not None and chosen.apply_global_negative else ""
+
+
+def _negative(settings: PipelineSettings, job: Job, stage: str) -> str:
     """The prompt's negative, then the run's global negative when this stage applies it."""
-    spec = job.spec
-    parts = (spec.negative, spec.global_negative if stage.apply_global_negative else "")
+    return _joined(job.spec.negative, appended_negative(settings, job, stage))
+
+
+def _joined(*parts: str | None) -> str:
+    """Negatives one after the other, as the classic app joined them; empty ones left out."""
     return ", ".join(part for part in parts if part)
 
 

@@ -1,7 +1,8 @@
 """`summary.csv`: one row per image of a run, for a spreadsheet, as StableNew wrote it.
 
 Made from the manifest (its current line per job and stage) and the ratings, whenever a run
-ends, resumed runs included, and written whole and atomically: a reader never sees half a
+ends, resumed runs included, and whenever one of its images is rated after that (`rate_image`,
+the one way the CLI and the TUI rate). Written whole and atomically: a reader never sees half a
 file, and a run made again after a crash is summarized as it now stands.
 """
 
@@ -20,10 +21,35 @@ from stablenew_tui.pipeline.outputs import read_manifest
 SUMMARY_NAME = "summary.csv"
 # What the image was asked for and made with, read from its first stage's line.
 _ASKED = (
-    "prompt", "negative", "seed", "model", "vae", "hypernetwork", "hypernetwork_strength",
-    "sampler", "scheduler", "steps", "cfg_scale", "size",
+    "prompt", "negative", "global_negative", "seed", "model", "vae", "hypernetwork",
+    "hypernetwork_strength", "sampler", "scheduler", "steps", "cfg_scale", "size",
 )  # fmt: skip
 COLUMNS = ("image", "job_id", *_ASKED, *(f"{stage}_file" for stage in IMAGE_STAGES), "rating")
+
+
+def rate_image(
+    ratings: RatingStore,
+    path: str,
+    rating: int | None,
+    *,
+    job_id: str | None = None,
+    run_id: str | None = None,
+    stage: str | None = None,
+) -> str | None:
+    """Rate an image (`RatingStore.rate`), then bring its run's summary.csv up to date when the
+    run has ended once (a run still making its first images writes it when it ends). Returns
+    a warning when the summary could not be written: the rating is kept all the same.
+    Blocking (fsync): async callers run it in a thread."""
+    ratings.rate(path, rating, job_id=job_id, run_id=run_id, stage=stage)
+    folder = Path(path).parent.parent  # images sit in <run folder>/<stage>/
+    if not (folder / SUMMARY_NAME).exists():
+        return None
+    try:
+        # Read again: other processes (the TUI, `stablenew rate`) rate images of this run too.
+        write_summary(folder, RatingStore(ratings.path))
+    except OSError as error:
+        return f"{folder / SUMMARY_NAME} was not brought up to date: {error}"
+    return None
 
 
 def write_summary(folder: Path, ratings: RatingStore) -> Path:
@@ -48,11 +74,14 @@ def _row(folder: Path, stages: dict[str, dict[str, Any]], ratings: RatingStore) 
     files = {f"{stage}_file": line["path"] for stage, line in stages.items()}
     final = stages[max(stages, key=IMAGE_STAGES.index)]
     size = f"{sent['width']}x{sent['height']}" if "width" in sent and "height" in sent else ""
+    # What the first stage sent after the prompt's own negative, if anything.
+    appended = first.get("global_negative") if first.get("global_negative_applied") else None
     row = {
         "image": first.get("index", 0) + 1,
         "job_id": first.get("job_id"),
         "prompt": first.get("prompt"),
         "negative": first.get("negative"),
+        "global_negative": appended,
         "seed": first.get("seed"),
         "model": first.get("model"),
         "vae": first.get("vae"),

@@ -2,7 +2,8 @@
 
 Read from the run's manifest (every setting sent, per stage), or, for an image from anywhere
 else, from the infotext it carries. The same facts the WebUI's PNG Info shows, plus what only
-this app knows: the template and its random choices, the node, the timings, what a server did
+this app knows: the template and its random choices, the run's global negative apart from the
+prompt's own negative (and which stages appended it), the node, the timings, what a server did
 not report (`unverified`), and the image a refined one started from.
 """
 
@@ -18,6 +19,8 @@ from stablenew_tui.pipeline.provenance import Provenance, image_provenance
 
 # Sent settings shown elsewhere in the view (the prompt) or not worth a line.
 _SHOWN_APART = ("prompt", "negative_prompt")
+# The label of the rows on the run's global negative, told apart from the prompt's own.
+GLOBAL_NEGATIVE = "global negative"
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,10 @@ def _file_section(origin: Provenance) -> DetailSection:
 def _prompt_section(origin: Provenance) -> DetailSection:
     line = origin.line or {}
     rows = [("prompt", origin.prompt or ""), ("negative", origin.negative or "(none)")]
+    if line.get("global_negative"):
+        appended = [str(item["stage"]) for item in origin.lines if _applied(item)]
+        where = f"appended at {', '.join(appended)}" if appended else "appended at no stage"
+        rows.append((GLOBAL_NEGATIVE, f"{line['global_negative']} · {where}"))
     if line.get("template") is not None:
         rows.append(("template", str(line["template"])))
         choices = line.get("choices") or {}
@@ -114,11 +121,20 @@ def _stage_section(line: dict[str, Any]) -> DetailSection:
     ]
     if line.get("unverified"):
         rows.append(("unverified", ", ".join(str(item) for item in line["unverified"])))
+    if line.get("global_negative") and "negative_prompt" in settings:
+        said = "appended" if _applied(line) else "not appended: this stage's switch is off"
+        rows.append(("negative sent", str(settings["negative_prompt"]) or "(none)"))
+        rows.append((GLOBAL_NEGATIVE, said))
     rows.extend(
         (key, _value(value)) for key, value in sorted(settings.items())
         if key not in _SHOWN_APART
     )  # fmt: skip
     return DetailSection(f"{line.get('stage', '?')}: every setting sent", rows)
+
+
+def _applied(line: dict[str, Any]) -> bool:
+    """Whether the stage of this manifest line appended the run's global negative."""
+    return bool(line.get("global_negative_applied"))
 
 
 def _sent(line: dict[str, Any], key: str) -> Any:

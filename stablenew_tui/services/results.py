@@ -14,6 +14,7 @@ from typing import Any
 
 from stablenew_tui.learning.ratings import RatingStore
 from stablenew_tui.learning.records import RecordsFollower
+from stablenew_tui.pipeline.summary import rate_image
 
 RECENT_RESULTS = 500  # past images listed at start
 
@@ -78,6 +79,8 @@ class ResultsFeed:
             run_id=record.get("run_id"), stage=record.get("stage"),
         )  # fmt: skip
 
-    def rate(self, row: ResultRow, rating: int | None) -> None:
-        """Rate the row's image 1–5, or clear its rating with None."""
-        self.ratings.rate(row.path, rating, job_id=row.job_id, run_id=row.run_id, stage=row.stage)
+    def rate(self, row: ResultRow, rating: int | None) -> str | None:
+        """Rate the row's image 1–5, or clear its rating with None; a warning when its run's
+        summary.csv could not be brought up to date (see `rate_image`)."""
+        return rate_image(self.ratings, row.path, rating, job_id=row.job_id, run_id=row.run_id,
+                          stage=row.stage)  # fmt: skip

@@ -31,6 +31,7 @@ from stablenew_tui.tui.widgets.key_hints import key_display
 from stablenew_tui.tui.widgets.prompt_editor import PromptEditor, SegmentTable
 from stablenew_tui.tui.widgets.queue_view import QueueView
 from stablenew_tui.tui.widgets.results import ResultsTable
+from stablenew_tui.tui.widgets.stage_cards import StageCards
 
 
 class StableNewApp(App):
@@ -104,6 +105,8 @@ class StableNewApp(App):
         except InputError as error:
             self.notify(str(error), severity="error", timeout=10)
             return
+        # Back on the main screen: its cards show the preset's values.
+        self.screen.query_one(StageCards).start_from(self.services.warm_settings())
         self.notify(f"preset {choice.name} for the next runs" if choice.name else "no preset")
         for warning in warnings:
             self.notify(warning, severity="warning", timeout=10)

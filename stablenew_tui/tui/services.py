@@ -64,9 +64,10 @@ class TuiServices:
         await self.launcher.aclose()
 
     def warm_settings(self) -> dict[str, Any]:
-        """What the stage cards start from: defaults < config < last run."""
+        """What the stage cards start from: defaults < config < last run < the preset chosen."""
         try:
-            settings = merge_settings(*self.launcher.settings_layers({}, {}))
+            preset = self.launcher.preset(self.preset)
+            settings = merge_settings(*self.launcher.settings_layers({}, {}, preset=preset))
         except InputError as error:
             self.warnings.append(f"settings: {error}; starting from the defaults")
             settings = PipelineSettings()

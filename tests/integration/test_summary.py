@@ -7,6 +7,7 @@ import asyncio
 import csv
 from pathlib import Path
 
+from stablenew_tui.cli import main
 from stablenew_tui.learning.ratings import RATINGS_NAME, RatingStore
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.events import JobDone
@@ -84,3 +85,26 @@ async def test_a_failed_stage_leaves_its_file_empty(sim):
     assert len(rows) == 2 == len({line["job_id"] for line in manifest(prepared.run.folder)})
     assert rows[0]["txt2img_file"] and rows[0]["img2img_file"] == ""
     assert rows[1]["img2img_file"]
+
+
+async def test_a_rating_after_the_run_ended_reaches_its_summary_at_once(sim, capsys):
+    launcher = launcher_for(sim.url)
+    flags = FLAGS | {"images_per_prompt": 2, "stages": ["txt2img"]}
+    try:
+        prepared, _, _ = await run_to_end(launcher, RunRequest(prompt="a mill", flags=flags))
+    finally:
+        await launcher.aclose()
+    folder = Path(prepared.run.folder)
+    first, second = (folder / row["txt2img_file"] for row in summary_rows(str(folder)))
+    assert main(["rate", str(second), "4"]) == 0
+    assert [row["rating"] for row in summary_rows(str(folder))] == ["", "4"]
+    assert capsys.readouterr().err == ""
+
+    # A summary that cannot be written is a warning: the rating is kept all the same.
+    (folder / SUMMARY_NAME).unlink()
+    (folder / SUMMARY_NAME).mkdir()
+    assert main(["rate", str(first), "2"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"stablenew: warning: {folder / SUMMARY_NAME} was not brought up to")
+    assert RatingStore(AppPaths.from_environment().data_dir / RATINGS_NAME).get(str(first)) == 2
+    assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == [], "no temp file"

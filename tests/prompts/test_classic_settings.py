@@ -58,7 +58,7 @@ def test_every_key_of_a_sidecar_maps_onto_a_stage_setting():
         "adetailer": {
             "model": "face_yolov8n.pt", "confidence": 0.4, "mask_feather": 4, "denoise": 0.3,
             "sampler": "DPM++ 2M", "steps": 20, "cfg": 6.0, "prompt": None,
-            "negative_prompt": None,
+            "negative_prompt": None, "apply_global_negative": True,
         },
         "video": {"fps": 12, "seconds_per_image": 1 / 12, "crossfade": 0.0, "format": "mp4"},
         "variants": {"mode": "fanout"},
@@ -238,7 +238,7 @@ def test_the_adetailer_block_is_the_adetailer_stage(tmp_path):
     assert preset.table["adetailer"] == {
         "model": "face_yolov8s.pt", "confidence": 0.55, "mask_feather": 6, "denoise": 0.35,
         "sampler": "DPM++ 2M", "steps": 14, "cfg": 5.0, "prompt": "sharp eyes, detailed skin",
-        "negative_prompt": None,
+        "negative_prompt": None, "apply_global_negative": False,
     }  # fmt: skip
     assert preset.table["stages"] == ["txt2img", "adetailer"]
     assert preset.warnings == (f"{path}:17: adetailer.adetailer_scheduler: unknown key; ignored",)

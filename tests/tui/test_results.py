@@ -3,6 +3,7 @@ rated filter and best-first order. Earlier images come from a real run on the si
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from textual.widgets import Static
 from stablenew_tui.learning.ratings import RatingStore
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.launch import RunRequest
+from stablenew_tui.pipeline.summary import SUMMARY_NAME
 from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.widgets.results import PROMPT_MIN_WIDTH, ImagePreview
 from tests.integration.pipeline_helpers import launcher_for, run_to_end
@@ -103,3 +105,18 @@ async def test_rated_and_unrated_filters_and_best_first(sim):
         help_text = "\n".join(drawn_text(static) for static in app.screen.query(Static))
     assert "results.filter" in help_text and "results.order" in help_text
     assert RatingStore(ratings.path).get(str(middle)) == 3
+
+
+async def test_a_rating_key_reaches_the_ended_run_s_summary_at_once(sim):
+    (image,) = await _earlier_images(sim, 1)
+    summary = image.parent.parent / SUMMARY_NAME
+    app = app_for(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await results_in_view(pilot, 1)
+        await pilot.press("4")
+
+        def rated_in_summary() -> bool:
+            with summary.open(newline="", encoding="utf-8") as handle:
+                return [row["rating"] for row in csv.DictReader(handle)] == ["4"]
+
+        await wait_until(pilot, rated_in_summary, timeout=5, what="the rating in summary.csv")

@@ -67,7 +67,7 @@ _ALWAYS_QUIET: dict[str, set[str]] = {
     "txt2img": {"do_not_save_samples", "do_not_save_grid", "face_restoration_model",
                 "face_restoration_weight"},
     # The classic GUI's pack selection.
-    "pipeline": {"pack_mode", "allow_hr_with_stages", "apply_global_negative_adetailer"},
+    "pipeline": {"pack_mode", "allow_hr_with_stages"},
 }  # fmt: skip
 _WHY = {
     "txt2img.prompt": "not used: the classic app never sent it either",
@@ -232,7 +232,7 @@ class StageMapper:
     def pipeline(self, section: dict[str, Any]) -> None:
         handled = {f"{stage}_enabled" for stage in _STAGE_SWITCHES} | {
             "images_per_prompt", "model_matrix", "hypernetworks", "variant_mode"}  # fmt: skip
-        for stage in ("txt2img", "img2img", "upscale"):
+        for stage in ("txt2img", "img2img", "adetailer", "upscale"):
             key = f"apply_global_negative_{stage}"
             handled.add(key)
             if key in section:

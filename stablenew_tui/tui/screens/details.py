@@ -22,7 +22,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Label, Static
 
-from stablenew_tui.services.details import DetailSection, ImageDetails
+from stablenew_tui.services.details import GLOBAL_NEGATIVE, DetailSection, ImageDetails
 from stablenew_tui.services.results import ResultRow
 from stablenew_tui.tui.image_keys import ImageAction, image_bindings
 from stablenew_tui.tui.keys import bindings_of
@@ -107,5 +107,6 @@ def render_section(section: DetailSection) -> Group:
                      overflow="fold")  # fmt: skip
     table.add_column(ratio=1, overflow="fold")
     for label, value in section.rows:
-        table.add_row(label, Text(value))
+        # The run's global negative stands apart from the prompt's own negative.
+        table.add_row(label, Text(value, style="italic" if label == GLOBAL_NEGATIVE else ""))
     return Group(Text(section.title, style="bold underline"), table, Text(""))

@@ -5,7 +5,6 @@ those calls do lives there (`RunControl`, `ResultsFeed`), shared with the CLI.""
 from __future__ import annotations
 
 import asyncio
-import functools
 import gc
 from typing import Any, cast
 
@@ -218,13 +217,15 @@ class MainScreen(Screen):
 
     @on(ResultsTable.Rated)
     async def _rated(self, message: ResultsTable.Rated) -> None:
-        rate = functools.partial(self.services.results.rate, message.row, message.rating)
+        rate, row = self.services.results.rate, message.row
         try:
-            await asyncio.to_thread(rate)  # an fsynced append: kept off the event loop
+            warning = await asyncio.to_thread(rate, row, message.rating)  # fsynced: off the loop
         except OSError as error:
             self.notify(f"the rating was not saved: {error}", severity="error", timeout=10)
             return
         self.notify(f"rated {message.rating}" if message.rating else "rating cleared", timeout=2)
+        if warning:  # the rating is saved; only its run's summary.csv lags
+            self.notify(warning, severity="warning", timeout=10)
         self._learn_from(self.services.ratings.rated())
         if self._catalog_loaded:
             self.load_catalog()  # favourites may have changed

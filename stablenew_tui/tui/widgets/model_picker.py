@@ -52,10 +52,18 @@ class ModelPicker(Vertical):
     def set_options(self, options: Options) -> None:
         """Refill both lists; what was chosen stays chosen."""
         select, more = self.query_one(Select), self.query_one(SelectionList)
-        current, ticked = select.value, list(more.selected)
+        self._show(options, select.value, list(more.selected))
+
+    def choose(self, options: Options, value: Any) -> None:
+        """Refill both lists and choose `value` (as `txt2img.model` holds it) instead."""
+        first, more = _split(value)
+        self._show(options, Select.NULL if first is None else first, more)
+
+    def _show(self, options: Options, first: Any, ticked: list[str]) -> None:
+        select, more = self.query_one(Select), self.query_one(SelectionList)
         select.set_options(options)
-        if current != Select.NULL:
-            select.value = current
+        if first != Select.NULL:
+            select.value = first
         more.clear_options()
         more.add_options(self._choices(options, ticked))
 

@@ -1,6 +1,7 @@
 """Stage cards: dropdowns filled from the node's catalog, inputs checked as you type.
 
-The cards start from the warm settings (defaults < config < last run). What the user changes
+The cards start from the warm settings (defaults < config < last run < the preset chosen in
+the palette), and show a preset's values once it is chosen. What the user changes
 here is the strongest layer of the next run; what they leave alone still lets a pack's own
 settings apply, exactly as on the command line. An input that may be left to the WebUI shows
 "auto" while empty, and emptying it gives it back.
@@ -154,18 +155,49 @@ class StageCards(VerticalScroll):
         field = next((f for fields in CARDS.values() for f in fields if f.path == path), None)
         if field is None:
             return False
+        self._show(field, self._listed(field, value))  # records hold names, not titles
+        return True
+
+    def start_from(self, base: dict[str, Any]) -> None:
+        """Start from other settings (the warm ones with a preset chosen, or without it again):
+        each value they change is shown; what the user changed elsewhere stays, and only what
+        differs from `base` is the next run's strongest layer."""
+        old, self.base = self.base, base
+        for fields in CARDS.values():
+            for field in fields:
+                value = value_at(base, field)
+                if value != value_at(old, field):
+                    value = self._listed(field, value)
+                    put_value(base, field, value)  # as shown: not a change of the user's
+                    self._show(field, value)
+
+    def _listed(self, field: FormField, value: Any) -> Any:
+        """The catalog's spelling of `value` where it lists it another way (a checkpoint's name
+        without its hash, a scheduler's label), so a dropdown never offers one choice twice."""
+        if isinstance(value, list):
+            return [self._listed(field, one) for one in value]
+        if not field.catalog or self._catalog is None or not isinstance(value, str):
+            return value
+        if field.catalog == "models":
+            titles = (m.title for m in self._catalog.model_details if m.matches(value))
+            return next(titles, value)
+        listed = (name for _, name in self._options(field, None) if _loose(name) == _loose(value))
+        return next(listed, value)
+
+    def _show(self, field: FormField, value: Any) -> None:
+        if field.kind == "models":
+            picker = self.query_one(f"#{_picker_id(field)}", ModelPicker)
+            first = value[0] if isinstance(value, list) else value
+            picker.choose(self._options(field, first), value)
+            return
         widget = self.query_one(f"#{field.widget_id}")
         if isinstance(widget, Checkbox):
             widget.value = bool(value)
         elif isinstance(widget, Select):
-            if field.catalog == "models" and self._catalog is not None:  # records hold names
-                titles = (m.title for m in self._catalog.model_details if m.matches(str(value)))
-                value = next(titles, value)
             widget.set_options(self._options(field, value))
-            widget.value = value
+            widget.value = _or_blank(value)
         elif isinstance(widget, Input):
-            widget.value = str(value)
-        return True
+            widget.value = "" if value is None else str(value)
 
     def _offer_adetailer(self, catalog: ResourceCatalog) -> None:
         """The ADetailer stage only where the node has the extension."""
@@ -229,6 +261,11 @@ class StageCards(VerticalScroll):
 
 def _picker_id(field: FormField) -> str:
     return f"{field.widget_id}-picker"
+
+
+def _loose(name: str) -> str:
+    """A name as the WebUI matches it: `SGM Uniform` is `sgm_uniform`."""
+    return name.lower().replace(" ", "_")
 
 
 def _or_blank(value: Any) -> Any:
