@@ -7,8 +7,10 @@ import json
 import pytest
 from PIL import Image
 
+from stablenew_tui.pipeline.compare_grid import ComparisonGrid
+from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.sim import SimServer
-from tests.integration.pipeline_helpers import posted
+from tests.integration.pipeline_helpers import launcher_for, posted, run_to_end
 from tests.integration.test_run_cli import stablenew, stablenew_async
 
 
@@ -89,3 +91,23 @@ def test_compare_needs_a_prompt():
     result = stablenew("compare", "--node", "http://127.0.0.1:9", "--axis", "cfg=5")
     assert result.returncode == 2
     assert "--prompt" in result.stderr
+
+
+async def test_each_cell_sends_its_own_settings_to_every_stage(sim):
+    grid = ComparisonGrid.parse(["denoising=0.3,0.6", "size=64x64,128x64", "clip_skip=2"])
+    flags = {"stages": ["txt2img", "img2img"], "txt2img": {"steps": 2, "seed": 4}}
+    launcher = launcher_for(sim.url)
+    try:
+        prepared, summary, _ = await run_to_end(
+            launcher, RunRequest(prompt="a fox", flags=flags, grid=grid)
+        )
+    finally:
+        await launcher.aclose()
+    assert summary.counts == {"done": 4}
+    sizes = [(body["width"], body["height"]) for body in posted(sim, "txt2img")]
+    assert sizes == [(64, 64), (128, 64), (64, 64), (128, 64)]
+    img2img = posted(sim, "img2img")
+    assert [body["denoising_strength"] for body in img2img] == [0.3, 0.3, 0.6, 0.6]
+    assert [(body["width"], body["height"]) for body in img2img] == sizes
+    assert {body["override_settings"]["CLIP_stop_at_last_layers"] for body in img2img} == {2}
+    assert prepared.run.source["comparison"][0] == {"name": "denoising", "values": ["0.3", "0.6"]}
