@@ -18,9 +18,11 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from stablenew_tui.atomic import write_bytes_atomic
-from stablenew_tui.pipeline.compare_grid import ComparisonGrid
+from stablenew_tui.errors import InputError
+from stablenew_tui.pipeline.compare_grid import GRID_SOURCE, ComparisonGrid
 from stablenew_tui.pipeline.jobs import Job, Run, slugify
 from stablenew_tui.pipeline.outputs import read_manifest
+from stablenew_tui.pipeline.queue import JobQueue
 from stablenew_tui.pipeline.settings import STAGE_ORDER
 
 MAX_TILE = 384
@@ -36,6 +38,20 @@ CellKey = tuple[str, ...]  # the cell's values, in axis order
 
 def cell_key(grid: ComparisonGrid, cell: Mapping[str, str]) -> CellKey:
     return tuple(cell[axis.name] for axis in grid.axes)
+
+
+def comparison_run(queue: JobQueue, ref: str | None) -> Run:
+    """The comparison `ref` names (a run id or folder), or the newest when it is None."""
+    if ref is not None:
+        run = queue.find_run(ref)
+        if run is None:
+            raise InputError(f"no run {ref!r} in {queue.path} (`stablenew runs` lists them)")
+        ComparisonGrid.from_run(run)  # or the error saying it is not a comparison
+        return run
+    comparisons = [run for run in queue.runs() if run.source.get(GRID_SOURCE)]
+    if not comparisons:
+        raise InputError("no comparison in the queue: `stablenew compare` makes one")
+    return comparisons[-1]  # oldest first
 
 
 def final_images(run: Run, jobs: Sequence[Job]) -> dict[CellKey, Path]:

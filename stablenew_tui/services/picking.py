@@ -15,20 +15,9 @@ from stablenew_tui.errors import InputError
 from stablenew_tui.learning.bradley_terry import fit
 from stablenew_tui.learning.picks import Pick, PickedImage, PickStore, next_pair
 from stablenew_tui.pipeline.compare_grid import GRID_SOURCE, ComparisonGrid
-from stablenew_tui.pipeline.contact_sheet import cell_key, final_images
+from stablenew_tui.pipeline.contact_sheet import cell_key, comparison_run, final_images
 from stablenew_tui.pipeline.jobs import Run
 from stablenew_tui.pipeline.queue import JobQueue
-
-
-def comparison_run(queue: JobQueue, run_id: str | None) -> Run:
-    """The comparison to pick from: `run_id`'s if it is one, else the newest."""
-    chosen = queue.run(run_id) if run_id else None
-    if chosen is not None and chosen.source.get(GRID_SOURCE):
-        return chosen
-    comparisons = [run for run in queue.runs() if run.source.get(GRID_SOURCE)]
-    if not comparisons:
-        raise InputError("no comparison to pick from: `stablenew compare` makes one")
-    return max(comparisons, key=lambda run: run.created)
 
 
 @dataclass
@@ -44,7 +33,9 @@ class PickSession:
     @classmethod
     def open(cls, queue: JobQueue, run_id: str | None, picks_file: Path) -> PickSession:
         """Blocking (reads the queue and the run's manifest): async callers use a thread."""
-        run = comparison_run(queue, run_id)
+        selected = queue.run(run_id) if run_id else None
+        run = selected if selected and selected.source.get(GRID_SOURCE) else None
+        run = run or comparison_run(queue, None)
         grid = ComparisonGrid.from_run(run)
         jobs = queue.jobs(run.id)
         paths = final_images(run, jobs)

@@ -64,6 +64,16 @@ async def test_a_failed_cell_is_a_marked_tile_and_exit_1(tmp_path):
     body = sheet.height - 64
     assert sheet.getpixel((4, body + 32)) == (200, 200, 200)  # cfg 5: no image
     assert sheet.getpixel((64 + 32, body + 32)) != (200, 200, 200)
+    # Made after all, the sheet drawn again has every image.
+    async with SimServer(speed=0) as sim:
+        resumed = await stablenew_async("run", "--node", sim.url, "--resume", "--retry-failed")
+        _, stderr = await resumed.communicate()
+    assert resumed.returncode == 0, stderr.decode()
+    again = stablenew("compare", "--sheet", str(sheet_path.parent))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == f"contact sheet: {sheet_path}\n"
+    sheet = Image.open(sheet_path).convert("RGB")
+    assert sheet.getpixel((4, body + 32)) != (200, 200, 200)
 
 
 @pytest.mark.parametrize(
@@ -87,10 +97,30 @@ async def test_bad_axes_exit_2_naming_them(args, message):
     assert len(text.strip().splitlines()) == 1, text
 
 
-def test_compare_needs_a_prompt():
-    result = stablenew("compare", "--node", "http://127.0.0.1:9", "--axis", "cfg=5")
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--axis", "cfg=5"], "--prompt: give the prompt to compare"),
+        (["--sheet"], "no comparison in the queue: `stablenew compare` makes one"),
+        (["--sheet", "20990101-000000-abcdef"], "no run '20990101-000000-abcdef' in "),
+        (["--sheet", "--axis", "cfg=5"], "--sheet draws an existing comparison"),
+    ],
+)
+def test_missing_prompt_or_comparison_exits_2(args, message):
+    result = stablenew("compare", "--node", "http://127.0.0.1:9", *args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+
+
+async def test_sheet_of_a_run_that_is_no_comparison_exits_2(sim, tmp_path):
+    made = await stablenew_async("run", "--node", sim.url, "--prompt", "x", "--steps", "2",
+                                 "--size", "64x64", "--out", str(tmp_path / "out"))  # fmt: skip
+    _, stderr = await made.communicate()
+    assert made.returncode == 0, stderr.decode()
+    (folder,) = (tmp_path / "out").iterdir()
+    result = stablenew("compare", "--sheet", str(folder))
     assert result.returncode == 2
-    assert "--prompt" in result.stderr
+    assert "is not a comparison (`stablenew compare` makes one)" in result.stderr
 
 
 async def test_each_cell_sends_its_own_settings_to_every_stage(sim):

@@ -20,7 +20,7 @@ async def test_a_failed_cell_takes_no_part_and_picks_are_kept_per_run(sim):
     launcher = launcher_for(sim.url)
     picks_file = AppPaths.from_environment().data_dir / PICKS_NAME
     try:
-        with pytest.raises(InputError, match="no comparison to pick from"):
+        with pytest.raises(InputError, match="no comparison in the queue"):
             PickSession.open(launcher.queue, None, picks_file)
         grid = ComparisonGrid.parse(["cfg=5,7", "steps=2,3"])
         prepared, summary, _ = await run_to_end(

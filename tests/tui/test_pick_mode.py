@@ -106,5 +106,5 @@ async def test_without_a_comparison_pick_mode_says_how_to_make_one(sim):
     async with app.run_test(size=(80, 24), message_hook=notes.collect) as pilot:
         await pilot.pause()
         await pilot.press("ctrl+p", *"Compare: pick", "enter")
-        await wait_until(pilot, lambda: notes.any("no comparison to pick from"), what="notice")
+        await wait_until(pilot, lambda: notes.any("no comparison in the queue"), what="notice")
         assert isinstance(app.screen, MainScreen)
