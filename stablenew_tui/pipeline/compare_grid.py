@@ -28,8 +28,13 @@ MAX_AXES = 3  # columns, rows, sheets
 WEIGHT_AXES = ("model", "vae")  # set on the job itself, in this order outermost
 
 
-def _number(text: str) -> float:
-    return float(text)
+class _OutOfRange(ValueError):
+    """A value of the right form that the setting cannot take; its message says why."""
+
+
+def _seed(text: str) -> None:
+    if not 0 <= int(text) <= MAX_SEED:
+        raise _OutOfRange(f"a seed is 0 to {MAX_SEED}")
 
 
 def _size(text: str) -> dict[str, int]:
@@ -44,26 +49,22 @@ def _size(text: str) -> dict[str, int]:
 _AXES: dict[str, Callable[[str], dict[str, Any] | None]] = {
     "model": lambda text: None,
     "vae": lambda text: None,
-    "seed": lambda text: None if 0 <= int(text) <= MAX_SEED else _seed_out_of_range(),
+    "seed": _seed,
     "sampler": lambda text: {"txt2img": {"sampler": text}},
     "scheduler": lambda text: {"txt2img": {"scheduler": text}},
-    "cfg": lambda text: {"txt2img": {"cfg_scale": _number(text)}},
+    "cfg": lambda text: {"txt2img": {"cfg_scale": float(text)}},
     "steps": lambda text: {"txt2img": {"steps": int(text)}},
     "size": lambda text: {"txt2img": _size(text)},
     "width": lambda text: {"txt2img": {"width": int(text)}},
     "height": lambda text: {"txt2img": {"height": int(text)}},
     # Denoising of whichever second pass the run has: img2img, or hires fix.
     "denoising": lambda text: {
-        "img2img": {"denoising_strength": _number(text)},
-        "txt2img": {"hires_denoising": _number(text)},
+        "img2img": {"denoising_strength": float(text)},
+        "txt2img": {"hires_denoising": float(text)},
     },
     "clip_skip": lambda text: {"txt2img": {"clip_skip": int(text)}},
 }
 AXIS_NAMES = tuple(_AXES)
-
-
-def _seed_out_of_range() -> None:
-    raise ValueError(f"a seed is 0 to {MAX_SEED}")
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ def _run_rank(name: str) -> int:
 def _reason(name: str, error: ValueError) -> str:
     if name == "size":
         return "expected WIDTHxHEIGHT, e.g. 512x768"
-    if "a seed" in str(error):
+    if isinstance(error, _OutOfRange):
         return str(error)
     return "expected a number" if name in ("cfg", "denoising") else "expected a whole number"
 
