@@ -111,7 +111,7 @@ class StableNewApp(App):
             session = await asyncio.to_thread(
                 PickSession.open, services.launcher.queue, row.run_id if row else None, picks_file
             )
-        except InputError as error:
+        except (InputError, OSError) as error:  # no comparison; an unreadable manifest
             self.notify(str(error), severity="error", timeout=10)
             return
         ui = services.config.ui
