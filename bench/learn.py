@@ -116,6 +116,8 @@ _MEASURE = """
 import sys, time
 from pathlib import Path
 from stablenew_tui.commands.learn import report_lines
+from stablenew_tui.commands.pick_lines import pick_lines
+from stablenew_tui.learning.pick_report import load_pick_rankings
 from stablenew_tui.learning.rated_images import load_rated_images
 from stablenew_tui.learning.ratings import RatingStore
 from stablenew_tui.learning.records import read_records
@@ -130,6 +132,7 @@ elif what == "load":
 else:
     rated = load_rated_images(data_dir)
     lines = report_lines(build_report(rated.images, unmatched=rated.unmatched))
+    lines += pick_lines(load_pick_rankings(data_dir))  # no picks here: one look for the file
 print(time.perf_counter() - wall, time.process_time() - cpu)
 """
 

@@ -25,11 +25,13 @@ from typing import Any
 
 from stablenew_tui.learning.records import RecordWriter
 from stablenew_tui.pipeline.cluster import NodeHandle
+from stablenew_tui.pipeline.compare_grid import cell_settings
 from stablenew_tui.pipeline.events import EventStream, StageDone, StageStarted
 from stablenew_tui.pipeline.jobs import Job, Run
 from stablenew_tui.pipeline.outputs import RunOutputs
 from stablenew_tui.pipeline.progress import ProgressPoller
 from stablenew_tui.pipeline.refine import load_source
+from stablenew_tui.pipeline.settings import PipelineSettings
 from stablenew_tui.pipeline.stage_requests import (
     adetailer_request,
     appended_negative,
@@ -84,13 +86,17 @@ class JobRunner:
     overhead: float = 0.0  # seconds spent between answers received and results durable
     start_image: str = field(repr=False, default="")  # base64 of the image it refines
     base_size: tuple[int, int] | None = None  # that image's size
+    settings: PipelineSettings = field(init=False)  # the run's, as the job's cell changes them
+
+    def __post_init__(self) -> None:
+        self.settings = cell_settings(self.run.settings, self.job.spec.cell)
 
     async def execute(self) -> None:
         source = self.job.spec.image
         if source is not None:
             self.start_image = await asyncio.to_thread(load_source, source)
             self.base_size = (source.width, source.height)
-        for stage in (name for name in self.run.settings.stages if name in IMAGE_STAGES):
+        for stage in (name for name in self.settings.stages if name in IMAGE_STAGES):
             if self.stopped():
                 return
             self.stage = stage
@@ -104,7 +110,7 @@ class JobRunner:
         self.produced.clear()
 
     async def _stage(self, stage: str) -> None:
-        settings, job, client = self.run.settings, self.job, self.handle.client
+        settings, job, client = self.settings, self.job, self.handle.client
         previous = self.produced[-1].image_base64 if self.produced else self.start_image
         request: Txt2ImgRequest | Img2ImgRequest | ExtrasRequest
         if stage == "txt2img":
@@ -251,7 +257,7 @@ class JobRunner:
 
     def _chosen_model(self, stage: str) -> dict[str, str]:
         """The checkpoint as the user chose it, so ratings map back to dropdown entries."""
-        settings, job = self.run.settings, self.job
+        settings, job = self.settings, self.job
         passes = ("img2img", "adetailer")
         chosen = pass_model(settings, job) if stage in passes else job_model(settings, job)
         return {"model": chosen} if chosen else {}

@@ -35,8 +35,9 @@ class SourceImage(BaseModel):
 
 class PromptSpec(BaseModel):
     """What one job makes: its prompt, with where it came from when it was drawn from a
-    template, the weights it is made with (None keeps what the node has loaded), and the image
-    it starts from when the run refines existing images."""
+    template, the weights it is made with (None keeps what the node has loaded), the image
+    it starts from when the run refines existing images, and the settings its comparison cell
+    changes."""
 
     prompt: str
     negative: str = ""
@@ -51,6 +52,8 @@ class PromptSpec(BaseModel):
     hypernetwork: str | None = None
     hypernetwork_strength: float | None = None
     image: SourceImage | None = None
+    # Its place in a comparison grid: axis name → value as typed (`pipeline.compare_grid`).
+    cell: dict[str, str] | None = None
 
 
 class Job(BaseModel):

@@ -21,6 +21,7 @@ from stablenew_tui.learning.learned import load_beliefs
 from stablenew_tui.learning.records import RECORDS_NAME, RecordWriter
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.cluster import NodePool
+from stablenew_tui.pipeline.compare_grid import GRID_SOURCE, ComparisonGrid, plan_grid
 from stablenew_tui.pipeline.engine import Engine, EngineOptions
 from stablenew_tui.pipeline.events import EventStream
 from stablenew_tui.pipeline.jobs import Job, PromptSpec, Run, choose_base_seed, plan_run
@@ -72,6 +73,7 @@ class RunRequest:
     # The base seed when the settings leave it random (-1), e.g. the one the TUI previewed
     # the prompt with. It is not a setting: the run keeps -1, so it is never remembered.
     random_seed: int | None = None
+    grid: ComparisonGrid | None = None  # a comparison: one job per combination of its axes
 
 
 @dataclass
@@ -184,7 +186,11 @@ class RunLauncher:
             beliefs=beliefs,
         )
         self._give_global_negative([spec for _, spec in job_prompts])
-        planned = fan_out(job_prompts, settings)
+        if request.grid is None:
+            planned = fan_out(job_prompts, settings)
+        else:
+            await request.grid.check_values(settings, self.check_against_nodes)
+            planned = plan_grid(job_prompts, settings, request.grid, base_seed)
         specs = [spec for _, spec in planned.job_prompts]
         unnamed = await pin_loaded_weights(self.pool.handles, specs)
         await self.check_against_nodes(settings, specs)
@@ -198,6 +204,7 @@ class RunLauncher:
                 "origin": source.origin,
                 "mode": request.mode.value,
                 **({"preset": str(preset.path)} if preset else {}),
+                **({GRID_SOURCE: request.grid.describe()} if request.grid else {}),
                 RUN_NODES: nodes_record(self.pool.nodes),
             },
             image_numbers=planned.image_numbers,

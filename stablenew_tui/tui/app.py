@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterable
 from functools import partial
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -14,12 +16,15 @@ from textual.widget import Widget
 
 from stablenew_tui.config import AppConfig, NodeConfig
 from stablenew_tui.errors import InputError
+from stablenew_tui.learning.picks import PICKS_NAME
 from stablenew_tui.paths import AppPaths
+from stablenew_tui.services.picking import PickSession
 from stablenew_tui.tui.keys import KeySection, palette_bindings, readable_key, section
 from stablenew_tui.tui.screens.details import DetailsScreen
 from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.screens.main import MainScreen
 from stablenew_tui.tui.screens.pack_browser import PackBrowser
+from stablenew_tui.tui.screens.pick import PickScreen
 from stablenew_tui.tui.screens.preset_chooser import PresetChoice, PresetChooser
 from stablenew_tui.tui.screens.preview import FullPreview
 from stablenew_tui.tui.screens.refine import RefineDialog
@@ -97,6 +102,22 @@ class StableNewApp(App):
         services = self.services
         self.push_screen(PresetChooser(services.presets(), services.preset), self._use_preset)
 
+    @work(exclusive=True, group="pick", exit_on_error=False)
+    async def action_pick_better(self) -> None:
+        services = self.services
+        selected = next(iter(self.screen.query(ResultsTable)), None)
+        row = selected.selected if selected is not None else None
+        picks_file = services.app_paths.data_dir / PICKS_NAME
+        try:
+            session = await asyncio.to_thread(
+                PickSession.open, services.launcher.queue, row.run_id if row else None, picks_file
+            )
+        except (InputError, OSError) as error:  # no comparison; an unreadable manifest
+            self.notify(str(error), severity="error", timeout=10)
+            return
+        ui = services.config.ui
+        self.push_screen(PickScreen(session, ui.image_preview, ui.keymap))
+
     def _use_preset(self, choice: PresetChoice | None) -> None:
         if choice is None:
             return
@@ -122,6 +143,12 @@ class StableNewApp(App):
                 "Load preset…", "a classic StableNew preset as settings for the next runs",
                 self.action_choose_preset,
             )  # fmt: skip
+            yield SystemCommand(
+                "Compare: pick the better…",
+                "two images of a comparison side by side (the Results selection's, else the "
+                "newest); ←/→ picks the better one",
+                self.action_pick_better,
+            )
         for keys in key_sections():
             target: DOMNode | None = None
             if isinstance(self, keys.owner):
@@ -153,6 +180,7 @@ def key_sections() -> list[KeySection]:
         section("insight factors (Insights tab)", FactorTable),
         section("image details (Enter on a result)", DetailsScreen),
         section("full-screen image (v on a result)", FullPreview),
+        section("pick mode (Compare: pick the better… in the palette)", PickScreen),
         section("refine marked images (i on the results)", RefineDialog),
         section("resume run (Ctrl+T)", ResumeChooser),
         section("pack browser (Ctrl+O)", PackBrowser),
