@@ -303,11 +303,11 @@ class Engine:
 
     async def _wait_for_others(self, run: Run, keeper: LeaseKeeper) -> bool:
         """Nothing to claim here, but a job may yet come back to the queue: one another node
-        of this process is making (it may fail there and suit this node), or one under a
-        lease no process here holds (its holder may have died: wait for the lease to lapse).
-        False when there is no such job."""
-        lapse = None if self._running else self.queue.next_lapse(run.id, keeper.held)
-        return await self._policy.watch.for_others(bool(self._running), lapse)
+        of this process holds (making it, or settling its error: it may suit this node), or
+        one under a lease no process here holds (its holder may have died: wait for the lease
+        to lapse). False when there is no such job."""
+        lapse = None if keeper.held else self.queue.next_lapse(run.id, ())
+        return await self._policy.watch.for_others(bool(keeper.held), lapse)
 
     async def _execute(
         self, run: Run, job: Job, handle: NodeHandle, outputs: RunOutputs, keeper: LeaseKeeper

@@ -108,21 +108,36 @@ class RetryPolicy:
             else:
                 await self.outcomes.retry(runner, f"{error.message}; another node will try it")
             return await self._take_out(handle, error.message) if tripped else True
+        # Whether the node answers right after says whose failure it was. It is asked before
+        # the job is settled only when its answer may set the job aside (it failed elsewhere).
+        settle_first = not self.health.failed_elsewhere(job.id, handle.name)
+        if settle_first and not await self._settle(runner, error):
+            return True  # taken over: nothing of ours to wait for
         answers = await self._answers(handle)
         if answers:
             self.health.blame(job.id, handle.name, error.message)
-        limit = handle.client.settings.retry_seconds
+        if not settle_first and not await self._settle(runner, error):
+            return True
+        if tripped:
+            return await self._take_out(handle, error.message)
+        return answers or await self._wait_for_node(
+            handle, error.message, handle.client.settings.retry_seconds
+        )
+
+    async def _settle(self, runner: JobRunner, error: WebUIError) -> bool:
+        """After a transient error: fail the job when it failed on enough nodes or was retried
+        for too long, else put it back in the queue. False when another claim has taken it."""
+        job_id = runner.job.id
+        limit = runner.handle.client.settings.retry_seconds
         now = time.monotonic()
-        retried_for = now - self._job_since.setdefault(job.id, now)
-        if poisoned := self.health.poisoned(job.id):
+        retried_for = now - self._job_since.setdefault(job_id, now)
+        if poisoned := self.health.poisoned(job_id):
             await self._fail(runner, poisoned)
         elif retried_for >= limit:
             await self._fail(runner, f"gave up after {retried_for:.0f} s: {error.message}")
-        elif not await self.outcomes.retry(runner, error.message):
-            return True  # taken over: nothing of ours to wait for
-        if tripped:
-            return await self._take_out(handle, error.message)
-        return answers or await self._wait_for_node(handle, error.message, limit)
+        else:
+            return await self.outcomes.retry(runner, error.message)
+        return True
 
     async def _fail(self, runner: JobRunner, reason: str) -> None:
         self._job_since.pop(runner.job.id, None)
@@ -155,6 +170,8 @@ class RetryPolicy:
         """Probe the node, with backoff and jitter, until it answers: True. False when it has
         not answered for `limit` seconds or refuses every job (the node is given up for this
         run), or when the run stops or has nothing left to make."""
+        if self.watch.over():
+            return False
         if announce:
             self.events.publish(NodeStatus(handle.name, "DISCONNECTED", reason))
         started = time.monotonic()
