@@ -52,6 +52,7 @@ from stablenew_tui.pipeline.local_failures import (
     LocalWriteError,
     local_write_error,
 )
+from stablenew_tui.pipeline.node_turns import node_turn
 from stablenew_tui.pipeline.outcomes import JobOutcomes
 from stablenew_tui.pipeline.outputs import RunOutputs
 from stablenew_tui.pipeline.progress import ProgressPoller
@@ -274,8 +275,10 @@ class Engine:
                 if not self._resumed.is_set():
                     await self._resumed.wait()
                     continue
-                if not await self._claim_and_make(run, handle, outputs, keeper):
-                    return
+                turns, watch = keeper.turns, self._policy.watch
+                async with node_turn(self.queue.nodes, handle, turns, watch, self.events) as ours:
+                    if not ours or not await self._claim_and_make(run, handle, outputs, keeper):
+                        return
         finally:
             self._policy.health.serving.discard(handle.name)
 
