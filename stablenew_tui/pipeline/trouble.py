@@ -104,7 +104,9 @@ class RetryPolicy:
             self.health.blame(job.id, handle.name, error.message)
             poisoned = self.health.poisoned(job.id)
             if poisoned or not self.health.another_may_try(job.id, handle.name):
-                await self._fail(runner, poisoned or error.message)
+                alone = len(self.health.nodes) < 2  # then the server's words say it all
+                nowhere = "" if alone else "; no other node of the run may make it"
+                await self._fail(runner, poisoned or error.message + nowhere)
             else:
                 await self.outcomes.retry(runner, f"{error.message}; another node will try it")
             return await self._take_out(handle, error.message) if tripped else True

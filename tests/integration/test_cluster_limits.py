@@ -107,3 +107,23 @@ async def test_a_job_no_node_may_make_fails_at_claim_time_when_resumed_on_limite
         for e in failures
     ), failures
     assert posted(sim, "txt2img") == []
+
+
+async def test_out_of_memory_where_no_other_node_may_make_the_image_fails_it_saying_so():
+    async with SimServer(speed=0) as big, SimServer(speed=0) as weak:
+        big.faults.oom_next(1, path="txt2img")
+        launcher = launcher_on(
+            NodeConfig(name="big", url=big.url),
+            NodeConfig(name="weak", url=weak.url, max_megapixels=0.1),
+        )
+        try:
+            prepared = await launcher.prepare(RunRequest(prompt="a fox", flags=flags(2, 512)))
+            events = launcher.engine.events.subscribe_queue()
+            summary = await asyncio.wait_for(launcher.engine.run(prepared.run), 60)
+        finally:
+            await launcher.aclose()
+        assert posted(weak, "txt2img") == []
+    assert summary.counts == {"failed": 1, "done": 1}
+    (failure,) = [e for e in drain(events) if isinstance(e, JobFailed)]
+    assert not failure.will_retry and "CUDA out of memory" in failure.reason
+    assert failure.reason.endswith("; no other node of the run may make it")
