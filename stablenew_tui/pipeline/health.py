@@ -6,10 +6,12 @@
 - the failures each job met on nodes that answered right after (so they were the job's doing,
   or at least not the node's being down); a job with two such nodes is set aside as failed,
   with both reasons, instead of failing a third;
-- the smallest size each node ran out of memory at: it claims nothing that large again;
+- the smallest size each node ran out of memory at: while another node may make them, it
+  claims nothing that large again (alone, it tries: running out is not always for good);
 - which jobs each node's `[[nodes]]` limits keep it from (`node_limits`).
-The last two reach the queue's claim as the ids of the jobs a node passes over. A job that no
-node of the run may make is not passed over: the first node to claim it fails it, saying why.
+These reach the queue's claim as the ids of the jobs a node passes over, with the jobs that
+failed on it while another node may try them. A job that the limits of every node of the run
+keep from is not passed over: the first node to claim it fails it, saying why.
 
 `RunWatch` is how a worker waits (a probe's backoff, a probe itself, another node's job): it
 wakes as soon as the run stops or has nothing left to make, so a run ends within moments of
@@ -197,7 +199,7 @@ class RunWatch:
         finally:
             if not task.done():
                 task.cancel()
-                with contextlib.suppress(BaseException):
+                with contextlib.suppress(Exception, asyncio.CancelledError):
                     await task
 
     async def for_others(self, running_here: bool, next_lapse: float | None) -> bool:

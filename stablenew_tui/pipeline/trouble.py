@@ -2,8 +2,9 @@
 
 By what the error says about where the fault lies (`webui.errors.trouble_of`):
 - transient (connection refused or dropped, 502/503/504 from a proxy, a timeout, a generation
-  stalled): the job goes back to the queue, where any node may take it again, and the node
-  waits, probing it with backoff and jitter, until it answers. A node that does not answer
+  stalled): the job goes back to the queue, where any node may take it again; a node that
+  does not answer right after waits, probing it with backoff and jitter, until it does (a
+  probe that hangs counts as no answer). A node that does not answer
   for `[client] retry_seconds` is given up for the run: its job stays queued, for another node
   or `stablenew run --resume`. A job that keeps meeting transient errors for that long while
   its node answers in between fails, with the last reason: it is the job, not the node;
