@@ -42,6 +42,10 @@ class NodeConfig(_Strict):
     password: SecretStr | None = None
     password_env: str | None = None
     verify_tls: bool = True
+    # What this node may make, so heavy work stays off weak GPUs: checkpoint patterns (fnmatch
+    # on the title or name; one starting with "!" denies) and the largest image it generates.
+    models: list[str] = Field(default_factory=list)
+    max_megapixels: float | None = Field(None, gt=0)
 
     @model_validator(mode="after")
     def _normalize(self) -> NodeConfig:
@@ -77,6 +81,8 @@ class NodeConfig(_Strict):
         object.__setattr__(self, "url", clean)
         if not self.name:
             object.__setattr__(self, "name", netloc)
+        if any(not pattern.lstrip("!").strip() for pattern in self.models):
+            raise ValueError("models: a pattern is empty")
         return self
 
     def resolved_password(self) -> str | None:

@@ -26,7 +26,6 @@ import contextlib
 import functools
 import logging
 import sqlite3
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from stablenew_tui.pipeline.events import (
     RunStarted,
     RunWaiting,
 )
+from stablenew_tui.pipeline.health import RECHECK_SECONDS
 from stablenew_tui.pipeline.holders import Holder, RunBusy
 from stablenew_tui.pipeline.job_runner import JobRunner
 from stablenew_tui.pipeline.jobs import Job, Run, job_id
@@ -52,20 +52,18 @@ from stablenew_tui.pipeline.local_failures import (
     LocalWriteError,
     local_write_error,
 )
+from stablenew_tui.pipeline.node_turns import node_turn
 from stablenew_tui.pipeline.outcomes import JobOutcomes
 from stablenew_tui.pipeline.outputs import RunOutputs
 from stablenew_tui.pipeline.progress import ProgressPoller
 from stablenew_tui.pipeline.queue import JobQueue, LeaseLost, RunLease
 from stablenew_tui.pipeline.refine import SourceImageError
 from stablenew_tui.pipeline.summary import SUMMARY_NAME, write_summary
-from stablenew_tui.pipeline.trouble import RetryPolicy
+from stablenew_tui.pipeline.trouble import RetryPolicy, policy_for
 from stablenew_tui.pipeline.video_stage import make_run_video
 from stablenew_tui.webui.errors import WebUIError
 
 log = logging.getLogger("stablenew.engine")
-# How often a process waiting for a run, or for a job stranded under a vanished holder's
-# lease, looks again.
-RECHECK_SECONDS = 1.0
 
 
 @dataclass
@@ -115,14 +113,13 @@ class Engine:
             self.events, interval=self.options.poll_interval, preview_dir=preview_dir
         )
         self.outcomes = JobOutcomes(queue, self.events, records)
-        self._policy = RetryPolicy(self.outcomes, self.events, self._sleep_unless_stopped, "")
+        self._policy: RetryPolicy  # one per run
         self._running: dict[str, Job] = {}  # node name → job in progress there
         self._stopping = asyncio.Event()
         self._interrupted: set[str] = set()  # job ids
         self._skipped: set[str] = set()
         self._resumed = asyncio.Event()
         self._resumed.set()
-        self._job_ended = asyncio.Event()  # pulsed each time a job of this process ends
         self._run: Run | None = None
         self._taken_over_by = ""
         self._hold_on_local_failure = False
@@ -178,11 +175,6 @@ class Engine:
             except WebUIError as error:
                 log.warning("%s could not %s: %s", node, action, error)
 
-    async def _sleep_unless_stopped(self, seconds: float) -> bool:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
-        return self._stopping.is_set()
-
     # -- running -------------------------------------------------------------------------
 
     async def run(
@@ -196,7 +188,7 @@ class Engine:
         self._taken_over_by = ""
         self._halted = None
         self._hold_on_local_failure = hold_on_local_failure
-        self._policy = RetryPolicy(self.outcomes, self.events, self._sleep_unless_stopped, run.id)
+        self._policy = policy_for(run, self.outcomes, self.events, self._stopping, self.pool.nodes)
         try:
             lease = await self._take(run, wait)
         except LOCAL_FAILURES as error:
@@ -277,23 +269,25 @@ class Engine:
     async def _worker(
         self, run: Run, handle: NodeHandle, outputs: RunOutputs, keeper: LeaseKeeper
     ) -> None:
-        self._policy.serving.add(handle.name)
+        self._policy.health.serving.add(handle.name)
         try:
             while not self._stopping.is_set():
                 if not self._resumed.is_set():
                     await self._resumed.wait()
                     continue
-                if not await self._claim_and_make(run, handle, outputs, keeper):
-                    return
+                turns, watch = keeper.turns, self._policy.watch
+                async with node_turn(self.queue.nodes, handle, turns, watch, self.events) as ours:
+                    if not ours or not await self._claim_and_make(run, handle, outputs, keeper):
+                        return
         finally:
-            self._policy.serving.discard(handle.name)
+            self._policy.health.serving.discard(handle.name)
 
     async def _claim_and_make(
         self, run: Run, handle: NodeHandle, outputs: RunOutputs, keeper: LeaseKeeper
     ) -> bool:
         """Claim the next job this node may make and make it; returns whether the node goes
         on."""
-        unfit = frozenset(self._policy.unfit_for(handle.name))  # the thread reads it
+        unfit = self._policy.health.passed_over(handle.name)
         try:
             # In a thread: a claim waits for any write another worker is making to the disk.
             job = await asyncio.to_thread(self.queue.claim, run.id, handle.name, unfit)
@@ -308,23 +302,15 @@ class Engine:
             return await self._halt(run, error, job)
         finally:
             keeper.release(job)
-            self._job_ended.set()
-            self._job_ended.clear()
+            self._policy.watch.pulse()
 
     async def _wait_for_others(self, run: Run, keeper: LeaseKeeper) -> bool:
         """Nothing to claim here, but a job may yet come back to the queue: one another node
-        of this process is making (it may fail there and suit this node), or one under a
-        lease no process here holds (its holder may have died: wait for the lease to lapse).
-        False when there is no such job."""
-        if self._running:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._job_ended.wait(), RECHECK_SECONDS)
-            return True
-        lapse = self.queue.next_lapse(run.id, keeper.held)
-        if lapse is None:
-            return False
-        await asyncio.sleep(min(RECHECK_SECONDS, max(lapse - time.time(), 0.0) + 0.05))
-        return True
+        of this process holds (making it, or settling its error: it may suit this node), or
+        one under a lease no process here holds (its holder may have died: wait for the lease
+        to lapse). False when there is no such job."""
+        lapse = None if keeper.held else self.queue.next_lapse(run.id, ())
+        return await self._policy.watch.for_others(bool(keeper.held), lapse)
 
     async def _execute(
         self, run: Run, job: Job, handle: NodeHandle, outputs: RunOutputs, keeper: LeaseKeeper
@@ -336,6 +322,8 @@ class Engine:
             stopped=lambda: job.id in self._interrupted or job.id in self._skipped
             or keeper.taken_over(job.id),
         )  # fmt: skip
+        if await self._policy.refused(runner):
+            return True
         self._running[handle.name] = job
         try:
             try:
@@ -364,7 +352,7 @@ class Engine:
 
     async def _finish(self, runner: JobRunner) -> bool:
         job, node = runner.job, runner.handle.name
-        self._policy.ended(job.id)
+        self._policy.ended(job.id, node)
         settle = self.outcomes.settle
         if job.id in self._interrupted:
             self._interrupted.discard(job.id)

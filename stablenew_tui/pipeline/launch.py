@@ -27,6 +27,7 @@ from stablenew_tui.pipeline.events import EventStream
 from stablenew_tui.pipeline.jobs import Job, PromptSpec, Run, choose_base_seed, plan_run
 from stablenew_tui.pipeline.lastrun import LAST_RUN_NAME, load_last_run
 from stablenew_tui.pipeline.loaded_weights import pin_loaded_weights
+from stablenew_tui.pipeline.node_limits import check_plan
 from stablenew_tui.pipeline.outputs import new_run_folder
 from stablenew_tui.pipeline.prompt_plan import DEFAULT_MAX_PROMPTS, TemplateEntry, expand_entries
 from stablenew_tui.pipeline.queue import JobQueue
@@ -306,6 +307,7 @@ class RunLauncher:
         for handle in self.pool.handles:
             catalog = await handle.catalog.get()
             check_names(settings, catalog, handle.name, specs)
+        check_plan(settings, specs, self.pool.nodes)
 
     def prompt_source(
         self, request: RunRequest, preset: ClassicSettings | None = None

@@ -1,4 +1,5 @@
-"""Keeping the leases of a run being made: the run's own and those of its jobs in progress.
+"""Keeping the leases of a run being made: the run's own, those of its jobs in progress and
+its nodes' turns (`node_leases`).
 
 While the engine makes a run, one task renews every lease this process holds on it, every
 third of the lease, in one transaction; a process that stops (crash, kill, frozen machine)
@@ -16,6 +17,7 @@ from collections.abc import AsyncIterator, Callable
 
 from stablenew_tui.pipeline.holders import Holder
 from stablenew_tui.pipeline.jobs import Job
+from stablenew_tui.pipeline.node_leases import NodeTurn
 from stablenew_tui.pipeline.queue import JobQueue, RunLease
 
 log = logging.getLogger("stablenew.leases")
@@ -29,6 +31,7 @@ class LeaseKeeper:
         self.run = run
         self.on_run_lost = on_run_lost
         self.held: dict[str, Job] = {}  # job id → the claim being made here
+        self.turns: dict[str, NodeTurn] = {}  # node name → its turn, while a worker has it
         self.lost: set[str] = set()  # held jobs another claim has taken
         self.run_lost = False
 
@@ -66,6 +69,7 @@ class LeaseKeeper:
     async def renew(self) -> None:
         try:
             renewal = await asyncio.to_thread(self.queue.renew, self.run, list(self.held.values()))
+            await asyncio.to_thread(self.queue.nodes.renew, list(self.turns.values()))
         except sqlite3.Error as error:  # a busy or failing disk: try again next time
             log.info("could not renew the leases of run %s: %s", self.run.run_id, error)
             return

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -26,6 +24,8 @@ from typing import TypeVar
 from stablenew_tui.errors import StableNewError
 from stablenew_tui.pipeline.holders import Holder, RunBusy, this_process
 from stablenew_tui.pipeline.jobs import Job, JobStatus, Run
+from stablenew_tui.pipeline.node_leases import NodeLeases
+from stablenew_tui.pipeline.queue_db import Connection, lease_free
 from stablenew_tui.pipeline.queue_schema import (
     JOB_COLUMNS,
     job_from,
@@ -69,39 +69,6 @@ class Renewal:
     lost_jobs: list[str]
 
 
-class _Connection:
-    """One SQLite connection that any thread may use, one transaction at a time."""
-
-    def __init__(self, path: Path) -> None:
-        self._lock = threading.RLock()
-        # isolation_level=None: we open transactions ourselves (BEGIN IMMEDIATE to write).
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=30000")
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            yield self._db
-
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-
 class JobQueue:
     def __init__(self, path: Path, *, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> None:
         self.path = path
@@ -110,10 +77,11 @@ class JobQueue:
         # Writes can wait on the disk (a job's files are written inside the transaction that
         # checks its lease) and the engine makes them from threads; reads, made on the event
         # loop (the TUI's queue view), have a connection of their own and never wait for them.
-        self._writes = _Connection(path)
-        self._reads = _Connection(path)
+        self._writes = Connection(path)
+        self._reads = Connection(path)
         with self._writes.read() as db:
             prepare_schema(db, path)
+        self.nodes = NodeLeases(self._writes, lease_seconds)
 
     def close(self) -> None:
         self._writes.close()
@@ -202,7 +170,7 @@ class JobQueue:
             if row is None:
                 raise StableNewError(f"no run {run_id} in {self.path}")
             holder = Holder.from_json(row["owner"])
-            if holder and not _free(holder, row["lease_until"], now):
+            if holder and not lease_free(holder, row["lease_until"], now):
                 raise RunBusy(run_id, holder)
             generation = row["generation"] + 1
             db.execute(
@@ -382,7 +350,7 @@ def _free_lapsed(db: sqlite3.Connection, run_id: str, now: float) -> None:
     freed = [
         (row["id"],)
         for row in rows
-        if _free(Holder.from_json(row["owner"]), row["lease_until"], now)
+        if lease_free(Holder.from_json(row["owner"]), row["lease_until"], now)
     ]
     db.executemany(
         "UPDATE jobs SET status = 'queued', owner = NULL, node = NULL, lease_until = NULL "
@@ -401,12 +369,4 @@ def _holds(db: sqlite3.Connection, job: Job) -> bool:
 
 def _live_holder(owner: str | None, lease_until: float | None, now: float) -> Holder | None:
     holder = Holder.from_json(owner)
-    return None if _free(holder, lease_until, now) else holder
-
-
-def _free(holder: Holder | None, lease_until: float | None, now: float) -> bool:
-    """Whether work held like this may be taken: its lease lapsed (none counts as lapsed), or
-    its holder is provably gone."""
-    if lease_until is None or lease_until <= now:
-        return True
-    return holder is not None and holder.certainly_gone()
+    return None if lease_free(holder, lease_until, now) else holder

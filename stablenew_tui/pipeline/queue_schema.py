@@ -53,6 +53,16 @@ _TABLES = [
         generation INTEGER NOT NULL DEFAULT 0
     )""",
 ]
+# Which process's turn it is to send a node generation requests (`node_leases`). Added beside
+# the versioned tables, created when missing whatever the version: older versions ignore it.
+NODE_LEASES_TABLE = """CREATE TABLE IF NOT EXISTS node_leases (
+    url TEXT PRIMARY KEY,
+    owner TEXT,
+    token TEXT,
+    lease_until REAL,
+    wanted_by TEXT,
+    wanted_until REAL
+)"""
 # The claim order, so taking the next job reads one index entry whatever the queue's size.
 _INDEXES = [
     "DROP INDEX IF EXISTS jobs_by_status",

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from stablenew_tui.pipeline.adetailer import adetailer_scripts
-from stablenew_tui.pipeline.jobs import Job
+from stablenew_tui.pipeline.jobs import Job, PromptSpec
 from stablenew_tui.pipeline.settings import (
     ADetailerSettings,
     Img2ImgSettings,
@@ -178,7 +178,11 @@ def img2img_sampling(settings: PipelineSettings) -> dict[str, Any]:
 
 def job_model(settings: PipelineSettings, job: Job) -> str | None:
     """The job's checkpoint. A job queued before jobs named their own takes the settings'."""
-    return job.spec.model or _single(settings.txt2img.model)
+    return spec_model(settings, job.spec)
+
+
+def spec_model(settings: PipelineSettings, spec: PromptSpec) -> str | None:
+    return spec.model or _single(settings.txt2img.model)
 
 
 def pass_model(settings: PipelineSettings, job: Job) -> str | None:
@@ -216,6 +220,16 @@ def _hires_size(settings: PipelineSettings) -> tuple[int, int]:
     stage = settings.txt2img
     factor = stage.hires_scale if stage.hires else 1.0
     return _round8(stage.width * factor), _round8(stage.height * factor)
+
+
+def largest_generation(settings: PipelineSettings, spec: PromptSpec) -> Size:
+    """The largest image a job's generations work at (an upscaler's enlarging is not one)."""
+    source = spec.image
+    base = (source.width, source.height) if source is not None else None
+    sizes = [base or _hires_size(settings)]
+    if settings.enabled("upscale") and settings.upscale.method == "img2img":
+        sizes.append(_upscaled_size(settings, base))
+    return max(sizes, key=lambda size: size[0] * size[1])
 
 
 def _upscaled_size(settings: PipelineSettings, base_size: Size | None) -> Size:

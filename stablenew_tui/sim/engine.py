@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -66,6 +66,10 @@ class GenerationEngine:
         self.speed = speed
         self.state = JobState()
         self.waiting = 0  # requests queued behind the lock
+        # Generation requests received and not answered yet, and the most there were at once:
+        # a client that never sends a node two at once keeps it at 1.
+        self.generating = 0
+        self.most_generating = 0
         # SD.Next reports a task id: a fresh one per job, "" once one has ended, 0 before any.
         self.task_id = ""
         self.last_task_id: str | int = 0
@@ -75,6 +79,16 @@ class GenerationEngine:
     @property
     def busy(self) -> bool:
         return self._lock.locked()
+
+    @contextmanager
+    def generation(self) -> Iterator[None]:
+        """Count a txt2img or img2img request from its arrival to its answer."""
+        self.generating += 1
+        self.most_generating = max(self.most_generating, self.generating)
+        try:
+            yield
+        finally:
+            self.generating -= 1
 
     @asynccontextmanager
     async def queued(self) -> AsyncIterator[None]:

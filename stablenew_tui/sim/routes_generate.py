@@ -41,13 +41,15 @@ def add_generation_routes(routes: Routes, sim: SimState) -> None:
     single_request, batch_request = extras_models(sim.flavor)
 
     async def generate(request: Request, kind: str, body: Any) -> dict[str, Any]:
-        plan = plan_job(sim, kind, body)
-        plan.out_of_memory |= getattr(request.state, "sim_out_of_memory", False)
-        if sim.checkpoint_missing():
-            # SD.Next with no model loaded: `process_images` returns None (modules/processing.py)
-            # and the API answers with nothing (modules/api/generate.py).
-            return {"images": [], "parameters": body.model_dump(), "info": ""}
-        return await run_job(sim, plan)
+        with sim.engine.generation():
+            plan = plan_job(sim, kind, body)
+            plan.out_of_memory |= getattr(request.state, "sim_out_of_memory", False)
+            if sim.checkpoint_missing():
+                # SD.Next with no model loaded: `process_images` returns None
+                # (modules/processing.py) and the API answers with nothing
+                # (modules/api/generate.py).
+                return {"images": [], "parameters": body.model_dump(), "info": ""}
+            return await run_job(sim, plan)
 
     async def txt2img(request: Request, body: txt2img_request) -> dict[str, Any]:  # type: ignore[valid-type]
         note_ignored_fields(request, txt2img_request)

@@ -45,10 +45,10 @@ class SDModel(_Answer):
         ` [shorthash]` suffix the first time the model loads, so compare without it too."""
         if name in (self.title, self.model_name) or (bool(self.hash) and name == self.hash):
             return True
-        return _without_hash(name) == _without_hash(self.title)
+        return without_hash(name) == without_hash(self.title)
 
 
-def _without_hash(title: str) -> str:
+def without_hash(title: str) -> str:
     return re.sub(r" \[[0-9a-fA-F]{8,64}\]$", "", title)
 
 

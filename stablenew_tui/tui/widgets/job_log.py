@@ -75,9 +75,10 @@ class JobLog(ScrollView, can_focus=True):
 
     def _node_changed(self, status: NodeStatus) -> bool:
         """Whether `status` changes the node's state as the log tells it. A node that is down
-        keeps trying to connect; those attempts are not news."""
+        keeps trying to connect; those attempts are not news. Nor is the monitor's attempt
+        that follows the engine finding the node back: only the first connection is."""
         last = self._node_states.get(status.node)
-        if status.state == "CONNECTING" and last == "DISCONNECTED":
+        if status.state == "CONNECTING" and last is not None:
             return False
         shown = _NODE_STATE_SHOWN.get(status.state, status.state)
         self._node_states[status.node] = shown
