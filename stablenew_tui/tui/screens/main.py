@@ -203,7 +203,7 @@ class MainScreen(ImageWiring, RunWiring):
             self.notify(str(draft.error), severity="error", timeout=10)
             return
         if not draft.text.strip():
-            self.notify("the template is empty", severity="error")
+            self._nothing_to_run()
             return
         if self._queue(RunRequest(
             prompt=draft.text, negative=draft.negative, flags=self._flags(), mode=draft.mode,
@@ -211,6 +211,16 @@ class MainScreen(ImageWiring, RunWiring):
         )):  # fmt: skip
             draft.run_taken()  # re-rolls were for this run alone
             self.query_one(PromptEditor).refresh_view()
+
+    def _nothing_to_run(self) -> None:
+        """Show the empty template (with its example) and say how to fill it."""
+        if self.active_tab != "prompt":
+            self.action_show_tab("prompt")
+        edit, packs = self._key_of("editor.edit", PromptEditor), self._key_of("packs")
+        self.notify(
+            f"nothing to run: the template is empty. {edit} writes one (the grey text is only "
+            f"an example); {packs} opens a pack", severity="error", timeout=10, markup=False,
+        )  # fmt: skip
 
     def action_run_pack(self) -> None:
         if self.pack is None:
@@ -287,9 +297,10 @@ class MainScreen(ImageWiring, RunWiring):
         """Each tab's name and the key that shows it, as remapped in the keymap."""
         return {tab: f"{name} {self._key_of(f'tab_{tab}')}" for tab, name in TAB_NAMES.items()}
 
-    def _key_of(self, binding_id: str) -> str:
-        """The key of one of this screen's bindings, as remapped in the keymap."""
-        binding = next(b for b in bindings_of(MainScreen) if b.id == binding_id)
+    def _key_of(self, binding_id: str, owner: type[DOMNode] | None = None) -> str:
+        """The key of one of this screen's bindings (or `owner`'s), as remapped in the
+        keymap."""
+        binding = next(b for b in bindings_of(owner or MainScreen) if b.id == binding_id)
         return key_display(self.app, binding, self.services.config.ui.keymap)
 
     @property
