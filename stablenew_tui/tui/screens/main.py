@@ -141,7 +141,7 @@ class MainScreen(ImageWiring, RunWiring):
         self.query_one(RunProgress).show(message.events)
         status = self.services.run_status
         status.update(message.events)
-        self.query_one(RunProgress).show_run_status(status.summary())
+        self._show_holds()  # and the images left
         self.query_one(NodeStatusBar).show_activity(status.activity)
         if any(isinstance(event, JobDone | JobFailed) for event in message.events):
             # Their records are written: a finished image (or what a failed job made before

@@ -21,9 +21,12 @@ class RunWiring(Screen):
     _shown_run: Run | None  # the run the queue view belongs to
 
     def _show_holds(self) -> None:
-        """What keeps images from being made, in the progress line for as long as it lasts."""
-        control = self.services.control
-        self.query_one(RunProgress).show_holds(control.holds(), control.waiting_runs)
+        """What keeps images from being made, in the progress line for as long as it lasts,
+        and the images left; their ETA only while nothing holds them up."""
+        control, progress = self.services.control, self.query_one(RunProgress)
+        holds = control.holds()
+        progress.show_holds(holds, control.waiting_runs)
+        progress.show_run_status(self.services.run_status.summary(with_eta=not holds))
 
     def action_toggle_pause(self) -> None:
         if self.services.control.toggle_pause():
