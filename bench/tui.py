@@ -36,6 +36,7 @@ import stablenew_tui.tui.textual_env  # noqa: F401
 # isort: split
 import argparse
 import asyncio
+import os
 import shutil
 import statistics
 import tempfile
@@ -116,10 +117,13 @@ def report_image_views(cases: dict[str, ImageViewsCase]) -> None:
             ok = p95(values) <= TARGET_OPEN_P95_MS
             print(f"    {name:<24} {len(values):>4} {statistics.median(values):>7.1f}"
                   f" {p95(values):>7.1f}   {verdict(ok)}")  # fmt: skip
-    print("  full (gen 2) garbage collections while sampling")
+    print("  full (gen 2) garbage collections while sampling (CPU time in brackets)")
     for name, case in cases.items():
-        pauses = case.full_gcs
-        longest = f", median {statistics.median(pauses):.0f} ms, longest {max(pauses):.0f} ms"
+        pauses, cpu = case.full_gcs, case.full_gcs_cpu
+        longest = (
+            f", median {statistics.median(pauses):.0f} ({statistics.median(cpu):.0f}) ms,"
+            f" longest {max(pauses):.0f} ({max(cpu):.0f}) ms"
+        )
         print(f"    {name:<6} {len(pauses):>3} full GCs{longest if pauses else ''}")
 
 
@@ -157,6 +161,7 @@ def main() -> None:
             spent["c"] = time.perf_counter() - part_began
             report_terminal(terminal)
         if "d" in args.parts:
+            print(f"\n(load average {os.getloadavg()[0]:.1f})")
             part_began = time.perf_counter()
             views = asyncio.run(bench_image_views(args.image_samples, scratch))
             spent["d"] = time.perf_counter() - part_began

@@ -38,6 +38,7 @@ class ImageViewsCase:
     details: list[float] = field(default_factory=list)
     preview: list[float] = field(default_factory=list)
     full_gcs: list[float] = field(default_factory=list)  # ms each, while sampling
+    full_gcs_cpu: list[float] = field(default_factory=list)  # their CPU time, ms
 
 
 def _details_shown(app: StableNewApp) -> bool:
@@ -84,7 +85,7 @@ async def image_views_case(
                 await pilot.pause(0.05)
             table = app.screen.query_one(ResultsTable)
             await watch.press("f5", lambda: table.row_count >= BATCH)
-            gcs.pauses, gcs.on = [], True
+            gcs.pauses, gcs.cpu, gcs.on = [], [], True
             for _ in range(count):
                 if streaming and app.services.control.running is None:
                     await _batch(app)
@@ -95,7 +96,7 @@ async def image_views_case(
                 await _close(app, watch)
                 await asyncio.sleep(random.uniform(0.01, 0.03))
             gcs.on = False
-            case.full_gcs = gcs.pauses
+            case.full_gcs, case.full_gcs_cpu = gcs.pauses, gcs.cpu
             await app.services.control.cancel_all()
     return case
 

@@ -80,11 +80,13 @@ class RunStatus:
             return None
         return self.left * self._pace
 
-    def summary(self) -> str:
-        """`17 left · ETA 2m05s`; `17 left` until the pace is known; empty with no run."""
+    def summary(self, *, with_eta: bool = True) -> str:
+        """`17 left · ETA 2m05s`; `17 left` until the pace is known, or without `with_eta`
+        (while the run is held up, when an ETA would count down nothing); empty with no
+        run."""
         if self.left is None:
             return ""
-        eta = self.eta_seconds
+        eta = self.eta_seconds if with_eta else None
         return f"{self.left} left" + (f" · ETA {duration(eta)}" if eta is not None else "")
 
 

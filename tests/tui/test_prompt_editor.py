@@ -11,6 +11,7 @@ from stablenew_tui.tui.widgets.prompt_editor import SegmentTable
 from tests.tui.helpers import (
     Notifications,
     app_for,
+    drawn_text,
     node_state,
     posted,
     results_in_view,
@@ -51,6 +52,22 @@ async def test_an_empty_template_shows_an_example_and_the_negative_asks_for_word
         assert shown.startswith("e.g. a lighthouse at {dusk|dawn|night}, __lighting__")
         negative = app.screen.query_one("#negative", Input)
         assert negative.placeholder.startswith("type what to keep out")
+
+
+async def test_ctrl_r_on_an_empty_template_says_so_on_screen_and_how_to_fill_it(sim):
+    app = app_for(sim.url)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        await pilot.press("f3", "ctrl+r")  # from another tab: the template is not in view
+        await wait_until(pilot, lambda: app.screen.query("Toast"), what="a toast")
+        (toast,) = app.screen.query("Toast")
+        shown = " ".join(drawn_text(toast).split())
+        assert "nothing to run: the template is empty" in shown
+        assert "e writes one" in shown and "^O opens a pack" in shown
+        assert toast.region.bottom <= 23, "above the key hints, in full"
+        assert app.screen.active_tab == "prompt", "the empty template (and its example) in view"
+        await pilot.pause(0.3)
+        assert not posted(sim, "txt2img") and not app.services.control.waiting_runs
 
 
 async def test_r_rerolls_one_segment_for_the_next_run_only_and_random_stays_random(sim):

@@ -4,6 +4,7 @@ rated filter and best-first order. Earlier images come from a real run on the si
 from __future__ import annotations
 
 import csv
+import gc
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,28 @@ async def test_a_rating_key_reaches_the_ended_run_s_summary_at_once(sim):
                 return [row["rating"] for row in csv.DictReader(handle)] == ["4"]
 
         await wait_until(pilot, rated_in_summary, timeout=5, what="the rating in summary.csv")
+
+
+async def test_rating_through_the_results_keeps_a_bounded_number_of_objects_alive(sim):
+    """Each rating or cursor move draws the rows in view anew; what is kept of earlier
+    drawings must stay about a screen's worth, or every full garbage collection (a pause of
+    the whole app) scans thousands more objects."""
+    await _earlier_images(sim, 30)
+    app = app_for(sim.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await results_in_view(pilot, 30)
+
+        async def rate_all(rating: str, move: str) -> None:
+            for _ in range(30):
+                await pilot.press(rating, move)
+            await pilot.pause()
+
+        await rate_all("3", "j")
+        gc.collect()
+        before = len(gc.get_objects())
+        for rating, move in (("4", "k"), ("5", "j"), ("2", "k")):
+            await rate_all(rating, move)
+        gc.collect()
+        kept = len(gc.get_objects()) - before
+        assert [row.rating for row in table.results.values()] == [2] * 30
+        assert kept < 2_000, f"{kept} more objects alive after rating 90 times"

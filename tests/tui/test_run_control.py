@@ -14,6 +14,7 @@ from stablenew_tui.tui.widgets.queue_view import QueueView
 from tests.tui.helpers import (
     Notifications,
     app_for,
+    drawn_text,
     node_state,
     posted,
     results_in_view,
@@ -64,6 +65,43 @@ async def test_after_an_interrupt_the_queue_shows_it_at_once_and_a_key_resumes_t
         await pilot.press("ctrl+t", "enter")  # the chooser lists the newest run first
         await wait_until(pilot, lambda: statuses(app) == ["done"] * 3, what="the run finished")
     assert len(posted(sim, "txt2img")) == 4, "the interrupted image made again, once"
+
+
+async def test_a_stopped_run_says_how_to_resume_it_in_full_at_80_columns(sim):
+    sim.faults.hang_next(path="txt2img", seconds=3)
+    app = app_for(sim.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        await run_with(pilot, "a fox", {**SMALL, "images-per-prompt": "12"})
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: "running" in statuses(app), what="the first running")
+        await pilot.press("f10")
+        stopped = "stopped: 12 left · ^T resumes"
+        await wait_until(pilot, lambda: progress_label(app) == stopped, what="the run stopped")
+        await pilot.pause()
+        label = app.screen.query_one("#image-label", Label)
+        assert drawn_text(label).strip() == stopped, "on screen, not wrapped out of sight"
+
+
+async def test_no_run_eta_while_paused_it_would_count_down_nothing():
+    async with SimServer(speed=1.0) as sim:  # about a quarter of a second per image
+        app = app_for(sim.url)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+            run_label = app.screen.query_one("#run-label", Label)
+            await run_with(pilot, "a slow river", {"images-per-prompt": "6",
+                                                   "txt2img-steps": "5"})  # fmt: skip
+            await wait_until(pilot, lambda: "left · ETA" in str(run_label.render()),
+                             what="images left and the run's ETA")  # fmt: skip
+            await pilot.press("f8")
+            assert holds(app) == "PAUSED"
+            await pilot.pause(0.6)  # the image being made finishes; its news comes
+            shown = str(run_label.render())
+            assert "left" in shown and "ETA" not in shown, shown
+            await pilot.press("f8")
+            await wait_until(pilot, lambda: "ETA" in str(run_label.render()),
+                             what="the ETA back once resumed")  # fmt: skip
+            await app.services.control.cancel_all()
 
 
 async def test_a_pause_stays_in_the_progress_line_until_resumed(sim):

@@ -8,6 +8,7 @@ from textual.widgets import Checkbox, Input, Select, SelectionList
 from stablenew_tui.sim import SimServer
 from tests.tui.helpers import (
     app_for,
+    drawn_text,
     node_state,
     option_labels,
     posted,
@@ -87,3 +88,16 @@ async def test_the_adetailer_card_is_off_where_the_node_lacks_the_extension():
             assert switch.value is False
             card = app.screen.query_one("#card-adetailer")
             assert card.border_title == "adetailer: not on this node"
+
+
+async def test_the_also_on_models_read_ticked_or_not_without_colour(sim):
+    app = app_for(sim.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _stages_with_catalog(pilot)
+        more = app.screen.query_one("#field-txt2img-model-picker SelectionList", SelectionList)
+        boxes = [line[:3] for line in drawn_text(more).splitlines()]
+        assert boxes == ["▐ ▌"] * len(boxes), "none ticked, and none looks it"
+        await _tick(pilot, more, SD15)
+        await pilot.pause()
+        ticked = [line for line in drawn_text(more).splitlines() if line.startswith("▐✓▌")]
+        assert len(ticked) == 1 and "v1-5-pruned" in ticked[0]

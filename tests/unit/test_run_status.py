@@ -37,6 +37,7 @@ def test_left_counts_down_and_the_eta_follows_the_measured_pace():
     clock.now += 4
     status.update([_done(0)])
     assert status.summary() == "9 left · ETA 36s"
+    assert status.summary(with_eta=False) == "9 left", "while the run is held up"
     clock.now += 8  # the next two took 4 s each as well
     status.update([StageStarted("j1", 1, "txt2img", "a"), _done(1), _done(2)])
     assert status.left == 7 and status.eta_seconds == 28.0

@@ -1,10 +1,10 @@
 """The main screen: prompt, stages, queue and results, with node status and progress always
 in sight. It composes the widgets and maps keys and messages to calls on the services; what
-those calls do lives there (`RunControl`, `ResultsFeed`), shared with the CLI."""
+those calls do lives there (`RunControl`, `ResultsFeed`), shared with the CLI. The keys that
+steer runs are in `main_runs`, finished images and their keys in `main_images`."""
 
 from __future__ import annotations
 
-import asyncio
 import gc
 from typing import Any, cast
 
@@ -13,7 +13,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.dom import DOMNode
-from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Input
 from textual.worker import Worker, WorkerState
 
@@ -30,10 +29,12 @@ from stablenew_tui.pipeline.jobs import Job, Run
 from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.prompts import Pack
 from stablenew_tui.services.control import QueuedRun
-from stablenew_tui.services.results import RECENT_RESULTS, ResultRow
+from stablenew_tui.services.results import RECENT_RESULTS
 from stablenew_tui.tui.image_actions import SEED_FIELD, ImageActions
 from stablenew_tui.tui.keys import bindings_of
 from stablenew_tui.tui.messages import EngineEvents, pump_events
+from stablenew_tui.tui.screens.main_images import ImageWiring
+from stablenew_tui.tui.screens.main_runs import RunWiring
 from stablenew_tui.tui.screens.pack_browser import PackBrowser, PackChoice
 from stablenew_tui.tui.screens.resume import UnfinishedRuns
 from stablenew_tui.tui.services import TuiServices
@@ -62,7 +63,7 @@ WAITING_VIEWS: dict[str, tuple[type[QueueView | JobLog | ResultsTable], ...]] = 
 PROGRESS_KINDS = ("progress", "video_progress")
 
 
-class MainScreen(Screen):
+class MainScreen(ImageWiring, RunWiring):
     # Not the template: there `?` and every letter key would be typed. `e` edits it.
     AUTO_FOCUS = "#segments"
     BINDINGS = [
@@ -140,7 +141,7 @@ class MainScreen(Screen):
         self.query_one(RunProgress).show(message.events)
         status = self.services.run_status
         status.update(message.events)
-        self.query_one(RunProgress).show_run_status(status.summary())
+        self._show_holds()  # and the images left
         self.query_one(NodeStatusBar).show_activity(status.activity)
         if any(isinstance(event, JobDone | JobFailed) for event in message.events):
             # Their records are written: a finished image (or what a failed job made before
@@ -158,8 +159,7 @@ class MainScreen(Screen):
                 self._shown_run = self.services.control.run_of(event.run_id)
                 self.query_one(QueueView).mark_stale()
             case LocalFailure():  # the engine has paused the queue
-                pause = next(b for b in bindings_of(MainScreen) if b.id == "pause")
-                key = key_display(self.app, pause, self.services.config.ui.keymap)
+                key = self._key_of("pause")
                 message = f"paused: {event.problem}; {event.fix}, then resume with {key}"
                 self.notify(message, severity="error", timeout=30)
             case _ if event.kind not in PROGRESS_KINDS:  # a job or the run changed status
@@ -171,11 +171,6 @@ class MainScreen(Screen):
     def _refresh_views(self) -> None:
         self._refresh_tab_in_view()
         self._show_holds()
-
-    def _show_holds(self) -> None:
-        """What keeps images from being made, in the progress line for as long as it lasts."""
-        control = self.services.control
-        self.query_one(RunProgress).show_holds(control.holds(), control.waiting_runs)
 
     def _refresh_tab_in_view(self) -> None:
         """Views hold what changed while out of sight and draw it only when in view: work
@@ -199,43 +194,6 @@ class MainScreen(Screen):
     def action_refresh_resources(self) -> None:
         self.load_catalog(refresh=True)
 
-    @work(thread=True, exit_on_error=False, group="results")
-    def _load_results(self, limit: int | None = None) -> None:
-        """Rows for the images recorded since the last look (read in a thread); at start
-        (`limit`), also what earlier sessions' ratings say for learned mode."""
-        rows = self.services.results.new_rows(limit)
-        if limit is not None:
-            self.services.refresh_beliefs(self.app.call_from_thread(self.services.ratings.rated))
-        if rows:
-            self.app.call_from_thread(self._add_results, rows)
-
-    def _add_results(self, rows: list[ResultRow]) -> None:
-        table = self.query_one(ResultsTable)
-        for row in rows:
-            table.add_result(row)
-        self.query_one(PromptEditor).refresh_view()  # learned mode draws from the ratings
-
-    @on(ResultsTable.Rated)
-    async def _rated(self, message: ResultsTable.Rated) -> None:
-        rate, row = self.services.results.rate, message.row
-        try:
-            warning = await asyncio.to_thread(rate, row, message.rating)  # fsynced: off the loop
-        except OSError as error:
-            self.notify(f"the rating was not saved: {error}", severity="error", timeout=10)
-            return
-        self.notify(f"rated {message.rating}" if message.rating else "rating cleared", timeout=2)
-        if warning:  # the rating is saved; only its run's summary.csv lags
-            self.notify(warning, severity="warning", timeout=10)
-        self._learn_from(self.services.ratings.rated())
-        if self._catalog_loaded:
-            self.load_catalog()  # favourites may have changed
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="beliefs")
-    def _learn_from(self, rated: list) -> None:
-        """Learned mode draws from the ratings: the editor's next prompt may change."""
-        self.services.refresh_beliefs(rated)
-        self.app.call_from_thread(self.query_one(PromptEditor).refresh_view)
-
     # -- running -------------------------------------------------------------------------
 
     def action_run_prompt(self) -> None:
@@ -245,7 +203,7 @@ class MainScreen(Screen):
             self.notify(str(draft.error), severity="error", timeout=10)
             return
         if not draft.text.strip():
-            self.notify("the template is empty", severity="error")
+            self._nothing_to_run()
             return
         if self._queue(RunRequest(
             prompt=draft.text, negative=draft.negative, flags=self._flags(), mode=draft.mode,
@@ -253,6 +211,16 @@ class MainScreen(Screen):
         )):  # fmt: skip
             draft.run_taken()  # re-rolls were for this run alone
             self.query_one(PromptEditor).refresh_view()
+
+    def _nothing_to_run(self) -> None:
+        """Show the empty template (with its example) and say how to fill it."""
+        if self.active_tab != "prompt":
+            self.action_show_tab("prompt")
+        edit, packs = self._key_of("editor.edit", PromptEditor), self._key_of("packs")
+        self.notify(
+            f"nothing to run: the template is empty. {edit} writes one (the grey text is only "
+            f"an example); {packs} opens a pack", severity="error", timeout=10, markup=False,
+        )  # fmt: skip
 
     def action_run_pack(self) -> None:
         if self.pack is None:
@@ -323,15 +291,16 @@ class MainScreen(Screen):
         self.notify(message, severity="error", timeout=10)
         self.query_one(JobLog).note(message, problem=True)
 
-    # -- packs, tabs, control ------------------------------------------------------------
+    # -- packs and tabs ------------------------------------------------------------------
 
     def _tab_titles(self) -> dict[str, str]:
         """Each tab's name and the key that shows it, as remapped in the keymap."""
         return {tab: f"{name} {self._key_of(f'tab_{tab}')}" for tab, name in TAB_NAMES.items()}
 
-    def _key_of(self, binding_id: str) -> str:
-        """The key of one of this screen's bindings, as remapped in the keymap."""
-        binding = next(b for b in bindings_of(MainScreen) if b.id == binding_id)
+    def _key_of(self, binding_id: str, owner: type[DOMNode] | None = None) -> str:
+        """The key of one of this screen's bindings (or `owner`'s), as remapped in the
+        keymap."""
+        binding = next(b for b in bindings_of(owner or MainScreen) if b.id == binding_id)
         return key_display(self.app, binding, self.services.config.ui.keymap)
 
     @property
@@ -387,66 +356,3 @@ class MainScreen(Screen):
             focusable = self.query_one(SegmentTable)
         if focusable is not None:
             focusable.focus()
-
-    def action_toggle_pause(self) -> None:
-        if self.services.control.toggle_pause():
-            self.notify("paused: the image being made finishes, then nothing starts")
-        else:
-            self.notify("resumed")
-        self._show_holds()
-
-    async def action_skip(self) -> None:
-        await self.services.control.skip()
-
-    async def action_interrupt(self) -> None:
-        if self.services.control.running is None:
-            return
-        await self.services.control.interrupt()
-        self._show_holds()
-        self.notify(
-            "interrupted: the image being made goes back to the queue and the run stops; "
-            f"{self._key_of('resume_run')} resumes it", timeout=8, markup=False,
-        )  # fmt: skip
-
-    async def action_cancel_all(self) -> None:
-        waiting = self.services.control.waiting_runs
-        cancelled = await self.services.control.cancel_all()
-        dropped = f" and {waiting} run(s) waiting for a node" if waiting else ""
-        self.notify(f"cancelled {cancelled} queued image(s){dropped}")
-        self._show_holds()
-
-    def action_cancel_job(self) -> None:
-        job_id = self.query_one(QueueView).selected_job_id
-        if job_id and self._shown_run:
-            self.services.control.cancel_job(self._shown_run.id, job_id)
-            self._queue_changed()
-
-    def action_requeue_failed(self) -> None:
-        if self._shown_run is None:
-            return
-        count = self.services.control.requeue_failed(self._shown_run.id)
-        self.notify(f"{count} failed image(s) queued again")
-        self._queue_changed()
-
-    def action_run_next(self) -> None:
-        job_id = self.query_one(QueueView).selected_job_id
-        if job_id:
-            self.services.control.run_next(job_id)
-            self._queue_changed()
-
-    # -- finished images and unfinished runs ---------------------------------------------
-
-    @on(ResultsTable.Act)
-    def _image_key(self, message: ResultsTable.Act) -> None:
-        self.image_actions.run(message.action, message.row)
-
-    def action_refine_marked(self) -> None:
-        self.image_actions.refine_marked()
-
-    def action_choose_run_to_resume(self) -> None:
-        self.unfinished.choose()
-
-    def _queue_changed(self) -> None:
-        """A key changed the queue: show it now, not at the next refresh."""
-        self.query_one(QueueView).mark_stale()
-        self._refresh_tab_in_view()

@@ -84,12 +84,15 @@ class UnfinishedRuns:
         self.main = main
         self.control = main.services.control
 
+    def key(self) -> str:
+        """The key that offers the runs to resume, as remapped in the keymap."""
+        binding = next(b for b in bindings_of(type(self.main)) if b.id == "resume_run")
+        return key_display(self.main.app, binding, self.main.services.config.ui.keymap)
+
     def list_at_start(self) -> None:
         runs = self.control.unfinished_runs()
         if runs:
-            binding = next(b for b in bindings_of(type(self.main)) if b.id == "resume_run")
-            key = key_display(self.main.app, binding, self.main.services.config.ui.keymap)
-            self.main.notify(start_notice(runs, key), title="resume", timeout=15)
+            self.main.notify(start_notice(runs, self.key()), title="resume", timeout=15)
 
     def choose(self) -> None:
         runs = self.control.unfinished_runs()

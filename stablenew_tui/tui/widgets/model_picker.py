@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.segment import Segment
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.strip import Strip
 from textual.widgets import Select, SelectionList
 
 Options = list[tuple[str, str]]  # (label, name)
@@ -33,7 +35,7 @@ class ModelPicker(Vertical):
             self._options, value=self._first, compact=True, prompt="as loaded",
             id=self._select_id,
         )  # fmt: skip
-        more = SelectionList[str](*self._choices(self._options, self._more), compact=True)
+        more = TickList(*self._choices(self._options, self._more), compact=True)
         more.tooltip = "also make every image on these (space ticks)"
         yield more
 
@@ -72,6 +74,27 @@ class ModelPicker(Vertical):
         names = [name for _, name in options]
         listed = options + [(name, name) for name in ticked if name not in names]
         return [(label, name, name in ticked) for label, name in listed]
+
+
+def tick_mark(ticked: bool) -> str:
+    """What a tick box holds: it reads the same without colour."""
+    return "✓" if ticked else " "
+
+
+class TickList(SelectionList[str]):
+    """A selection list whose boxes read without colour, `▐✓▌` or `▐ ▌`: Textual's draws an
+    `X` in every box and tells them apart by colour alone."""
+
+    def render_line(self, y: int) -> Strip:
+        line = super().render_line(y)
+        index = self.scroll_offset.y + y
+        segments = list(line)
+        if index >= self.option_count or len(segments) < 2:  # below the last option
+            return line
+        _, style, control = segments[1]  # the box, after its left edge
+        ticked = self.get_option_at_index(index).value in self.selected
+        segments[1] = Segment(tick_mark(ticked), style, control)
+        return Strip(segments, line.cell_length)
 
 
 def _split(value: Any) -> tuple[str | None, list[str]]:

@@ -36,7 +36,10 @@ class RunProgress(Horizontal):
     RunProgress Label { width: auto; padding-right: 1; }
     RunProgress #holds { display: none; padding: 0 1; margin-right: 1; text-style: bold;
                          background: $warning; color: $text-warning; }
-    RunProgress #image-label { width: 1fr; }
+    /* The last thing on the line: no padding after it, and a text too long for 80 columns
+       loses its end to an ellipsis rather than wrapping out of sight. */
+    RunProgress #image-label { width: 1fr; padding-right: 0; text-wrap: nowrap;
+                               text-overflow: ellipsis; }
     RunProgress ProgressBar { width: auto; padding-right: 1; }
     RunProgress Bar { width: 16; }
     RunProgress PercentageStatus { width: 5; }

@@ -18,7 +18,7 @@ from textual.widgets import Checkbox, Input, Label, Select
 
 from stablenew_tui.learning.suggest import Favourite
 from stablenew_tui.tui.widgets.form_fields import CARDS, FormField, put_value, value_at
-from stablenew_tui.tui.widgets.model_picker import ModelPicker
+from stablenew_tui.tui.widgets.model_picker import ModelPicker, tick_mark
 from stablenew_tui.webui.resources import ADETAILER, ResourceCatalog
 
 WEIGHT_FILES = ("safetensors", "ckpt", "pt", "pth", "bin")  # extensions a label leaves out
@@ -29,16 +29,12 @@ class OnOff(Checkbox):
 
     def __init__(self, value: bool, **kwargs: Any) -> None:
         super().__init__(_on_off(value), value=value, compact=True, **kwargs)
-        self.BUTTON_INNER = _mark(value)
+        self.BUTTON_INNER = tick_mark(value)
 
     def watch_value(self) -> None:
-        self.BUTTON_INNER = _mark(self.value)
+        self.BUTTON_INNER = tick_mark(self.value)
         self.label = _on_off(self.value)
         super().watch_value()
-
-
-def _mark(value: bool) -> str:
-    return "✓" if value else " "
 
 
 def _on_off(value: bool) -> str:
