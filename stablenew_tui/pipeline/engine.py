@@ -97,7 +97,7 @@ class Engine:
             self.events, interval=self.options.poll_interval, preview_dir=preview_dir
         )
         self.outcomes = JobOutcomes(queue, self.events, records)
-        self.scheduler = Scheduler(queue, SpeedBook.load(data_dir / SPEEDS_NAME))
+        self.scheduler = Scheduler(queue, SpeedBook.load(data_dir / SPEEDS_NAME), self.events)
         self._policy = RetryPolicy(self.outcomes, self.events, self._sleep_unless_stopped, "")
         self._running: dict[str, Job] = {}  # node name → job in progress there
         self._stopping = asyncio.Event()
@@ -275,7 +275,7 @@ class Engine:
             return await self._halt(run, error, job)
         finally:
             keeper.release(job)
-            self.scheduler.ended(handle.name)
+            self.scheduler.ended(run, handle.name)
             self._job_ended.set()
             self._job_ended.clear()
 

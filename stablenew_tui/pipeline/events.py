@@ -96,6 +96,16 @@ class JobFailed(Event):
 
 
 @dataclass(frozen=True)
+class RunEstimate(Event):
+    """When the run should end, from the nodes' speeds: the work left (running jobs' rest
+    included) spread over the nodes, checkpoint loads counted. Sent as jobs end."""
+
+    kind: ClassVar[str] = "run_estimate"
+    run_id: str
+    seconds: float  # from when it was sent
+
+
+@dataclass(frozen=True)
 class JobSkipped(Event):
     kind: ClassVar[str] = "job_skipped"
     job_id: str
