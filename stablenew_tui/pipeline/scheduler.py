@@ -22,7 +22,7 @@ import math
 import statistics
 import time
 from collections.abc import Collection
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from stablenew_tui.pipeline.affinity import View, choose
 from stablenew_tui.pipeline.batch_end import batch_end
@@ -40,6 +40,10 @@ log = logging.getLogger("stablenew.scheduler")
 SAVE_SECONDS = 30.0  # the speed book is saved at least this often while jobs finish
 ASK_SECONDS = 2.0  # a node that does not say what it holds by then is not waited for
 PASS_LIMIT = 100  # places after the queue's first job that a node may claim from
+# A job is made again on an idle node at the tail when that would take under this share of
+# the time it has left where it is, or when it has taken this many times its estimate there.
+TAIL_GAIN = 0.8
+OVERDUE = 1.5
 # Stages after txt2img that generate with the pass checkpoint (an extras upscale loads none).
 _PASSES = ("img2img", "adetailer")
 
@@ -59,7 +63,7 @@ class Scheduler:
         self._held_back: set[str] = set()
         self._models: dict[str, set[str | None]] = {}  # run id → the checkpoints its jobs name
         self._job_work: dict[str, float] = {}  # run id → a job's work
-        self._making: dict[str, tuple[float, float]] = {}  # node → its job's work, start
+        self._making: dict[str, _InHand] = {}  # node → the job it makes
         self._saved = time.monotonic()
 
     # -- claiming ------------------------------------------------------------------------
@@ -94,7 +98,7 @@ class Scheduler:
         self._held_back.discard(node)
         if job is not None:
             self.working[node] = job.spec.model
-            self._making[node] = (job_work(job.spec, run.settings), time.monotonic())
+            self._making[node] = _InHand(job, job_work(job.spec, run.settings), time.monotonic())
         else:
             self.working.pop(node, None)
             if choices and choices[-1].wait:
@@ -169,9 +173,9 @@ class Scheduler:
         for name in self.serving:
             busy = 0.0
             if name in self._making:
-                making, since = self._making[name]
-                expected = self.speeds.estimate(name, making) or making / view.rate(name)
-                busy = max(expected - (now - since), 0.0)
+                making = self._making[name]
+                expected = self.speeds.estimate(name, making.work) or making.work / view.rate(name)
+                busy = max(expected - (now - making.since), 0.0)
             lanes.append(view.lane(name, view.holds.get(name), work, busy))
         waiting = self.queue.waiting(run.id)
         left = {model: count * work for model, count in waiting.items() if model is not None}
@@ -180,6 +184,35 @@ class Scheduler:
         end = batch_end(lanes, left).end + anywhere
         last = max((lane.ready for lane in lanes), default=0.0)
         return max(end, last) if math.isfinite(end) else None
+
+    # -- the tail ------------------------------------------------------------------------
+
+    def straggler(self, node: str, passed: Collection[str]) -> tuple[Job, str] | None:
+        """The job in hand on another node that would end last, with that node, when `node`
+        would end it much sooner (`TAIL_GAIN`), or it is far past its estimate there
+        (`OVERDUE`) and `node` would take less than it has run already; jobs in `passed` are
+        not considered. None when no node's timing is known well enough to tell."""
+        now, latest = time.monotonic(), None
+        for other, making in self._making.items():
+            expected = self.speeds.estimate(other, making.work)
+            if other == node or making.job.id in passed or expected is None:
+                continue
+            if latest is None or making.since + expected > latest[0]:
+                latest = (making.since + expected, expected, other, making)
+        mine = self.speeds.estimate(node, latest[3].work) if latest else None
+        if latest is None or mine is None:
+            return None
+        ends_at, expected, other, making = latest
+        model = making.job.spec.model
+        if model is not None and model != self.loaded.get(node):
+            mine += self.speeds.load_seconds(node, model) or mine
+        remaining = ends_at - now
+        if remaining > 0:
+            worth = mine < TAIL_GAIN * remaining
+        else:  # past its estimate there: stalled, or much slower than it was
+            elapsed = now - making.since
+            worth = elapsed > OVERDUE * expected and mine < elapsed
+        return (making.job, other) if worth else None
 
     def _publish_estimate(self, run: Run) -> None:
         seconds = self.estimate(run)
@@ -215,6 +248,13 @@ class Scheduler:
     async def save(self) -> None:
         self._saved = time.monotonic()
         await asyncio.to_thread(self.speeds.save)
+
+
+@dataclass(frozen=True)
+class _InHand:
+    job: Job
+    work: float
+    since: float  # time.monotonic() at its claim
 
 
 def _held_after(runner: JobRunner) -> str | None:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from stablenew_tui.pipeline.events import (
+    CopyLost,
     Event,
     Interrupted,
     JobDone,
@@ -60,7 +61,7 @@ class RunStatus:
                 self.activity.pop(event.node, None)
                 if not event.will_retry:
                     self._image_finished(None)
-            case Interrupted():
+            case Interrupted() | CopyLost():
                 self.activity.pop(event.node, None)
             case RunEstimate():
                 self._estimate = (event.seconds, self.clock())
