@@ -120,6 +120,7 @@ class TailCopies:
             return True
         if won:
             await _interrupt(self._handle(other))
+            await self.scheduler.job_made(runner)
         return True
 
     async def job_made(self, runner: JobRunner) -> None:
