@@ -26,10 +26,9 @@ import contextlib
 import functools
 import logging
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from stablenew_tui.learning.ratings import RATINGS_NAME, RatingStore
 from stablenew_tui.learning.records import RecordWriter
 from stablenew_tui.pipeline.cluster import NodeHandle, NodePool
 from stablenew_tui.pipeline.events import (
@@ -44,8 +43,7 @@ from stablenew_tui.pipeline.events import (
 from stablenew_tui.pipeline.health import RECHECK_SECONDS
 from stablenew_tui.pipeline.holders import Holder, RunBusy
 from stablenew_tui.pipeline.job_runner import JobRunner
-from stablenew_tui.pipeline.jobs import Job, Run, job_id
-from stablenew_tui.pipeline.lastrun import LAST_RUN_NAME, save_last_run
+from stablenew_tui.pipeline.jobs import Job, Run
 from stablenew_tui.pipeline.leases import LeaseKeeper
 from stablenew_tui.pipeline.local_failures import (
     LOCAL_FAILURES,
@@ -58,30 +56,15 @@ from stablenew_tui.pipeline.outputs import RunOutputs
 from stablenew_tui.pipeline.progress import ProgressPoller
 from stablenew_tui.pipeline.queue import JobQueue, LeaseLost, RunLease
 from stablenew_tui.pipeline.refine import SourceImageError
-from stablenew_tui.pipeline.summary import SUMMARY_NAME, write_summary
+from stablenew_tui.pipeline.run_end import RunSummary, remember, summarize
+from stablenew_tui.pipeline.scheduler import Scheduler
+from stablenew_tui.pipeline.speed_model import SPEEDS_NAME, SpeedBook
+from stablenew_tui.pipeline.tail import TailCopies
 from stablenew_tui.pipeline.trouble import RetryPolicy, policy_for
 from stablenew_tui.pipeline.video_stage import make_run_video
 from stablenew_tui.webui.errors import WebUIError
 
 log = logging.getLogger("stablenew.engine")
-
-
-@dataclass
-class RunSummary:
-    run_id: str
-    folder: str
-    counts: dict[str, int] = field(default_factory=dict)
-    stopped: bool = False
-    taken_over_by: str = ""
-    halted: str = ""  # why the run stopped early: a write to this machine's storage failed
-
-    @property
-    def failed(self) -> int:
-        return self.counts.get("failed", 0)
-
-    @property
-    def unfinished(self) -> int:
-        return self.counts.get("queued", 0) + self.counts.get("running", 0)
 
 
 @dataclass
@@ -114,6 +97,8 @@ class Engine:
         )
         self.outcomes = JobOutcomes(queue, self.events, records)
         self._policy: RetryPolicy  # one per run
+        self.scheduler = Scheduler(queue, SpeedBook.load(data_dir / SPEEDS_NAME), self.events)
+        self.tail = TailCopies(self.scheduler, self.outcomes, self.poller, pool)
         self._running: dict[str, Job] = {}  # node name → job in progress there
         self._stopping = asyncio.Event()
         self._interrupted: set[str] = set()  # job ids
@@ -201,12 +186,14 @@ class Engine:
                 await self._make(run, keeper)
             except LOCAL_FAILURES as error:
                 self._report(run, self._in_words(run, error))
+            finally:
+                await self.scheduler.save()
             counts = self.queue.counts(run.id)
             # The process that took the run over writes its own; a full disk has said enough.
             if not self._taken_over_by and self._halted is None:
-                await asyncio.to_thread(self._summarize, run)
+                await asyncio.to_thread(summarize, run, self.data_dir)
         if self._halted is None:  # else the disk just refused a write: the one message says so
-            self._remember(run)
+            remember(self.queue, run, self.data_dir)
         stopped = self._stopping.is_set()
         halted = str(self._halted) if self._halted else ""
         summary = RunSummary(run.id, run.folder, counts, stopped, self._taken_over_by, halted)
@@ -215,19 +202,12 @@ class Engine:
         )
         return summary
 
-    def _summarize(self, run: Run) -> None:
-        """summary.csv, however the run ended: it is derived, so failing to write it costs
-        nothing else."""
-        try:
-            write_summary(Path(run.folder), RatingStore(self.data_dir / RATINGS_NAME))
-        except OSError as error:
-            log.warning("%s: could not write %s: %s", run.folder, SUMMARY_NAME, error)
-
     async def _make(self, run: Run, keeper: LeaseKeeper) -> None:
         counts = self.queue.counts(run.id)
         remaining = counts.get("queued", 0) + counts.get("running", 0)
         self.events.publish(RunStarted(run.id, run.folder, sum(counts.values()), remaining))
         outputs = RunOutputs(Path(run.folder))
+        await self.scheduler.start(run, self.pool.handles)
         await asyncio.gather(
             *(self._worker(run, handle, outputs, keeper) for handle in self.pool.handles)
         )
@@ -235,17 +215,6 @@ class Engine:
         all_ended = not (self._stopping.is_set() or counts.get("queued") or counts.get("running"))
         if all_ended and counts.get("done") and run.settings.enabled("video"):
             await make_run_video(run, self.events, self.records, self.options.ffmpeg)
-
-    def _remember(self, run: Run) -> None:
-        """Save the run's settings and first prompt as the last run, however it ended. A seed
-        drawn at random stays -1 in the settings, so it is never remembered as fixed. A run
-        that refined existing images leaves it alone: the next run from prompts starts warm."""
-        first = self.queue.job(job_id(run.id, 0))
-        if first is None or first.spec.image is not None:
-            return
-        spec = first.spec
-        prompt = spec.template if spec.template is not None else spec.prompt
-        save_last_run(self.data_dir / LAST_RUN_NAME, run.settings, prompt, spec.negative)
 
     async def _take(self, run: Run, wait: bool) -> RunLease:
         waiting = False
@@ -281,6 +250,7 @@ class Engine:
                         return
         finally:
             self._policy.health.serving.discard(handle.name)
+            self.scheduler.leave(handle.name)
 
     async def _claim_and_make(
         self, run: Run, handle: NodeHandle, outputs: RunOutputs, keeper: LeaseKeeper
@@ -289,12 +259,12 @@ class Engine:
         on."""
         unfit = self._policy.health.passed_over(handle.name)
         try:
-            # In a thread: a claim waits for any write another worker is making to the disk.
-            job = await asyncio.to_thread(self.queue.claim, run.id, handle.name, unfit)
+            job = await self.scheduler.claim(run, handle, unfit)
         except LOCAL_FAILURES as error:
             return await self._halt(run, error)
         if job is None:
-            return await self._wait_for_others(run, keeper)
+            copied = await self.tail.make_copy(run, handle, outputs, unfit)
+            return copied or await self._wait_for_others(run, keeper, handle.name)
         keeper.hold(job)
         try:
             return await self._execute(run, job, handle, outputs, keeper)
@@ -302,15 +272,18 @@ class Engine:
             return await self._halt(run, error, job)
         finally:
             keeper.release(job)
+            self.scheduler.ended(run, handle.name)
             self._policy.watch.pulse()
 
-    async def _wait_for_others(self, run: Run, keeper: LeaseKeeper) -> bool:
+    async def _wait_for_others(self, run: Run, keeper: LeaseKeeper, node: str) -> bool:
         """Nothing to claim here, but a job may yet come back to the queue: one another node
         of this process holds (making it, or settling its error: it may suit this node), or
         one under a lease no process here holds (its holder may have died: wait for the lease
-        to lapse). False when there is no such job."""
+        to lapse). Or the scheduler holds the node back while others make what is left. False
+        when there is no such job."""
         lapse = None if keeper.held else self.queue.next_lapse(run.id, ())
-        return await self._policy.watch.for_others(bool(keeper.held), lapse)
+        waits_here = bool(keeper.held) or self.scheduler.holding_back(node)
+        return await self._policy.watch.for_others(waits_here, lapse)
 
     async def _execute(
         self, run: Run, job: Job, handle: NodeHandle, outputs: RunOutputs, keeper: LeaseKeeper
@@ -366,6 +339,7 @@ class Engine:
                 self.events.publish(JobSkipped(job.id, job.index, node))
             return True
         await self.outcomes.done(runner)
+        await self.tail.job_made(runner)
         return True
 
     # -- this machine's storage failing --------------------------------------------------

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from stablenew_tui.config import AppConfig, ClientConfig
-from stablenew_tui.pipeline.events import JobDone, JobFailed, NodeStatus
+from stablenew_tui.pipeline.events import CopyLost, JobDone, JobFailed, NodeStatus
 from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.sim import SimServer
 from tests.integration.pipeline_helpers import drain, launcher_for, manifest, posted
@@ -125,9 +125,11 @@ async def test_the_images_of_a_node_that_goes_down_are_made_on_another():
     assert took < 15, "the run ends when its images are made, not when the node is given up"
     nodes = {line["node"] for line in manifest(prepared.run.folder)}
     assert "node1" in nodes
+    # Either the lost node's error came back first, or an idle node made its image again
+    # before then and the lost node's copy was dropped.
     assert any(
         e.node == "node0" and e.state == "DISCONNECTED" for e in events if isinstance(e, NodeStatus)
-    )
+    ) or any(e.node == "node0" for e in events if isinstance(e, CopyLost))
 
 
 async def test_a_node_silent_longer_than_retry_seconds_is_given_up_with_its_images_queued(sim):
