@@ -6,7 +6,8 @@ Control, from the TUI or the CLI's Ctrl-C:
 - `interrupt`: stop the images being made now; their jobs go back to the queue;
 - `skip`: drop the images being made and go on with the next jobs;
 - `pause` / `resume`: hold dispatching (the queue records it, so other processes see it);
-- `cancel_all`: cancel every queued job and interrupt the running ones.
+- `cancel_all`: cancel every queued job and interrupt the running ones;
+- `workers`: drain or undrain a node, or give a node added mid-run a worker (`workers`).
 Nothing is lost on the way: a job is done, failed (with its reason and whatever earlier
 stages produced), cancelled, or back in the queue. What a job's error from its node leads to
 is the retry policy's call (`trouble`). A failed write to this machine's storage (a full disk)
@@ -45,7 +46,7 @@ from stablenew_tui.pipeline.events import (
 from stablenew_tui.pipeline.holders import Holder, RunBusy
 from stablenew_tui.pipeline.job_runner import JobRunner
 from stablenew_tui.pipeline.jobs import Job, Run, job_id
-from stablenew_tui.pipeline.lastrun import LAST_RUN_NAME, save_last_run
+from stablenew_tui.pipeline.lastrun import LAST_RUN_NAME, remember_run
 from stablenew_tui.pipeline.leases import LeaseKeeper
 from stablenew_tui.pipeline.local_failures import (
     LOCAL_FAILURES,
@@ -60,6 +61,7 @@ from stablenew_tui.pipeline.refine import SourceImageError
 from stablenew_tui.pipeline.summary import SUMMARY_NAME, write_summary
 from stablenew_tui.pipeline.trouble import RetryPolicy
 from stablenew_tui.pipeline.video_stage import make_run_video
+from stablenew_tui.pipeline.workers import WorkerSet
 from stablenew_tui.webui.errors import WebUIError
 
 log = logging.getLogger("stablenew.engine")
@@ -127,6 +129,7 @@ class Engine:
         self._taken_over_by = ""
         self._hold_on_local_failure = False
         self._halted: LocalWriteError | None = None
+        self.workers = WorkerSet()
 
     # -- control -------------------------------------------------------------------------
 
@@ -214,7 +217,7 @@ class Engine:
             if not self._taken_over_by and self._halted is None:
                 await asyncio.to_thread(self._summarize, run)
         if self._halted is None:  # else the disk just refused a write: the one message says so
-            self._remember(run)
+            remember_run(self.data_dir / LAST_RUN_NAME, run, self.queue.job(job_id(run.id, 0)))
         stopped = self._stopping.is_set()
         halted = str(self._halted) if self._halted else ""
         summary = RunSummary(run.id, run.folder, counts, stopped, self._taken_over_by, halted)
@@ -236,24 +239,12 @@ class Engine:
         remaining = counts.get("queued", 0) + counts.get("running", 0)
         self.events.publish(RunStarted(run.id, run.folder, sum(counts.values()), remaining))
         outputs = RunOutputs(Path(run.folder))
-        await asyncio.gather(
-            *(self._worker(run, handle, outputs, keeper) for handle in self.pool.handles)
-        )
+        work = functools.partial(self._worker, run, outputs=outputs, keeper=keeper)
+        await self.workers.run(list(self.pool.handles), work)
         counts = self.queue.counts(run.id)
         all_ended = not (self._stopping.is_set() or counts.get("queued") or counts.get("running"))
         if all_ended and counts.get("done") and run.settings.enabled("video"):
             await make_run_video(run, self.events, self.records, self.options.ffmpeg)
-
-    def _remember(self, run: Run) -> None:
-        """Save the run's settings and first prompt as the last run, however it ended. A seed
-        drawn at random stays -1 in the settings, so it is never remembered as fixed. A run
-        that refined existing images leaves it alone: the next run from prompts starts warm."""
-        first = self.queue.job(job_id(run.id, 0))
-        if first is None or first.spec.image is not None:
-            return
-        spec = first.spec
-        prompt = spec.template if spec.template is not None else spec.prompt
-        save_last_run(self.data_dir / LAST_RUN_NAME, run.settings, prompt, spec.negative)
 
     async def _take(self, run: Run, wait: bool) -> RunLease:
         waiting = False
@@ -275,13 +266,18 @@ class Engine:
         self._taken_over_by = holder.describe() if holder else "another process"
 
     async def _worker(
-        self, run: Run, handle: NodeHandle, outputs: RunOutputs, keeper: LeaseKeeper
+        self, run: Run, handle: NodeHandle, *, outputs: RunOutputs, keeper: LeaseKeeper
     ) -> None:
         self._policy.serving.add(handle.name)
         try:
             while not self._stopping.is_set():
                 if not self._resumed.is_set():
                     await self._resumed.wait()
+                    continue
+                if handle.name in self.workers.drained:
+                    left = functools.partial(self._images_left, run)
+                    if not await self.workers.sit_out(handle.name, left, self._stopping):
+                        return
                     continue
                 if not await self._claim_and_make(run, handle, outputs, keeper):
                     return
@@ -310,6 +306,10 @@ class Engine:
             keeper.release(job)
             self._job_ended.set()
             self._job_ended.clear()
+
+    def _images_left(self, run: Run) -> bool:
+        counts = self.queue.counts(run.id)
+        return bool(counts.get("queued") or counts.get("running"))
 
     async def _wait_for_others(self, run: Run, keeper: LeaseKeeper) -> bool:
         """Nothing to claim here, but a job may yet come back to the queue: one another node
