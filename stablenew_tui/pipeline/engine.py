@@ -31,7 +31,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stablenew_tui.learning.ratings import RATINGS_NAME, RatingStore
 from stablenew_tui.learning.records import RecordWriter
 from stablenew_tui.pipeline.cluster import NodeHandle, NodePool
 from stablenew_tui.pipeline.events import (
@@ -45,8 +44,7 @@ from stablenew_tui.pipeline.events import (
 )
 from stablenew_tui.pipeline.holders import Holder, RunBusy
 from stablenew_tui.pipeline.job_runner import JobRunner
-from stablenew_tui.pipeline.jobs import Job, Run, job_id
-from stablenew_tui.pipeline.lastrun import LAST_RUN_NAME, remember_run
+from stablenew_tui.pipeline.jobs import Job, Run
 from stablenew_tui.pipeline.leases import LeaseKeeper
 from stablenew_tui.pipeline.local_failures import (
     LOCAL_FAILURES,
@@ -58,7 +56,9 @@ from stablenew_tui.pipeline.outputs import RunOutputs
 from stablenew_tui.pipeline.progress import ProgressPoller
 from stablenew_tui.pipeline.queue import JobQueue, LeaseLost, RunLease
 from stablenew_tui.pipeline.refine import SourceImageError
-from stablenew_tui.pipeline.summary import SUMMARY_NAME, write_summary
+from stablenew_tui.pipeline.run_end import remember, summarize
+from stablenew_tui.pipeline.scheduler import Scheduler
+from stablenew_tui.pipeline.speed_model import SPEEDS_NAME, SpeedBook
 from stablenew_tui.pipeline.trouble import RetryPolicy
 from stablenew_tui.pipeline.video_stage import make_run_video
 from stablenew_tui.pipeline.workers import WorkerSet
@@ -117,6 +117,7 @@ class Engine:
             self.events, interval=self.options.poll_interval, preview_dir=preview_dir
         )
         self.outcomes = JobOutcomes(queue, self.events, records)
+        self.scheduler = Scheduler(SpeedBook.load(data_dir / SPEEDS_NAME))
         self._policy = RetryPolicy(self.outcomes, self.events, self._sleep_unless_stopped, "")
         self._running: dict[str, Job] = {}  # node name → job in progress there
         self._stopping = asyncio.Event()
@@ -212,12 +213,14 @@ class Engine:
                 await self._make(run, keeper)
             except LOCAL_FAILURES as error:
                 self._report(run, self._in_words(run, error))
+            finally:
+                await self.scheduler.save()
             counts = self.queue.counts(run.id)
             # The process that took the run over writes its own; a full disk has said enough.
             if not self._taken_over_by and self._halted is None:
-                await asyncio.to_thread(self._summarize, run)
+                await asyncio.to_thread(summarize, run, self.data_dir)
         if self._halted is None:  # else the disk just refused a write: the one message says so
-            remember_run(self.data_dir / LAST_RUN_NAME, run, self.queue.job(job_id(run.id, 0)))
+            remember(self.queue, run, self.data_dir)
         stopped = self._stopping.is_set()
         halted = str(self._halted) if self._halted else ""
         summary = RunSummary(run.id, run.folder, counts, stopped, self._taken_over_by, halted)
@@ -225,14 +228,6 @@ class Engine:
             RunFinished(run.id, run.folder, summary.counts, summary.stopped, summary.taken_over_by)
         )
         return summary
-
-    def _summarize(self, run: Run) -> None:
-        """summary.csv, however the run ended: it is derived, so failing to write it costs
-        nothing else."""
-        try:
-            write_summary(Path(run.folder), RatingStore(self.data_dir / RATINGS_NAME))
-        except OSError as error:
-            log.warning("%s: could not write %s: %s", run.folder, SUMMARY_NAME, error)
 
     async def _make(self, run: Run, keeper: LeaseKeeper) -> None:
         counts = self.queue.counts(run.id)
@@ -378,6 +373,7 @@ class Engine:
                 self.events.publish(JobSkipped(job.id, job.index, node))
             return True
         await self.outcomes.done(runner)
+        await self.scheduler.job_made(runner)
         return True
 
     # -- this machine's storage failing --------------------------------------------------

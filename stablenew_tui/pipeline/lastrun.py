@@ -18,7 +18,6 @@ import tomli_w
 from pydantic import BaseModel
 
 from stablenew_tui.atomic import write_text_atomic
-from stablenew_tui.pipeline.jobs import Job, Run
 from stablenew_tui.pipeline.settings import PipelineSettings, settings_as_table
 
 LAST_RUN_NAME = "last_run.toml"
@@ -42,18 +41,6 @@ def save_last_run(path: Path, settings: PipelineSettings, prompt: str, negative:
         write_text_atomic(path, tomli_w.dumps(data))
     except OSError as error:  # a warm start next time is a convenience, not worth a failure
         log.warning("could not save the last run to %s: %s", path, error)
-
-
-def remember_run(path: Path, run: Run, first: Job | None) -> None:
-    """Save `run`'s settings and first prompt (from its `first` job) as the last run, however
-    it ended. A seed drawn at random stays -1 in the settings, so it is never remembered as
-    fixed. A run that refined existing images leaves it alone: the next run from prompts
-    starts warm."""
-    if first is None or first.spec.image is not None:
-        return
-    spec = first.spec
-    prompt = spec.template if spec.template is not None else spec.prompt
-    save_last_run(path, run.settings, prompt, spec.negative)
 
 
 def load_last_run(path: Path) -> LastRun:

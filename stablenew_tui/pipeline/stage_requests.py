@@ -67,7 +67,7 @@ def img2img_request(
     """`base_size`: the size of the image the job started from, when it did not start with
     txt2img; img2img keeps it."""
     stage = settings.img2img
-    width, height = base_size or _hires_size(settings)
+    width, height = base_size or hires_size(settings)
     return Img2ImgRequest(
         prompt=job_prompt(job),
         negative_prompt=_negative(job, stage),
@@ -85,7 +85,7 @@ def img2img_request(
 def adetailer_request(settings: PipelineSettings, job: Job, image: str) -> Img2ImgRequest:
     """img2img of the image as it stands, at its size, with the ADetailer extension redrawing
     what it detects and nothing else (see `pipeline.adetailer`)."""
-    width, height = _hires_size(settings)
+    width, height = hires_size(settings)
     return Img2ImgRequest(
         prompt=job_prompt(job),
         negative_prompt=job.spec.negative,
@@ -105,7 +105,7 @@ def upscale_request(
 ) -> ExtrasRequest | Img2ImgRequest:
     stage = settings.upscale
     if stage.method == "img2img":
-        width, height = _upscaled_size(settings, base_size)
+        width, height = upscaled_size(settings, base_size)
         return Img2ImgRequest(
             prompt=job_prompt(job),
             negative_prompt=_negative(job, stage),
@@ -190,18 +190,18 @@ def _overrides(settings: PipelineSettings, job: Job, model: str | None) -> dict[
     return {"override_settings": overrides, "override_settings_restore_afterwards": False}
 
 
-def _hires_size(settings: PipelineSettings) -> tuple[int, int]:
+def hires_size(settings: PipelineSettings) -> tuple[int, int]:
     """img2img works at the size txt2img produced (larger when hires fix ran)."""
     stage = settings.txt2img
     factor = stage.hires_scale if stage.hires else 1.0
     return _round8(stage.width * factor), _round8(stage.height * factor)
 
 
-def _upscaled_size(settings: PipelineSettings, base_size: Size | None) -> Size:
+def upscaled_size(settings: PipelineSettings, base_size: Size | None) -> Size:
     stage = settings.upscale
     if stage.target_width and stage.target_height:
         return stage.target_width, stage.target_height
-    width, height = base_size or _hires_size(settings)
+    width, height = base_size or hires_size(settings)
     return _round8(width * stage.scale), _round8(height * stage.scale)
 
 
