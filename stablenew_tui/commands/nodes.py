@@ -11,7 +11,6 @@ from pathlib import Path
 from stablenew_tui.commands.common import add_node_arguments, load_app_config, open_session
 from stablenew_tui.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from stablenew_tui.paths import AppPaths
-from stablenew_tui.pipeline.launch import QUEUE_NAME
 from stablenew_tui.services.nodes import (
     NodeReport,
     ProbeReport,
@@ -66,8 +65,8 @@ def show_nodes(args: argparse.Namespace) -> int:
 
 async def _show_nodes(args: argparse.Namespace) -> int:
     async with open_session(args, demo_speed=0) as session:
-        queue_path = session.app_paths.data_dir / QUEUE_NAME
-        reports = await report_nodes(session.nodes, session.config.client, queue_path, {})
+        data_dir = session.app_paths.data_dir
+        reports = await report_nodes(session.nodes, session.config.client, data_dir)
     if args.json:
         print(json.dumps([report.as_json() for report in reports], indent=2))
     else:

@@ -18,8 +18,10 @@ from pydantic import ValidationError
 
 from stablenew_tui.config import ClientConfig, NodeConfig, redact_url
 from stablenew_tui.errors import InputError, first_problem
+from stablenew_tui.pipeline.launch import QUEUE_NAME
 from stablenew_tui.pipeline.monitor import NodeState, activity
 from stablenew_tui.pipeline.node_tally import NodeTally, node_tallies
+from stablenew_tui.pipeline.speed_model import SPEEDS_NAME, SpeedBook
 from stablenew_tui.webui.client import WebUIClient
 from stablenew_tui.webui.errors import (
     WebUIBadAnswer,
@@ -31,6 +33,7 @@ from stablenew_tui.webui.models import ServerInfo
 from stablenew_tui.webui.resources import MODEL_FILE_SUFFIXES, fetch_catalog
 
 AUTH_REFUSED = "AUTH REFUSED"
+REFERENCE_MEGAPIXELS = 512 * 512 / 1e6
 NO_API = "NO API"
 
 
@@ -80,18 +83,17 @@ class NodeReport:
 
 
 async def report_nodes(
-    nodes: list[NodeConfig],
-    settings: ClientConfig,
-    queue_path: Path,
-    speeds: dict[str, float | None],
+    nodes: list[NodeConfig], settings: ClientConfig, data_dir: Path
 ) -> list[NodeReport]:
-    """Every node looked at once, all at the same time, with what the queue says it made."""
-    tallies = await asyncio.to_thread(node_tallies, queue_path)
+    """Every node looked at once, all at the same time, with its speed as measured in earlier
+    runs and what the queue says it made."""
+    tallies = await asyncio.to_thread(node_tallies, data_dir / QUEUE_NAME)
+    speeds = SpeedBook.load(data_dir / SPEEDS_NAME)
     looks = await asyncio.gather(*(_look_at(node, settings) for node in nodes))
     reports = []
     for node, (state, detail, server, model) in zip(nodes, looks, strict=True):
         tally = tallies.get(node.name, NodeTally())
-        speed = speeds.get(node.name)
+        speed = steps_per_second(speeds, node.name)
         reports.append(NodeReport(node.name, node.url, state, detail, server, model, speed, tally))
     return reports
 
@@ -114,6 +116,13 @@ def short_model(title: str) -> str:
     name = re.split(r"[\\/]", title.split(" [", 1)[0])[-1]
     stem, dot, suffix = name.rpartition(".")
     return stem if dot and f".{suffix.lower()}" in MODEL_FILE_SUFFIXES else name
+
+
+def steps_per_second(speeds: SpeedBook, node: str) -> float | None:
+    """The node's pace in the unit WebUI users compare GPUs by: sampling steps per second
+    at 512×512 (the speed model counts megapixel-steps per second)."""
+    rate = speeds.rate(node)
+    return None if rate is None else rate / REFERENCE_MEGAPIXELS
 
 
 def speed_text(speed: float | None) -> str:

@@ -154,9 +154,11 @@ def test_nodes_shows_each_node_with_its_server_model_and_images(started, tmp_pat
     nodes = {node["name"]: node for node in json.loads(result.stdout)}
     assert nodes["gpu-a"]["state"] == "READY" and nodes["gpu-a"]["flavor"] == "a1111"
     assert (nodes["gpu-a"]["done"], nodes["gpu-a"]["failed"]) == (3, 1)
+    assert nodes["gpu-a"]["steps_per_second"] > 0, "measured by the run"
     forge_node = nodes["gpu-forge-with-a-long-name"]
     assert forge_node["flavor"] == "forge" and forge_node["version"].startswith("f2.0.1")
     assert forge_node["model"] and (forge_node["done"], forge_node["failed"]) == (0, 0)
+    assert forge_node["steps_per_second"] is None
     assert nodes["gone"]["state"] == "DISCONNECTED"
     assert "connection refused" in nodes["gone"]["detail"]
 
@@ -164,6 +166,7 @@ def test_nodes_shows_each_node_with_its_server_model_and_images(started, tmp_pat
     assert len(table) == 4 and all(len(line) <= 80 for line in table), table
     assert table[0].split() == ["node", "state", "server", "model", "speed", "done", "fail"]
     assert table[1].split()[:4] == ["gpu-a", "READY", "A1111", "v1.10.1"]
-    assert table[1].split()[-3:] == ["—", "3", "1"]
+    assert table[1].split()[-3:] == ["it/s", "3", "1"]
+    assert table[2].split()[-3:] == ["—", "0", "0"], "never used: no speed yet"
     assert table[2].startswith("gpu-forge-w… READY        Forge f2.0.1")
     assert table[3].startswith("gone         DISCONNECTED cannot connect to")
