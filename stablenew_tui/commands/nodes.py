@@ -12,6 +12,7 @@ from stablenew_tui.commands.common import add_node_arguments, load_app_config, o
 from stablenew_tui.commands.exit_codes import EXIT_FAILED, EXIT_OK
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.services.nodes import (
+    SPEED_HEADER,
     NodeReport,
     ProbeReport,
     node_from_url,
@@ -22,8 +23,8 @@ from stablenew_tui.services.nodes import (
 )
 
 # node, state, server, model, speed, done, failed: 80 columns with the spaces between.
-WIDTHS = (12, 12, 18, 14, 9, 5, 4)
-HEADER = ("node", "state", "server", "model", "speed", "done", "fail")
+WIDTHS = (12, 12, 18, 17, 6, 5, 4)
+HEADER = ("node", "state", "server", "model", SPEED_HEADER, "done", "fail")
 NUMBERS = 2  # the last columns are counts, aligned right
 
 

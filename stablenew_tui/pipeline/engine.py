@@ -261,7 +261,7 @@ class Engine:
         self._taken_over_by = holder.describe() if holder else "another process"
 
     async def _worker(
-        self, run: Run, handle: NodeHandle, *, outputs: RunOutputs, keeper: LeaseKeeper
+        self, run: Run, handle: NodeHandle, outputs: RunOutputs, keeper: LeaseKeeper
     ) -> None:
         self._policy.serving.add(handle.name)
         try:

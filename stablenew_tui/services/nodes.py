@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from stablenew_tui.config import ClientConfig, NodeConfig, redact_url
 from stablenew_tui.errors import InputError, first_problem
+from stablenew_tui.pipeline.events import NodeStatus
 from stablenew_tui.pipeline.launch import QUEUE_NAME
 from stablenew_tui.pipeline.monitor import NodeState, activity
 from stablenew_tui.pipeline.node_tally import NodeTally, node_tallies
@@ -125,9 +126,53 @@ def steps_per_second(speeds: SpeedBook, node: str) -> float | None:
     return None if rate is None else rate / REFERENCE_MEGAPIXELS
 
 
+SPEED_HEADER = "it/s"
+
+
 def speed_text(speed: float | None) -> str:
-    """`3.8 it/s`: a speed as WebUI users read one; `—` while the node has none measured."""
-    return "—" if speed is None else f"{speed:.1f} it/s"
+    """`3.8` (under SPEED_HEADER: steps per second at 512×512); `—` while the node has none
+    measured."""
+    return "—" if speed is None else f"{speed:.1f}"
+
+
+# -- the Nodes tab ---------------------------------------------------------------------------
+
+DRAINED, DRAINING = "DRAINED", "DRAINING"
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    """One node as the Nodes tab shows it, from what the session already knows: no request
+    is made to draw it."""
+
+    name: str
+    state: str  # the monitor's, or DRAINING / DRAINED
+    doing: str  # the image and stage it makes, with its progress; or why it does not answer
+    model: str
+    speed: float | None
+    tally: NodeTally
+
+
+def board_rows(
+    statuses: dict[str, NodeStatus],
+    activity: dict[str, str],
+    drained: set[str],
+    speeds: SpeedBook,
+    tallies: dict[str, NodeTally],
+) -> list[NodeRow]:
+    rows = []
+    for name, status in statuses.items():
+        doing = activity.get(name, "")
+        state = status.state
+        if name in drained:
+            state = DRAINING if doing else DRAINED
+        answering = status.state in (NodeState.READY, NodeState.BUSY)
+        rows.append(NodeRow(
+            name, state, doing if answering else status.detail,
+            short_model(status.model) if answering else "", steps_per_second(speeds, name),
+            tallies.get(name, NodeTally()),
+        ))  # fmt: skip
+    return rows
 
 
 # -- probing ---------------------------------------------------------------------------------
