@@ -144,6 +144,7 @@ class MainScreen(Screen):
             log.show(event)
             self._engine_event(event)
         self.query_one(RunProgress).show(message.events)
+        self._show_holds()  # a run that ended drops its STOPPING with its last line
         status = self.services.run_status
         status.update(message.events)
         self.query_one(RunProgress).show_run_status(status.summary())
