@@ -184,3 +184,22 @@ async def test_an_address_that_cannot_serve_is_refused_with_the_reason(sims):
     finally:
         await launcher.aclose()
     assert len(launcher.pool.handles) == 1, "nothing refused joined the pool"
+
+
+async def test_a_node_added_with_credentials_in_its_url_never_shows_them(sims):
+    first, _ = sims
+    launcher = launcher_for(first.url)
+    try:
+        async with SimServer(speed=0, auth="ann:s3cret-pw") as guarded:
+            with_credentials = guarded.url.replace("http://", "http://ann:s3cret-pw@")
+            said = await steering(launcher).add(with_credentials)
+            name = guarded.url.removeprefix("http://")
+            assert said == f"{name} added: it takes images from the next run on"
+            assert launcher.pool.nodes[1].url == guarded.url
+            wrong = guarded.url.replace("http://", "http://ann:not-it@")
+            with pytest.raises(StableNewError) as refused:
+                await steering(launcher).add(wrong)
+    finally:
+        await launcher.aclose()
+    assert "auth: refused: a user and password were not accepted" in str(refused.value)
+    assert "s3cret-pw" not in said and "not-it" not in str(refused.value)
