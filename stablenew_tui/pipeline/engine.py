@@ -28,7 +28,7 @@ import functools
 import logging
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from stablenew_tui.learning.records import RecordWriter
@@ -56,7 +56,7 @@ from stablenew_tui.pipeline.outputs import RunOutputs
 from stablenew_tui.pipeline.progress import ProgressPoller
 from stablenew_tui.pipeline.queue import JobQueue, LeaseLost, RunLease
 from stablenew_tui.pipeline.refine import SourceImageError
-from stablenew_tui.pipeline.run_end import remember, summarize
+from stablenew_tui.pipeline.run_end import RunSummary, remember, summarize
 from stablenew_tui.pipeline.scheduler import Scheduler
 from stablenew_tui.pipeline.speed_model import SPEEDS_NAME, SpeedBook
 from stablenew_tui.pipeline.trouble import RetryPolicy
@@ -68,24 +68,6 @@ log = logging.getLogger("stablenew.engine")
 # How often a process waiting for a run, or for a job stranded under a vanished holder's
 # lease, looks again.
 RECHECK_SECONDS = 1.0
-
-
-@dataclass
-class RunSummary:
-    run_id: str
-    folder: str
-    counts: dict[str, int] = field(default_factory=dict)
-    stopped: bool = False
-    taken_over_by: str = ""
-    halted: str = ""  # why the run stopped early: a write to this machine's storage failed
-
-    @property
-    def failed(self) -> int:
-        return self.counts.get("failed", 0)
-
-    @property
-    def unfinished(self) -> int:
-        return self.counts.get("queued", 0) + self.counts.get("running", 0)
 
 
 @dataclass
@@ -117,7 +99,7 @@ class Engine:
             self.events, interval=self.options.poll_interval, preview_dir=preview_dir
         )
         self.outcomes = JobOutcomes(queue, self.events, records)
-        self.scheduler = Scheduler(SpeedBook.load(data_dir / SPEEDS_NAME))
+        self.scheduler = Scheduler(queue, SpeedBook.load(data_dir / SPEEDS_NAME))
         self._policy = RetryPolicy(self.outcomes, self.events, self._sleep_unless_stopped, "")
         self._running: dict[str, Job] = {}  # node name → job in progress there
         self._stopping = asyncio.Event()
@@ -234,6 +216,7 @@ class Engine:
         remaining = counts.get("queued", 0) + counts.get("running", 0)
         self.events.publish(RunStarted(run.id, run.folder, sum(counts.values()), remaining))
         outputs = RunOutputs(Path(run.folder))
+        await self.scheduler.start(run, self.pool.handles)
         work = functools.partial(self._worker, run, outputs=outputs, keeper=keeper)
         await self.workers.run(list(self.pool.handles), work)
         counts = self.queue.counts(run.id)
@@ -270,6 +253,7 @@ class Engine:
                     await self._resumed.wait()
                     continue
                 if handle.name in self.workers.drained:
+                    self.scheduler.leave(handle.name)  # others stop counting on it
                     left = functools.partial(self._images_left, run)
                     if not await self.workers.sit_out(handle.name, left, self._stopping):
                         return
@@ -278,6 +262,7 @@ class Engine:
                     return
         finally:
             self._policy.serving.discard(handle.name)
+            self.scheduler.leave(handle.name)
 
     async def _claim_and_make(
         self, run: Run, handle: NodeHandle, outputs: RunOutputs, keeper: LeaseKeeper
@@ -286,12 +271,11 @@ class Engine:
         on."""
         unfit = frozenset(self._policy.unfit_for(handle.name))  # the thread reads it
         try:
-            # In a thread: a claim waits for any write another worker is making to the disk.
-            job = await asyncio.to_thread(self.queue.claim, run.id, handle.name, unfit)
+            job = await self.scheduler.claim(run, handle, unfit)
         except LOCAL_FAILURES as error:
             return await self._halt(run, error)
         if job is None:
-            return await self._wait_for_others(run, keeper)
+            return await self._wait_for_others(run, keeper, handle.name)
         keeper.hold(job)
         try:
             return await self._execute(run, job, handle, outputs, keeper)
@@ -299,6 +283,7 @@ class Engine:
             return await self._halt(run, error, job)
         finally:
             keeper.release(job)
+            self.scheduler.ended(handle.name)
             self._job_ended.set()
             self._job_ended.clear()
 
@@ -306,12 +291,13 @@ class Engine:
         counts = self.queue.counts(run.id)
         return bool(counts.get("queued") or counts.get("running"))
 
-    async def _wait_for_others(self, run: Run, keeper: LeaseKeeper) -> bool:
+    async def _wait_for_others(self, run: Run, keeper: LeaseKeeper, node: str) -> bool:
         """Nothing to claim here, but a job may yet come back to the queue: one another node
         of this process is making (it may fail there and suit this node), or one under a
         lease no process here holds (its holder may have died: wait for the lease to lapse).
-        False when there is no such job."""
-        if self._running:
+        Or the scheduler holds the node back while others make what is left. False when
+        there is no such job."""
+        if self._running or self.scheduler.holding_back(node):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._job_ended.wait(), RECHECK_SECONDS)
             return True

@@ -24,10 +24,12 @@ from pathlib import Path
 from typing import TypeVar
 
 from stablenew_tui.errors import StableNewError
+from stablenew_tui.pipeline.claims import Chooser, claim_next, lease_free
 from stablenew_tui.pipeline.holders import Holder, RunBusy, this_process
 from stablenew_tui.pipeline.jobs import Job, JobStatus, Run
 from stablenew_tui.pipeline.queue_schema import (
     JOB_COLUMNS,
+    JOB_PLACEHOLDERS,
     job_from,
     job_row,
     prepare_schema,
@@ -35,16 +37,6 @@ from stablenew_tui.pipeline.queue_schema import (
 )
 
 DEFAULT_LEASE_SECONDS = 60.0
-
-
-def next_queued(passed_over: int = 0) -> str:
-    """The query for the next job to claim, stepping over `passed_over` job ids (jobs a node
-    could not make): served by the jobs_claim_order index, never a sort of the queue."""
-    skip = f" AND id NOT IN ({', '.join('?' * passed_over)})" if passed_over else ""
-    return (
-        f"SELECT id FROM jobs WHERE run_id = ? AND status = 'queued'{skip} "
-        "ORDER BY priority DESC, idx LIMIT 1"
-    )
 
 
 _Result = TypeVar("_Result")
@@ -132,7 +124,7 @@ class JobQueue:
                 ),
             )  # fmt: skip
             db.executemany(
-                f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({', '.join('?' * 15)})",
+                f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES ({JOB_PLACEHOLDERS})",
                 [job_row(job) for job in jobs],
             )
 
@@ -202,7 +194,7 @@ class JobQueue:
             if row is None:
                 raise StableNewError(f"no run {run_id} in {self.path}")
             holder = Holder.from_json(row["owner"])
-            if holder and not _free(holder, row["lease_until"], now):
+            if holder and not lease_free(holder, row["lease_until"], now):
                 raise RunBusy(run_id, holder)
             generation = row["generation"] + 1
             db.execute(
@@ -263,6 +255,12 @@ class JobQueue:
             row = db.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return job_from(row) if row else None
 
+    def models(self, run_id: str) -> set[str | None]:
+        """The checkpoints the run's jobs name."""
+        with self._reads.read() as db:
+            rows = db.execute("SELECT DISTINCT model FROM jobs WHERE run_id = ?", (run_id,))
+            return {row[0] for row in rows}
+
     def counts(self, run_id: str) -> dict[str, int]:
         with self._reads.read() as db:
             rows = db.execute(
@@ -270,23 +268,16 @@ class JobQueue:
             ).fetchall()
         return {status: count for status, count in rows}
 
-    def claim(self, run_id: str, node: str, skip: Collection[str] = ()) -> Job | None:
+    def claim(
+        self, run_id: str, node: str, skip: Collection[str] = (), choose: Chooser | None = None
+    ) -> Job | None:
         """Take the next job of an unpaused run for `node`, atomically, under a new lease,
-        passing over the jobs in `skip` (those the node could not make). Jobs whose holder's
+        passing over the jobs in `skip` (those the node could not make): the run's first, or
+        what `choose` picks after a glance at the queue (see `claims`). Jobs whose holder's
         lease lapsed (or whose holder is gone) are taken back first."""
         now = time.time()
         with self._writes.write() as db:
-            paused = db.execute("SELECT paused FROM runs WHERE id = ?", (run_id,)).fetchone()
-            if paused is None or paused[0]:
-                return None
-            _free_lapsed(db, run_id, now)
-            row = db.execute(
-                f"UPDATE jobs SET status = 'running', node = ?, owner = ?, started = ?, "
-                f"lease_until = ?, generation = generation + 1, attempts = attempts + 1, "
-                f"error = NULL WHERE id = ({next_queued(len(skip))}) RETURNING {JOB_COLUMNS}",
-                (node, this_process().to_json(), now, now + self.lease_seconds, run_id, *skip),
-            ).fetchone()
-        return job_from(row) if row else None
+            return claim_next(db, run_id, node, now + self.lease_seconds, now, skip, choose)
 
     def next_lapse(self, run_id: str, held: Collection[str]) -> float | None:
         """When the first lease lapses among the run's running jobs that `held` does not
@@ -374,23 +365,6 @@ class JobQueue:
         return True
 
 
-def _free_lapsed(db: sqlite3.Connection, run_id: str, now: float) -> None:
-    rows = db.execute(
-        "SELECT id, owner, lease_until FROM jobs WHERE run_id = ? AND status = 'running'",
-        (run_id,),
-    ).fetchall()
-    freed = [
-        (row["id"],)
-        for row in rows
-        if _free(Holder.from_json(row["owner"]), row["lease_until"], now)
-    ]
-    db.executemany(
-        "UPDATE jobs SET status = 'queued', owner = NULL, node = NULL, lease_until = NULL "
-        "WHERE id = ?",
-        freed,
-    )
-
-
 def _holds(db: sqlite3.Connection, job: Job) -> bool:
     row = db.execute(
         "SELECT 1 FROM jobs WHERE id = ? AND generation = ? AND status = 'running'",
@@ -401,12 +375,4 @@ def _holds(db: sqlite3.Connection, job: Job) -> bool:
 
 def _live_holder(owner: str | None, lease_until: float | None, now: float) -> Holder | None:
     holder = Holder.from_json(owner)
-    return None if _free(holder, lease_until, now) else holder
-
-
-def _free(holder: Holder | None, lease_until: float | None, now: float) -> bool:
-    """Whether work held like this may be taken: its lease lapsed (none counts as lapsed), or
-    its holder is provably gone."""
-    if lease_until is None or lease_until <= now:
-        return True
-    return holder is not None and holder.certainly_gone()
+    return None if lease_free(holder, lease_until, now) else holder

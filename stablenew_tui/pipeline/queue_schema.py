@@ -4,7 +4,9 @@ and how rows become jobs and runs.
 `PRAGMA user_version` holds the schema version. Version 0 (the first release) identified the
 process running a job by "host:pid"; version 1 adds leases: `owner` becomes a JSON `Holder`
 (information only), `lease_until` says until when the holder's claim stands, `generation`
-counts the claims so a holder whose lease was taken over can be told apart.
+counts the claims so a holder whose lease was taken over can be told apart. Version 2 gives
+each job its checkpoint as a column (`model`, from its spec), so a node can claim the next
+job for the checkpoint it has loaded from an index, as it claims the next job of the run.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from stablenew_tui.pipeline.holders import Holder
 from stablenew_tui.pipeline.jobs import Job, PromptSpec, Run
 from stablenew_tui.pipeline.settings import PipelineSettings
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _TABLES = [
     """CREATE TABLE IF NOT EXISTS runs (
@@ -50,23 +52,29 @@ _TABLES = [
         started REAL,
         finished REAL,
         lease_until REAL,
-        generation INTEGER NOT NULL DEFAULT 0
+        generation INTEGER NOT NULL DEFAULT 0,
+        model TEXT
     )""",
 ]
-# The claim order, so taking the next job reads one index entry whatever the queue's size.
+# The claim order, so taking the next job (of the run, or of one checkpoint of it) reads one
+# index entry whatever the queue's size.
 _INDEXES = [
     "DROP INDEX IF EXISTS jobs_by_status",
     "CREATE INDEX IF NOT EXISTS jobs_claim_order ON jobs(run_id, status, priority DESC, idx)",
+    "CREATE INDEX IF NOT EXISTS jobs_claim_by_model "
+    "ON jobs(run_id, status, model, priority DESC, idx)",
 ]
 _ADDED_IN_1 = {
     "runs": ["owner TEXT", "lease_until REAL", "generation INTEGER NOT NULL DEFAULT 0"],
     "jobs": ["lease_until REAL", "generation INTEGER NOT NULL DEFAULT 0"],
 }
+_ADDED_IN_2 = {"jobs": ["model TEXT"]}
 
 JOB_COLUMNS = (
     "id, run_id, idx, prompt_index, seed, spec, status, priority, attempts, node, error, "
-    "created, started, finished, generation"
+    "created, started, finished, generation, model"
 )
+JOB_PLACEHOLDERS = ", ".join("?" for _ in JOB_COLUMNS.split(","))
 
 
 def prepare_schema(db: sqlite3.Connection, path: Path) -> None:
@@ -85,6 +93,7 @@ def prepare_schema(db: sqlite3.Connection, path: Path) -> None:
             for statement in _TABLES + _INDEXES:
                 db.execute(statement)
             _holders_from_host_pid(db)
+            _models_from_specs(db)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
         db.execute("ROLLBACK")
@@ -93,13 +102,22 @@ def prepare_schema(db: sqlite3.Connection, path: Path) -> None:
 
 
 def _add_missing_columns(db: sqlite3.Connection) -> None:
-    for table, columns in _ADDED_IN_1.items():
-        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-        if not present:
-            continue  # a new database: created whole below
-        for column in columns:
-            if column.split()[0] not in present:
-                db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+    for added in (_ADDED_IN_1, _ADDED_IN_2):
+        for table, columns in added.items():
+            present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+            if not present:
+                continue  # a new database: created whole below
+            for column in columns:
+                if column.split()[0] not in present:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+
+
+def _models_from_specs(db: sqlite3.Connection) -> None:
+    """Versions before 2 kept a job's checkpoint in its spec only."""
+    db.execute(
+        "UPDATE jobs SET model = json_extract(spec, '$.model') "
+        "WHERE model IS NULL AND json_extract(spec, '$.model') IS NOT NULL"
+    )
 
 
 def _holders_from_host_pid(db: sqlite3.Connection) -> None:
@@ -120,7 +138,7 @@ def job_row(job: Job) -> tuple:
     return (
         job.id, job.run_id, job.index, job.prompt_index, job.seed, job.spec.model_dump_json(),
         job.status, job.priority, job.attempts, job.node, job.error, job.created, job.started,
-        job.finished, job.generation,
+        job.finished, job.generation, job.spec.model,
     )  # fmt: skip
 
 

@@ -1,9 +1,10 @@
-"""What a run leaves behind when it ends, however it ended: its summary.csv, and its settings
-and first prompt as the last run, so the next start is warm."""
+"""What a run leaves behind when it ends, however it ended: its summary for the caller, its
+summary.csv, and its settings and first prompt as the last run, so the next start is warm."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from stablenew_tui.learning.ratings import RATINGS_NAME, RatingStore
@@ -13,6 +14,24 @@ from stablenew_tui.pipeline.queue import JobQueue
 from stablenew_tui.pipeline.summary import SUMMARY_NAME, write_summary
 
 log = logging.getLogger("stablenew.engine")
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    folder: str
+    counts: dict[str, int] = field(default_factory=dict)
+    stopped: bool = False
+    taken_over_by: str = ""
+    halted: str = ""  # why the run stopped early: a write to this machine's storage failed
+
+    @property
+    def failed(self) -> int:
+        return self.counts.get("failed", 0)
+
+    @property
+    def unfinished(self) -> int:
+        return self.counts.get("queued", 0) + self.counts.get("running", 0)
 
 
 def summarize(run: Run, data_dir: Path) -> None:

@@ -113,7 +113,8 @@ class SpeedBook:
             return cls(path)
 
     def save(self) -> None:
-        """Atomic; a failure costs only the speeds learned since the last save."""
+        """Atomic; a failure costs only the speeds learned since the last save, and is only
+        logged: the disk that refused it refuses the queue's writes too, which say so."""
         data = {
             "version": BOOK_VERSION,
             "nodes": {
@@ -124,7 +125,7 @@ class SpeedBook:
         try:
             write_text_atomic(self.path, json.dumps(data, indent=1))
         except OSError as error:
-            log.warning("could not save node speeds to %s: %s", self.path, error)
+            log.info("could not save node speeds to %s: %s", self.path, error)
 
     def observe(self, node: str, work: float, seconds: float) -> None:
         if not (work > 0 and seconds >= 0 and math.isfinite(work + seconds)):

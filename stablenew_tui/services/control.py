@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from stablenew_tui.pipeline.dispatcher import RunDispatcher
-from stablenew_tui.pipeline.engine import RunSummary
 from stablenew_tui.pipeline.holders import Holder
 from stablenew_tui.pipeline.jobs import Job, Run
 from stablenew_tui.pipeline.launch import PreparedRun, RunLauncher, RunRequest
 from stablenew_tui.pipeline.monitor import NodeMonitor
 from stablenew_tui.pipeline.refine import RefineRequest
+from stablenew_tui.pipeline.run_end import RunSummary
 from stablenew_tui.webui.errors import WebUITimedOut, WebUIUnavailable
 
 # A node the monitor still shows as answering failed to: look again after this long.

@@ -203,3 +203,29 @@ async def test_a_node_added_with_credentials_in_its_url_never_shows_them(sims):
         await launcher.aclose()
     assert "auth: refused: a user and password were not accepted" in str(refused.value)
     assert "s3cret-pw" not in said and "not-it" not in str(refused.value)
+
+
+async def test_draining_a_node_holding_a_checkpoint_lets_the_others_make_its_jobs(tmp_path):
+    """Two checkpoints, each node on its own: once one is drained, the other must not wait for
+    it to make its checkpoint's jobs, but load that checkpoint and make them itself."""
+    pack = tmp_path / "two.toml"
+    pack.write_text(
+        "prompts = [\n"
+        '  { prompt = "a red barn", model = "dreamshaper_8" },\n'
+        '  { prompt = "a blue barn", model = "anything-v5-PrtRE" },\n]\n'
+    )
+    flags = {"images_per_prompt": 6, "txt2img": {"steps": 20, "width": 512, "height": 512}}
+    async with SimServer(speed=10) as first, SimServer(speed=10) as second:
+        launcher = launcher_for(first.url, second.url)
+        try:
+            prepared = await launcher.prepare(RunRequest(pack=str(pack), flags=flags))
+            events = launcher.engine.events.subscribe_queue()
+            task = asyncio.create_task(launcher.engine.run(prepared.run))
+            seen: list[Event] = []
+            await _until(events, seen, lambda e: isinstance(e, JobDone) and e.node == "node1")
+            steering(launcher).drain("node1")
+            summary = await asyncio.wait_for(task, 60)
+        finally:
+            await launcher.aclose()
+    assert summary.counts == {"done": 12}
+    _made_once(prepared, [e for e in seen + drain(events) if isinstance(e, JobDone)], 12)

@@ -3,8 +3,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from stablenew_tui.pipeline.claims import Choice, next_queued
 from stablenew_tui.pipeline.jobs import PromptSpec, plan_run
-from stablenew_tui.pipeline.queue import JobQueue, next_queued
+from stablenew_tui.pipeline.queue import JobQueue
+from stablenew_tui.pipeline.queue_schema import SCHEMA_VERSION
 from stablenew_tui.pipeline.settings import merge_settings
 
 
@@ -105,6 +107,12 @@ def test_claim_reads_the_index_instead_of_sorting_the_queue(tmp_path):
             row[3] for row in db.execute("EXPLAIN QUERY PLAN " + claim, (run.id, *skipped))
         )
         assert "jobs_claim_order" in plan and "TEMP B-TREE" not in plan, plan
+        # The next job of one checkpoint likewise, from its own index.
+        query = next_queued(len(skipped), of_model=True)
+        params = (run.id, "model.safetensors", *skipped)
+        plan = " | ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + query, params))
+        assert "USING INDEX jobs_claim_by_model" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
 
 
 def test_a_claim_passes_over_the_jobs_a_node_could_not_make(tmp_path):
@@ -167,7 +175,7 @@ def test_a_queue_from_the_first_release_is_migrated_not_broken(tmp_path):
     assert queue.run(run.id).settings == settings
     assert queue.counts(run.id) == {"running": 1, "queued": 1, "done": 1}
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     indexes = {row[1] for row in db.execute("PRAGMA index_list(jobs)")}
     assert "jobs_claim_order" in indexes and "jobs_by_status" not in indexes
     # The old "host:pid" stays as information; with no lease, the job is free at once.
@@ -179,3 +187,68 @@ def test_a_queue_from_the_first_release_is_migrated_not_broken(tmp_path):
     # Opening it again changes nothing.
     again = JobQueue(path)
     assert again.counts(run.id) == {"running": 2, "done": 1}
+
+
+def test_a_version_1_queue_gains_each_jobs_checkpoint_as_a_column(tmp_path):
+    """A queue written before jobs had a `model` column: the migration fills it from each
+    job's spec, and a claim for one checkpoint finds them."""
+    path = tmp_path / "q.sqlite3"
+    settings = merge_settings(("t", {"txt2img": {"seed": 5}}))
+    specs = [(0, PromptSpec(prompt="p", model=name)) for name in ("a.ckpt", "b.ckpt", None)]
+    run, jobs = plan_run(specs, settings, base_seed=5, name="v1", folder=str(tmp_path / "r"))
+    old = sqlite3.connect(path)
+    old.executescript(SCHEMA_0)
+    old.executescript(
+        "ALTER TABLE runs ADD COLUMN owner TEXT; ALTER TABLE runs ADD COLUMN lease_until REAL;"
+        "ALTER TABLE runs ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE jobs ADD COLUMN lease_until REAL;"
+        "ALTER TABLE jobs ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;"
+        "DROP INDEX jobs_by_status;"
+        "CREATE INDEX jobs_claim_order ON jobs(run_id, status, priority DESC, idx);"
+        "PRAGMA user_version = 1;"
+    )
+    old.execute(
+        "INSERT INTO runs (id, name, created, folder, settings, source) "
+        "VALUES (?, ?, ?, ?, ?, '{}')",
+        (run.id, run.name, run.created, run.folder, settings.model_dump_json()),
+    )
+    old.executemany(
+        "INSERT INTO jobs (id, run_id, idx, prompt_index, seed, spec, created) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(j.id, run.id, j.index, 0, j.seed, j.spec.model_dump_json(), j.created) for j in jobs],
+    )
+    old.commit()
+    old.close()
+
+    queue = JobQueue(path)
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert [row[0] for row in db.execute("SELECT model FROM jobs ORDER BY idx")] == [
+        "a.ckpt", "b.ckpt", None,
+    ]  # fmt: skip
+
+    def first_of_b(glance):
+        found = glance.first("b.ckpt")
+        return Choice(found.id) if found else Choice(wait=True)
+
+    second = queue.claim(run.id, "n", choose=first_of_b)
+    assert second.id == jobs[1].id and second.spec.model == "b.ckpt"
+    assert queue.claim(run.id, "n", choose=first_of_b) is None, "none left of b.ckpt"
+    assert queue.claim(run.id, "n").id == jobs[0].id
+
+
+def test_a_glance_sees_the_first_job_and_the_jobs_per_checkpoint(tmp_path):
+    queue = JobQueue(tmp_path / "q.sqlite3")
+    settings = merge_settings(("t", {"txt2img": {"seed": 5}}))
+    specs = [(0, PromptSpec(prompt="p", model=name)) for name in ("a", "b", "b", "a", "b")]
+    run, jobs = plan_run(specs, settings, base_seed=5, name="g", folder=str(tmp_path / "r"))
+    queue.add_run(run, jobs)
+    seen = []
+
+    def look(glance):
+        seen.append((glance.first().id, glance.first("a").id, glance.waiting()))
+        return Choice(wait=True)
+
+    assert queue.claim(run.id, "n", skip={jobs[0].id}, choose=look) is None
+    assert seen == [(jobs[1].id, jobs[3].id, {"a": 2, "b": 3})]
+    assert queue.counts(run.id) == {"queued": 5}, "waiting claims nothing"
