@@ -34,11 +34,6 @@ class WorkerSet:
         self._work: Work | None = None
 
     @property
-    def running(self) -> bool:
-        """Whether a run is being made (workers can join)."""
-        return self._group is not None
-
-    @property
     def held(self) -> bool:
         """Whether the run waits because every node serving it is drained."""
         return bool(self._working) and self._working <= self.drained
