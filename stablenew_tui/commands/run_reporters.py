@@ -16,6 +16,7 @@ from stablenew_tui.pipeline.events import (
     JobDone,
     JobFailed,
     JobSkipped,
+    RunEstimate,
     RunStarted,
     StageDone,
     StageProgress,
@@ -50,6 +51,7 @@ class PlainReporter:
         self.total = 0
         self.finished = 0
         self._quarters: dict[tuple[str, str], int] = {}
+        self._estimate: tuple[float, float] | None = None  # (run seconds left, when said)
 
     def line(self, text: str) -> None:
         self.out.write(f"{time.strftime('%H:%M:%S')} {text}\n")
@@ -68,6 +70,9 @@ class PlainReporter:
             case RunStarted():
                 self.total = event.total
                 self.finished = event.total - event.remaining
+                self._estimate = None
+            case RunEstimate():
+                self._estimate = (event.seconds, time.monotonic())
             case StageProgress():
                 return self._quarter(
                     (event.job_id, event.stage),
@@ -79,12 +84,20 @@ class PlainReporter:
                 return self._quarter((event.run_id, "video"), event.fraction, "video:")
             case JobDone():
                 self.finished += 1
-                return f"{describe(event)} ({self.finished}/{self.total})"
+                eta = self.run_eta()
+                return f"{describe(event)} ({self.finished}/{self.total}{eta and ','}{eta})"
             case JobFailed() if not event.will_retry:
                 self.finished += 1
             case JobSkipped():
                 self.finished += 1
         return describe(event)
+
+    def run_eta(self) -> str:
+        """` ETA m:ss` of the whole run, counted down since the engine estimated it."""
+        if self._estimate is None:
+            return ""
+        seconds, said = self._estimate
+        return _eta(max(seconds - (time.monotonic() - said), 0.0))
 
     def _quarter(self, key: tuple[str, str], fraction: float, text: str) -> str | None:
         """Progress only when it passes 25, 50 or 75 %: readable in a log file."""
@@ -121,7 +134,7 @@ class TerminalReporter(PlainReporter):
     def _draw(self) -> None:
         width = shutil.get_terminal_size((80, 24)).columns
         done, total = self.finished, max(self.total, 1)
-        text = f"{_bar(done / total, 20)} {done}/{self.total}"
+        text = f"{_bar(done / total, 20)} {done}/{self.total}{self.run_eta()}"
         if self._image:
             image = self._image
             text += (

@@ -59,6 +59,7 @@ from stablenew_tui.pipeline.refine import SourceImageError
 from stablenew_tui.pipeline.run_end import RunSummary, remember, summarize
 from stablenew_tui.pipeline.scheduler import Scheduler
 from stablenew_tui.pipeline.speed_model import SPEEDS_NAME, SpeedBook
+from stablenew_tui.pipeline.tail import TailCopies
 from stablenew_tui.pipeline.trouble import RetryPolicy
 from stablenew_tui.pipeline.video_stage import make_run_video
 from stablenew_tui.pipeline.workers import WorkerSet
@@ -99,7 +100,8 @@ class Engine:
             self.events, interval=self.options.poll_interval, preview_dir=preview_dir
         )
         self.outcomes = JobOutcomes(queue, self.events, records)
-        self.scheduler = Scheduler(queue, SpeedBook.load(data_dir / SPEEDS_NAME))
+        self.scheduler = Scheduler(queue, SpeedBook.load(data_dir / SPEEDS_NAME), self.events)
+        self.tail = TailCopies(self.scheduler, self.outcomes, self.poller, pool)
         self._policy = RetryPolicy(self.outcomes, self.events, self._sleep_unless_stopped, "")
         self._running: dict[str, Job] = {}  # node name → job in progress there
         self._stopping = asyncio.Event()
@@ -275,7 +277,8 @@ class Engine:
         except LOCAL_FAILURES as error:
             return await self._halt(run, error)
         if job is None:
-            return await self._wait_for_others(run, keeper, handle.name)
+            copied = await self.tail.make_copy(run, handle, outputs, unfit)
+            return copied or await self._wait_for_others(run, keeper, handle.name)
         keeper.hold(job)
         try:
             return await self._execute(run, job, handle, outputs, keeper)
@@ -283,7 +286,7 @@ class Engine:
             return await self._halt(run, error, job)
         finally:
             keeper.release(job)
-            self.scheduler.ended(handle.name)
+            self.scheduler.ended(run, handle.name)
             self._job_ended.set()
             self._job_ended.clear()
 
@@ -359,7 +362,7 @@ class Engine:
                 self.events.publish(JobSkipped(job.id, job.index, node))
             return True
         await self.outcomes.done(runner)
-        await self.scheduler.job_made(runner)
+        await self.tail.job_made(runner)
         return True
 
     # -- this machine's storage failing --------------------------------------------------

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from stablenew_tui.pipeline.events import (
+    CopyLost,
+    CopyStarted,
     Event,
     Interrupted,
     JobDone,
@@ -42,6 +44,10 @@ def describe(event: Event) -> str | None:
             return f"{where} FAILED in {event.stage}: {event.reason}{again}"
         case JobSkipped():
             return f"[{event.node}] image {event.index + 1} skipped"
+        case CopyStarted():
+            return f"[{event.node}] image {event.index + 1}: made here too, {event.other} is slow"
+        case CopyLost():
+            return f"[{event.node}] image {event.index + 1}: made first elsewhere; discarded"
         case Interrupted():
             return f"[{event.node}] image {event.index + 1} interrupted; it stays queued"
         case NodeStatus():

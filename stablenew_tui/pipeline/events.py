@@ -96,6 +96,38 @@ class JobFailed(Event):
 
 
 @dataclass(frozen=True)
+class RunEstimate(Event):
+    """When the run should end, from the nodes' speeds: the work left (running jobs' rest
+    included) spread over the nodes, checkpoint loads counted. Sent as jobs end."""
+
+    kind: ClassVar[str] = "run_estimate"
+    run_id: str
+    seconds: float  # from when it was sent
+
+
+@dataclass(frozen=True)
+class CopyStarted(Event):
+    """At the tail of a run, an idle node makes a job another node is making too: the first
+    result is kept."""
+
+    kind: ClassVar[str] = "copy_started"
+    job_id: str
+    index: int
+    node: str
+    other: str  # the node making it already
+
+
+@dataclass(frozen=True)
+class CopyLost(Event):
+    """The job was made first on another node: what this one made of it is discarded."""
+
+    kind: ClassVar[str] = "copy_lost"
+    job_id: str
+    index: int
+    node: str
+
+
+@dataclass(frozen=True)
 class JobSkipped(Event):
     kind: ClassVar[str] = "job_skipped"
     job_id: str

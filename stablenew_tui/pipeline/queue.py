@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from stablenew_tui.errors import StableNewError
-from stablenew_tui.pipeline.claims import Chooser, claim_next, lease_free
+from stablenew_tui.pipeline.claims import Chooser, QueueGlance, claim_next, lease_free
 from stablenew_tui.pipeline.holders import Holder, RunBusy, this_process
 from stablenew_tui.pipeline.jobs import Job, JobStatus, Run
 from stablenew_tui.pipeline.queue_schema import (
@@ -260,6 +260,11 @@ class JobQueue:
         with self._reads.read() as db:
             rows = db.execute("SELECT DISTINCT model FROM jobs WHERE run_id = ?", (run_id,))
             return {row[0] for row in rows}
+
+    def waiting(self, run_id: str) -> dict[str | None, int]:
+        """Queued jobs per checkpoint."""
+        with self._reads.read() as db:
+            return QueueGlance(db, run_id, ()).waiting()
 
     def counts(self, run_id: str) -> dict[str, int]:
         with self._reads.read() as db:

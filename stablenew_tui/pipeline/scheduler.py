@@ -1,14 +1,5 @@
-"""Which job each node makes next, from what it has loaded and how fast it is.
-
-Model affinity: while jobs for several checkpoints wait, a node weighs its options with the
-speed model (`batch_end`): stay on the checkpoint it holds, or switch to another now,
-whichever makes the batch end sooner (a switch must win by a margin, so noise does not make
-nodes flap between checkpoints; within the margin, the start with fewer loads wins), and takes
-the first job of the one chosen. With nothing left for its
-checkpoint it switches, unless that would only add a load while other nodes make the rest:
-then it waits for the queue to change. Starvation is bounded: a node may take a job at most
-`pass_limit` places after the queue's first, so no job is ever passed over by more than that
-many later ones; a job moved to the front is taken first.
+"""Which job each node makes next, from what it holds and how fast it is (the choice itself
+is `affinity`'s), and when the run should end.
 
 The scheduler knows per node of this process the checkpoint it last made an image with (a
 node told so by its own answers, which `verify` checks; at the start of a run, the one its
@@ -16,25 +7,31 @@ options name) and feeds the speed model each job it finishes: the job's time whe
 had its checkpoint loaded already, else the extra time over the model's estimate as that
 checkpoint's load time (see `speed_model`). Nodes of other processes sharing the queue are
 not in its view: their jobs simply leave the queue.
+
+The run's ETA is the same estimate the choices use (`batch_end`): the queued work per
+checkpoint over the nodes at their measured rates, each starting once its job in hand is
+expected to end, loads counted. It is published as jobs end (`RunEstimate`), and at the start
+when the nodes' speeds are known from earlier runs.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
+import math
 import statistics
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 
-from stablenew_tui.pipeline.batch_end import Lane, batch_end
-from stablenew_tui.pipeline.claims import FIRST, Choice, QueueGlance
+from stablenew_tui.pipeline.affinity import View, choose
+from stablenew_tui.pipeline.batch_end import batch_end
+from stablenew_tui.pipeline.claims import Choice, QueueGlance
 from stablenew_tui.pipeline.cluster import NodeHandle
+from stablenew_tui.pipeline.events import EventStream, RunEstimate
 from stablenew_tui.pipeline.job_runner import JobRunner
-from stablenew_tui.pipeline.jobs import Job, Run
+from stablenew_tui.pipeline.jobs import Job, Run, job_id
 from stablenew_tui.pipeline.queue import JobQueue
-from stablenew_tui.pipeline.settings import PipelineSettings
 from stablenew_tui.pipeline.speed_model import SpeedBook, job_work
 from stablenew_tui.pipeline.stage_requests import job_model, pass_model
 from stablenew_tui.webui.errors import WebUIError
@@ -43,29 +40,42 @@ log = logging.getLogger("stablenew.scheduler")
 SAVE_SECONDS = 30.0  # the speed book is saved at least this often while jobs finish
 ASK_SECONDS = 2.0  # a node that does not say what it holds by then is not waited for
 PASS_LIMIT = 100  # places after the queue's first job that a node may claim from
-# A switch must bring the batch's end forward by this share, and by half a job of the node.
-SWITCH_MARGIN = 0.02
+# A job is made again on an idle node at the tail when that would take under this share of
+# the time it has left where it is, or when it has taken this many times its estimate there.
+TAIL_GAIN = 0.8
+OVERDUE = 1.5
 # Stages after txt2img that generate with the pass checkpoint (an extras upscale loads none).
 _PASSES = ("img2img", "adetailer")
 
 
 class Scheduler:
-    def __init__(self, queue: JobQueue, speeds: SpeedBook, *, pass_limit: int = PASS_LIMIT):
+    def __init__(
+        self, queue: JobQueue, speeds: SpeedBook, events: EventStream, *,
+        pass_limit: int = PASS_LIMIT,
+    ) -> None:  # fmt: skip
         self.queue = queue
         self.speeds = speeds
+        self.events = events
         self.pass_limit = pass_limit
         self.loaded: dict[str, str | None] = {}  # node → checkpoint it holds, where known
         self.working: dict[str, str | None] = {}  # node → checkpoint of the job it makes
         self.serving: set[str] = set()  # nodes claiming for the run being made
         self._held_back: set[str] = set()
         self._models: dict[str, set[str | None]] = {}  # run id → the checkpoints its jobs name
+        self._job_work: dict[str, float] = {}  # run id → a job's work
+        self._making: dict[str, _InHand] = {}  # node → the job it makes
         self._saved = time.monotonic()
 
     # -- claiming ------------------------------------------------------------------------
 
     async def start(self, run: Run, handles: Collection[NodeHandle]) -> None:
-        """Ask every node what it holds before any claims, so the first choices see them all."""
+        """Ask every node what it holds before any claims, so the first choices see them all;
+        publish the run's ETA when the nodes' speeds are known already."""
+        first = self.queue.job(job_id(run.id, 0))
+        if first is not None:
+            self._job_work[run.id] = job_work(first.spec, run.settings)
         await asyncio.gather(*(self._join(run, handle) for handle in handles))
+        self._publish_estimate(run)
 
     async def claim(self, run: Run, handle: NodeHandle, skip: Collection[str]) -> Job | None:
         node = handle.name
@@ -73,21 +83,22 @@ class Scheduler:
             await self._join(run, handle)
         view, choices = self._view(run, node), []
 
-        def choose(glance: QueueGlance) -> Choice:
+        def chosen(glance: QueueGlance) -> Choice:
             """In the claim's transaction, which serializes claims: what other nodes hold is
             read, and this node's choice recorded, with no claim in between."""
             holds = {name: self.loaded.get(name) for name in set(self.serving)}
-            choice, model = _choose(replace(view, holds=holds | dict(self.working)), glance)
+            choice, model = choose(replace(view, holds=holds | dict(self.working)), glance)
             if not choice.wait:
                 self.working[node] = model
             choices.append(choice)
             return choice
 
         # In a thread: a claim waits for any write another worker is making to the disk.
-        job = await asyncio.to_thread(self.queue.claim, run.id, node, skip, choose)
+        job = await asyncio.to_thread(self.queue.claim, run.id, node, skip, chosen)
         self._held_back.discard(node)
         if job is not None:
             self.working[node] = job.spec.model
+            self._making[node] = _InHand(job, job_work(job.spec, run.settings), time.monotonic())
         else:
             self.working.pop(node, None)
             if choices and choices[-1].wait:
@@ -99,14 +110,17 @@ class Scheduler:
         better without it: it should look again when a job ends, not leave the run."""
         return node in self._held_back
 
-    def ended(self, node: str) -> None:
-        """The node's job ended, however."""
+    def ended(self, run: Run, node: str) -> None:
+        """The node's job ended, however: the run's ETA is published anew."""
         self.working.pop(node, None)
+        self._making.pop(node, None)
+        self._publish_estimate(run)
 
     def leave(self, node: str) -> None:
         """The node claims no more for this run; the next run asks it what it holds again."""
         self.serving.discard(node)
         self.working.pop(node, None)
+        self._making.pop(node, None)
         self._held_back.discard(node)
 
     async def _join(self, run: Run, handle: NodeHandle) -> None:
@@ -126,13 +140,13 @@ class Scheduler:
         same = [model for model in models if model and held and catalog.checkpoint(model) == held]
         self.loaded[handle.name] = same[0] if same else title
 
-    def _view(self, run: Run, node: str) -> _View:
+    def _view(self, run: Run, node: str = "") -> View:
         """What the choice needs besides what the nodes hold, computed here: the speed book
         is not for the claim's thread."""
-        nodes = self.serving | {node}
+        nodes = self.serving | ({node} if node else set())
         known = {name: rate for name in nodes if (rate := self.speeds.rate(name))}
         models = self._models_of(run)
-        return _View(
+        return View(
             settings=run.settings,
             holds={},
             rates=known,
@@ -146,6 +160,64 @@ class Scheduler:
             pass_limit=self.pass_limit,
             node=node,
         )
+
+    # -- the run's ETA -------------------------------------------------------------------
+
+    def estimate(self, run: Run) -> float | None:
+        """Seconds until the run's jobs are made here; None while no node's speed is known."""
+        work = self._job_work.get(run.id)
+        view = replace(self._view(run), holds={**self.loaded, **self.working})
+        if work is None or not view.rates or not self.serving:
+            return None
+        now, lanes = time.monotonic(), []
+        for name in self.serving:
+            busy = 0.0
+            if name in self._making:
+                making = self._making[name]
+                expected = self.speeds.estimate(name, making.work) or making.work / view.rate(name)
+                busy = max(expected - (now - making.since), 0.0)
+            lanes.append(view.lane(name, view.holds.get(name), work, busy))
+        waiting = self.queue.waiting(run.id)
+        left = {model: count * work for model, count in waiting.items() if model is not None}
+        # Jobs naming no checkpoint are made with whatever a node holds: no load.
+        anywhere = waiting.get(None, 0) * work / sum(lane.rate for lane in lanes)
+        end = batch_end(lanes, left).end + anywhere
+        last = max((lane.ready for lane in lanes), default=0.0)
+        return max(end, last) if math.isfinite(end) else None
+
+    # -- the tail ------------------------------------------------------------------------
+
+    def straggler(self, node: str, passed: Collection[str]) -> tuple[Job, str] | None:
+        """The job in hand on another node that would end last, with that node, when `node`
+        would end it much sooner (`TAIL_GAIN`), or it is far past its estimate there
+        (`OVERDUE`) and `node` would take less than it has run already; jobs in `passed` are
+        not considered. None when no node's timing is known well enough to tell."""
+        now, latest = time.monotonic(), None
+        for other, making in self._making.items():
+            expected = self.speeds.estimate(other, making.work)
+            if other == node or making.job.id in passed or expected is None:
+                continue
+            if latest is None or making.since + expected > latest[0]:
+                latest = (making.since + expected, expected, other, making)
+        mine = self.speeds.estimate(node, latest[3].work) if latest else None
+        if latest is None or mine is None:
+            return None
+        ends_at, expected, other, making = latest
+        model = making.job.spec.model
+        if model is not None and model != self.loaded.get(node):
+            mine += self.speeds.load_seconds(node, model) or mine
+        remaining = ends_at - now
+        if remaining > 0:
+            worth = mine < TAIL_GAIN * remaining
+        else:  # past its estimate there: stalled, or much slower than it was
+            elapsed = now - making.since
+            worth = elapsed > OVERDUE * expected and mine < elapsed
+        return (making.job, other) if worth else None
+
+    def _publish_estimate(self, run: Run) -> None:
+        seconds = self.estimate(run)
+        if seconds is not None:
+            self.events.publish(RunEstimate(run.id, seconds))
 
     def _models_of(self, run: Run) -> set[str | None]:
         if run.id not in self._models:
@@ -179,73 +251,10 @@ class Scheduler:
 
 
 @dataclass(frozen=True)
-class _View:
-    settings: PipelineSettings
-    holds: dict[str, str | None]  # serving node → checkpoint it holds or makes a job with
-    rates: dict[str, float]  # work per second, where known
-    default_rate: float  # for a node not yet measured: the others' mean
-    loads: dict[tuple[str, str], float]  # known load times
-    pass_limit: int
-    node: str  # the node claiming
-
-    def load(self, node: str, model: str, one_job: float) -> float:
-        """Its measured load time, else another node's for that checkpoint, else one job's
-        time: a load takes about as long as an image on most setups."""
-        if (node, model) in self.loads:
-            return self.loads[node, model]
-        others = [seconds for (_, name), seconds in self.loads.items() if name == model]
-        return statistics.median(others) if others else one_job / self.rate(node)
-
-    def rate(self, node: str) -> float:
-        return self.rates.get(node, self.default_rate)
-
-
-def _choose(view: _View, glance: QueueGlance) -> tuple[Choice, str | None]:
-    """What the node claims, and the checkpoint of that job."""
-    first = glance.first()
-    if first is None or first.priority > 0 or first.model is None:
-        return FIRST, first.model if first else None
-    work = job_work(first.spec, view.settings)
-    left = {model: count * work for model, count in glance.waiting().items() if model is not None}
-    if set(left) == {view.holds.get(view.node)}:
-        return FIRST, first.model  # nothing but its own checkpoint left
-    target = _best_checkpoint(view, left, work, first.model)
-    if target is None:
-        return Choice(wait=True), None
-    candidate = glance.first(target) if target != first.model else None
-    if candidate is None or candidate.index - first.index > view.pass_limit:
-        return FIRST, first.model
-    return Choice(candidate.id), target
-
-
-def _best_checkpoint(view: _View, left: dict[str, float], work: float, first: str) -> str | None:
-    """The checkpoint the node makes the batch end soonest on (of equals: the one it holds,
-    else the queue's first job's); None: better wait."""
-    node, held = view.node, view.holds.get(view.node)
-
-    def lane(name: str, model: str | None) -> Lane:
-        load = functools.partial(view.load, name, one_job=work)
-        ready = 0.0 if model in (None, view.holds.get(name)) else load(model)
-        return Lane(model, view.rate(name), load, ready)
-
-    others = [lane(name, model) for name, model in view.holds.items() if name != node]
-    ends = {model: batch_end([*others, lane(node, model)], left) for model in left}
-    if not ends:
-        return None
-    best = min(ends, key=lambda model: (ends[model], model != held, model != first))
-    if held in ends:
-        stay, move = ends[held], ends[best]
-        margin = max(SWITCH_MARGIN * stay.end, 0.5 * work / view.rate(node))
-        sooner = move.end < stay.end - margin
-        return (
-            best if sooner or (move.end <= stay.end + margin and move.loads < stay.loads) else held
-        )
-    # Joining would add a load and end nothing sooner, while others make what is left (a node
-    # waiting on another that waits too would never start).
-    serving = any(other.model in left for other in others)
-    if serving and batch_end(others, left) <= ends[best]:
-        return None
-    return best
+class _InHand:
+    job: Job
+    work: float
+    since: float  # time.monotonic() at its claim
 
 
 def _held_after(runner: JobRunner) -> str | None:

@@ -1,10 +1,10 @@
 """The run being made, in words short enough to read from across the room: how many images
 are left, when it should end, and what each node is doing.
 
-The ETA comes from this run's own pace: the time since its first image started, divided by
-the images finished since. That pace already counts every node, the stages each image goes
-through and the pauses between, so no model of the server is needed; it is shown once the
-first image has finished.
+The ETA is the engine's estimate from the nodes' measured speeds (`RunEstimate`: the work
+left over each node's rate, checkpoint loads counted), counted down between estimates. Until
+one comes (no node's speed known yet), it is this run's own pace: the time since its first
+image started, divided by the images finished since, shown once the first image finished.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import time
 from collections.abc import Callable, Iterable
 
 from stablenew_tui.pipeline.events import (
+    CopyLost,
     Event,
     Interrupted,
     JobDone,
     JobFailed,
     JobSkipped,
+    RunEstimate,
     RunFinished,
     RunStarted,
     StageProgress,
@@ -33,6 +35,7 @@ class RunStatus:
         self.activity: dict[str, str] = {}  # node → what it is making now
         self._began: float | None = None  # when the run's first image started
         self._pace: float | None = None  # seconds per image, measured
+        self._estimate: tuple[float, float] | None = None  # (seconds left, when said)
 
     def update(self, events: Iterable[Event]) -> None:
         for event in events:
@@ -42,7 +45,7 @@ class RunStatus:
         match event:
             case RunStarted():
                 self.left, self.finished = event.remaining, 0
-                self._began = self._pace = None
+                self._began = self._pace = self._estimate = None
                 self.activity.clear()
             case StageStarted():
                 if self._began is None:
@@ -58,10 +61,12 @@ class RunStatus:
                 self.activity.pop(event.node, None)
                 if not event.will_retry:
                     self._image_finished(None)
-            case Interrupted():
+            case Interrupted() | CopyLost():
                 self.activity.pop(event.node, None)
+            case RunEstimate():
+                self._estimate = (event.seconds, self.clock())
             case RunFinished():
-                self.left = self._pace = None
+                self.left = self._pace = self._estimate = None
                 self.activity.clear()
 
     def _image_finished(self, node: str | None) -> None:
@@ -76,9 +81,12 @@ class RunStatus:
 
     @property
     def eta_seconds(self) -> float | None:
-        if self.left is None or self._pace is None:
+        if self.left is None:
             return None
-        return self.left * self._pace
+        if self._estimate is not None:
+            seconds, said = self._estimate
+            return max(seconds - (self.clock() - said), 0.0)
+        return None if self._pace is None else self.left * self._pace
 
     def summary(self) -> str:
         """`17 left · ETA 2m05s`; `17 left` until the pace is known; empty with no run."""

@@ -7,9 +7,13 @@ import re
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+import pytest
+
 from stablenew_tui.paths import AppPaths
+from stablenew_tui.pipeline.events import RunEstimate
 from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.pipeline.speed_model import SPEEDS_NAME, SpeedBook
+from stablenew_tui.services.run_status import RunStatus
 from stablenew_tui.sim import SimServer
 from tests.integration.pipeline_helpers import launcher_for, posted, run_to_end
 
@@ -150,3 +154,28 @@ async def test_a_job_is_passed_over_at_most_pass_limit_times(tmp_path):
             order[pass_limit] = [body["seed"] - base for body in posted(sim, "txt2img")]
     assert order[None] == [1, 2, 3, 4, 5, 6, 7, 8, 0], "the other checkpoint's job waits"
     assert order[3] == [1, 2, 3, 0, 4, 5, 6, 7, 8], "until 3 later jobs passed it"
+
+
+async def test_the_run_eta_comes_from_the_known_speeds_from_the_start():
+    """Both nodes are known (from earlier runs) to make one of these images a second: ten
+    images over two are 5 s away before the first starts, and the estimates fall to 0."""
+    flags = {"images_per_prompt": 10, "txt2img": SMALL}
+    book = SpeedBook.load(AppPaths.from_environment().data_dir / SPEEDS_NAME)
+    work = 128 * 128 / 1e6 * 2
+    for node in ("node0", "node1"):
+        for _ in range(5):
+            book.observe(node, work, 1.0)
+    book.save()
+    async with AsyncExitStack() as stack:
+        sims = await simulators(stack, 2)
+        _, summary, events = await run_on(sims, RunRequest(prompt="a dune", flags=flags))
+    assert summary.counts == {"done": 10}
+    kinds = [type(event).__name__ for event in events]
+    estimates = [event.seconds for event in events if isinstance(event, RunEstimate)]
+    assert kinds.index("RunEstimate") < kinds.index("StageStarted")
+    assert estimates[0] == pytest.approx(5.0)
+    assert estimates[-1] == pytest.approx(0.0, abs=1e-6)
+    assert len(estimates) == 1 + 10, "one at the start, one as each job ends"
+    status = RunStatus()
+    status.update(events[: kinds.index("StageStarted")])
+    assert status.summary() == "10 left · ETA 5s"

@@ -6,6 +6,7 @@ from stablenew_tui.pipeline.events import (
     Interrupted,
     JobDone,
     JobFailed,
+    RunEstimate,
     RunFinished,
     RunStarted,
     StageProgress,
@@ -78,3 +79,22 @@ def test_durations_read_at_a_glance():
     assert [duration(s) for s in (4.4, 59.6, 125, 3600 * 2 + 60 * 5 + 9)] == [
         "4s", "1m00s", "2m05s", "2h05m",
     ]  # fmt: skip
+
+
+def test_the_engines_estimate_wins_over_the_pace_and_counts_down():
+    clock = Clock()
+    status = RunStatus(clock)
+    status.update([RunStarted("r", "/f", total=10, remaining=10)])
+    status.update([RunEstimate("r", 95.0)])  # the nodes' speeds are known from earlier runs
+    assert status.summary() == "10 left · ETA 1m35s", "before any image of this run"
+    clock.now += 5
+    assert status.eta_seconds == 90.0
+    status.update([StageStarted("j0", 0, "txt2img", "a")])
+    clock.now += 4
+    status.update([_done(0), RunEstimate("r", 40.0)])  # faster than its pace says
+    assert status.eta_seconds == 40.0
+    clock.now += 60
+    assert status.eta_seconds == 0.0, "never negative"
+    status.update([RunFinished("r", "/f")])
+    status.update([RunStarted("r2", "/g", total=2, remaining=2)])
+    assert status.summary() == "2 left", "a new run starts without the old estimate"

@@ -1,0 +1,111 @@
+"""Tail copies over loopback HTTP: an idle node makes again the job a stalled node holds; the
+first result wins, and every image exists once: one file, one manifest line, one record."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+from stablenew_tui.jsonl import read_jsonl
+from stablenew_tui.learning.records import RECORDS_NAME
+from stablenew_tui.paths import AppPaths
+from stablenew_tui.pipeline.events import CopyLost, CopyStarted, JobDone
+from stablenew_tui.pipeline.launch import RunRequest
+from stablenew_tui.pipeline.outputs import MANIFEST_NAME
+from stablenew_tui.pipeline.speed_model import SPEEDS_NAME, SpeedBook
+from stablenew_tui.sim import SimServer
+from tests.integration.pipeline_helpers import drain, launcher_for, posted
+
+SMALL = {"steps": 2, "width": 128, "height": 128, "seed": 7}
+STALL_SECONDS = 2.0  # how long the stalled node holds its job (the idle one looks each second)
+
+
+def known_speeds() -> None:
+    """Both nodes are known to make one of these images in 50 ms."""
+    book = SpeedBook.load(AppPaths.from_environment().data_dir / SPEEDS_NAME)
+    for node in ("node0", "node1"):
+        for _ in range(5):
+            book.observe(node, 128 * 128 / 1e6 * 2, 0.05)
+    book.save()
+
+
+async def run_two_images(sims: list[SimServer], react=None):
+    """Two images over the nodes; `react(event)` sees each event as it comes."""
+    launcher = launcher_for(*(sim.url for sim in sims))
+    try:
+        prepared = await launcher.prepare(
+            RunRequest(prompt="a lighthouse", flags={"images_per_prompt": 2, "txt2img": SMALL})
+        )
+        events = launcher.engine.events.subscribe_queue()
+        watched = launcher.engine.events.subscribe_queue()
+
+        async def watch() -> None:
+            while (event := await watched.get()) is not None:
+                if react:
+                    react(event)
+
+        watcher = asyncio.create_task(watch())
+        summary = await launcher.engine.run(prepared.run)
+        watcher.cancel()
+        return prepared.run, summary, drain(events)
+    finally:
+        await launcher.aclose()
+
+
+def each_image_once(folder: str) -> dict[str, str]:
+    """Job id → the node its kept image was made on, checking that every job has exactly
+    one file, one manifest line (not merely one that supersedes another) and one record."""
+    files = sorted(path.name for path in (Path(folder) / "txt2img").iterdir())
+    lines = read_jsonl(Path(folder) / MANIFEST_NAME).objects
+    records = read_jsonl(AppPaths.from_environment().data_dir / RECORDS_NAME).objects
+    assert len(files) == 2, files
+    assert Counter(line["job_id"] for line in lines) == Counter(
+        record["job_id"] for record in records
+    )
+    assert sorted(Counter(line["job_id"] for line in lines).values()) == [1, 1]
+    assert sorted(Path(line["path"]).name for line in lines) == files
+    return {line["job_id"]: line["node"] for line in lines}
+
+
+async def test_an_idle_node_copies_a_stalled_job_and_its_copy_wins():
+    known_speeds()
+    async with AsyncExitStack() as stack:
+        fast, stalled = [await stack.enter_async_context(SimServer(speed=0)) for _ in range(2)]
+        stalled.faults.add("hang", path="txt2img", seconds=STALL_SECONDS)
+        run, summary, events = await run_two_images([fast, stalled])
+        interrupted = [r for r in stalled.requests if r.path.endswith("/interrupt")]
+        stalled_made = posted(stalled, "txt2img")
+    assert summary.counts == {"done": 2}
+    copied = [event for event in events if isinstance(event, CopyStarted)]
+    assert [(event.node, event.other) for event in copied] == [("node0", "node1")]
+    job = copied[0].job_id
+    assert len(stalled_made) == 1, "the stalled node was making the copied job"
+    assert each_image_once(run.folder)[job] == "node0", "the copy's image is the one kept"
+    assert [e.node for e in events if isinstance(e, JobDone) and e.job_id == job] == ["node0"]
+    assert [(e.job_id, e.node) for e in events if isinstance(e, CopyLost)] == [(job, "node1")]
+    assert interrupted, "the node that lost was told to stop"
+
+
+async def test_the_original_that_ends_first_wins_and_the_copy_is_discarded():
+    """The stalled node comes back before the copy ends (the copy's node stalls in turn)."""
+    known_speeds()
+    async with AsyncExitStack() as stack:
+        fast, slow = [await stack.enter_async_context(SimServer(speed=0)) for _ in range(2)]
+        slow.faults.add("hang", path="txt2img", seconds=STALL_SECONDS)
+
+        def stall_the_copy(event) -> None:
+            if isinstance(event, JobDone) and event.node == "node0":  # its own image: next
+                fast.faults.add("hang", path="txt2img", seconds=2 * STALL_SECONDS)
+
+        run, summary, events = await run_two_images([fast, slow], stall_the_copy)
+        copy_interrupted = [r for r in fast.requests if r.path.endswith("/interrupt")]
+    assert summary.counts == {"done": 2}
+    copied = [event for event in events if isinstance(event, CopyStarted)]
+    assert [(event.node, event.other) for event in copied] == [("node0", "node1")]
+    job = copied[0].job_id
+    assert each_image_once(run.folder)[job] == "node1", "the original's image is kept"
+    assert [e.node for e in events if isinstance(e, JobDone) and e.job_id == job] == ["node1"]
+    assert [(e.job_id, e.node) for e in events if isinstance(e, CopyLost)] == [(job, "node0")]
+    assert copy_interrupted, "the copy's node was told to stop"
