@@ -7,7 +7,10 @@ import socket
 
 from textual.widgets import Input
 
+from stablenew_tui.config import AppConfig, NodeConfig, UIConfig
+from stablenew_tui.paths import AppPaths
 from stablenew_tui.sim import SimServer
+from stablenew_tui.tui.app import make_app
 from stablenew_tui.tui.screens.add_node import AddNodeDialog
 from stablenew_tui.tui.widgets.nodes_view import NodesView
 from tests.tui.helpers import Notifications, app_for, drawn_text, node_state, run_with, wait_until
@@ -119,3 +122,21 @@ async def test_a_node_drained_mid_run_shows_draining_then_the_run_holds_until_un
             await pilot.press("u")
             await wait_until(pilot, lambda: _row(view, "sim")[-2:] == ["3", "0"], timeout=30,
                              what="all three images made")  # fmt: skip
+
+
+async def test_the_cursor_stays_in_sight_on_a_cluster_taller_than_the_tab(sim):
+    nodes = [NodeConfig(name=f"gpu{n:02d}", url=_closed_port_url()) for n in range(30)]
+    config = AppConfig(ui=UIConfig(image_preview="none"))
+    app = make_app(config, AppPaths.from_environment(), nodes)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+f")
+        view = app.screen.query_one(NodesView)
+        await wait_until(pilot, lambda: "gpu29" in [r.name for r in view.rows], what="listed")
+        await pilot.press(*"j" * 29)
+        assert view.selected == "gpu29"
+        await pilot.pause()
+        assert _row(view, "gpu29")[:2] == ["gpu29", "DISCONNECTED"], "drawn, not scrolled off"
+        await pilot.press(*"k" * 29)
+        assert view.selected == "gpu00"
+        await pilot.pause()
+        assert _row(view, "gpu00"), "back at the top"

@@ -27,6 +27,7 @@ from stablenew_tui.pipeline.node_tally import NodeTally
 from stablenew_tui.services.node_control import NodeControl
 from stablenew_tui.services.nodes import SPEED_HEADER, NodeRow, speed_text
 from stablenew_tui.tui.screens.add_node import AddNodeDialog
+from stablenew_tui.tui.widgets.queue_view import row_into_view
 
 HEADER = ("node", "state", "doing", "model", SPEED_HEADER, "done", "fail")
 # state, model, speed, done, fail; the name (as long as the longest, up to NAME_WIDTH_LIMIT)
@@ -151,6 +152,7 @@ class NodesView(ScrollView, can_focus=True):
         return Strip(segments).adjust_cell_length(width, style)
 
     def watch_cursor(self) -> None:
+        row_into_view(self, self.cursor)
         self.refresh()
 
     # -- keys and mouse ------------------------------------------------------------------
