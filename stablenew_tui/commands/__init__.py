@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 # The order `stablenew --help` lists them in.
 _COMMAND_MODULES = (
-    "run", "runs", "compare", "refine", "prompts", "rate", "learn", "video", "resources", "sim",
+    "run", "runs", "compare", "refine", "prompts", "rate", "learn", "video", "resources", "nodes",
+    "sim",
 )  # fmt: skip
 
 

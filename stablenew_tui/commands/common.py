@@ -8,13 +8,12 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from stablenew_tui.config import AppConfig, NodeConfig, load_config, redact_url
-from stablenew_tui.errors import InputError, first_problem
+from stablenew_tui.config import AppConfig, NodeConfig, load_config
+from stablenew_tui.errors import InputError
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.settings import layer_problem
 from stablenew_tui.prompts import SamplingMode
+from stablenew_tui.services.nodes import node_from_url
 
 DEFAULT_NODE_URL = "http://127.0.0.1:7860"
 # The demo simulator draws a 512×512, 20-step image in about a second: slow enough to watch.
@@ -119,12 +118,5 @@ def demo_node(url: str) -> NodeConfig:
 
 def nodes_from(urls: list[str], config: AppConfig) -> list[NodeConfig]:
     if urls:
-        nodes = []
-        for url in urls:
-            try:
-                nodes.append(NodeConfig(url=url))
-            except ValidationError as error:
-                _, _, message = first_problem(error)
-                raise InputError(f"--node {redact_url(url)}: {message}") from None
-        return nodes
+        return [node_from_url(url, what="--node") for url in urls]
     return config.nodes or [NodeConfig(url=DEFAULT_NODE_URL)]

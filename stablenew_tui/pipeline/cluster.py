@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from stablenew_tui.config import ClientConfig, NodeConfig
+from stablenew_tui.errors import InputError
 from stablenew_tui.webui.client import WebUIClient
 from stablenew_tui.webui.resources import CatalogCache
 
@@ -40,6 +41,16 @@ class NodePool:
     @property
     def nodes(self) -> list[NodeConfig]:
         return [handle.client.node for handle in self.handles]
+
+    def add(self, node: NodeConfig) -> NodeHandle:
+        """A node that joins for the rest of the session. InputError when the pool has a
+        node of that name or URL already."""
+        for known in self.nodes:
+            if node.name == known.name or node.url == known.url:
+                raise InputError(f"{node.url} is in the pool already, as {known.name}")
+        (handle,) = self._handles([node])
+        self.handles.append(handle)
+        return handle
 
     async def use(self, nodes: list[NodeConfig]) -> None:
         """Talk to `nodes` instead, from the next run on (a resumed run's own nodes)."""

@@ -6,7 +6,8 @@ Control, from the TUI or the CLI's Ctrl-C:
 - `interrupt`: stop the images being made now; their jobs go back to the queue;
 - `skip`: drop the images being made and go on with the next jobs;
 - `pause` / `resume`: hold dispatching (the queue records it, so other processes see it);
-- `cancel_all`: cancel every queued job and interrupt the running ones.
+- `cancel_all`: cancel every queued job and interrupt the running ones;
+- `workers`: drain or undrain a node, or give a node added mid-run a worker (`workers`).
 Nothing is lost on the way: a job is done, failed (with its reason and whatever earlier
 stages produced), cancelled, or back in the queue. What a job's error from its node leads to
 is the retry policy's call (`trouble`). A failed write to this machine's storage (a full disk)
@@ -62,6 +63,7 @@ from stablenew_tui.pipeline.speed_model import SPEEDS_NAME, SpeedBook
 from stablenew_tui.pipeline.tail import TailCopies
 from stablenew_tui.pipeline.trouble import RetryPolicy, policy_for
 from stablenew_tui.pipeline.video_stage import make_run_video
+from stablenew_tui.pipeline.workers import WorkerSet
 from stablenew_tui.webui.errors import WebUIError
 
 log = logging.getLogger("stablenew.engine")
@@ -109,6 +111,7 @@ class Engine:
         self._taken_over_by = ""
         self._hold_on_local_failure = False
         self._halted: LocalWriteError | None = None
+        self.workers = WorkerSet()
 
     # -- control -------------------------------------------------------------------------
 
@@ -208,9 +211,8 @@ class Engine:
         self.events.publish(RunStarted(run.id, run.folder, sum(counts.values()), remaining))
         outputs = RunOutputs(Path(run.folder))
         await self.scheduler.start(run, self.pool.handles)
-        await asyncio.gather(
-            *(self._worker(run, handle, outputs, keeper) for handle in self.pool.handles)
-        )
+        work = functools.partial(self._worker, run, outputs=outputs, keeper=keeper)
+        await self.workers.run(list(self.pool.handles), work)
         counts = self.queue.counts(run.id)
         all_ended = not (self._stopping.is_set() or counts.get("queued") or counts.get("running"))
         if all_ended and counts.get("done") and run.settings.enabled("video"):
@@ -243,6 +245,12 @@ class Engine:
             while not self._stopping.is_set():
                 if not self._resumed.is_set():
                     await self._resumed.wait()
+                    continue
+                if handle.name in self.workers.drained:
+                    self.scheduler.leave(handle.name)  # others stop counting on it
+                    left = self._policy.watch.work_left
+                    if not await self.workers.sit_out(handle.name, left, self._stopping):
+                        return
                     continue
                 turns, watch = keeper.turns, self._policy.watch
                 async with node_turn(self.queue.nodes, handle, turns, watch, self.events) as ours:

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from stablenew_tui.pipeline.cluster import NodeHandle, NodePool
 from stablenew_tui.pipeline.events import EventStream, NodeStatus
+from stablenew_tui.webui.client import WebUIClient
 from stablenew_tui.webui.errors import WebUIError
 
 MAX_RECONNECT_DELAY = 4.0
@@ -24,6 +25,14 @@ class NodeState(StrEnum):
     BUSY = "BUSY"
 
 
+async def activity(client: WebUIClient) -> tuple[NodeState, str]:
+    """Whether the node is generating now (BUSY) or not (READY), and the checkpoint it holds.
+    Raises WebUIError when it does not answer."""
+    model = await client.current_model() or ""
+    progress = await client.progress()
+    return (NodeState.BUSY if progress.busy else NodeState.READY), model
+
+
 class NodeMonitor:
     def __init__(self, pool: NodePool, events: EventStream, *, interval: float = 1.0) -> None:
         self.pool = pool
@@ -33,6 +42,7 @@ class NodeMonitor:
             handle.name: NodeStatus(handle.name, NodeState.DISCONNECTED) for handle in pool.handles
         }
         self._ready = asyncio.Event()  # set while some node is READY or BUSY
+        self._watching: asyncio.TaskGroup | None = None
 
     @property
     def ready(self) -> bool:
@@ -44,8 +54,17 @@ class NodeMonitor:
         await self._ready.wait()
 
     async def run(self) -> None:
-        """Watch until cancelled."""
-        await asyncio.gather(*(self._watch(handle) for handle in self.pool.handles))
+        """Watch until cancelled, and every node added meanwhile (`watch`) too."""
+        async with asyncio.TaskGroup() as watching:
+            self._watching = watching
+            for handle in self.pool.handles:
+                self.watch(handle)
+
+    def watch(self, handle: NodeHandle) -> None:
+        """Watch a node that joined the pool; before `run`, it is watched from the start."""
+        self.status.setdefault(handle.name, NodeStatus(handle.name, NodeState.DISCONNECTED))
+        if self._watching is not None:
+            self._watching.create_task(self._watch(handle))
 
     async def _watch(self, handle: NodeHandle) -> None:
         delay = 0.25
@@ -54,9 +73,7 @@ class NodeMonitor:
             try:
                 server = await handle.client.server_info(refresh=True)
                 while True:
-                    model = await handle.client.current_model() or ""
-                    progress = await handle.client.progress()
-                    state = NodeState.BUSY if progress.busy else NodeState.READY
+                    state, model = await activity(handle.client)
                     self._set(handle, state, server=server.describe(), model=model)
                     delay = 0.25
                     await asyncio.sleep(self.interval)

@@ -33,6 +33,7 @@ class Hold(StrEnum):
 
     STOPPING = "STOPPING"
     WAITING = "WAITING FOR NODE"
+    DRAINED = "ALL NODES DRAINED"
     PAUSED = "PAUSED"
 
 
@@ -237,6 +238,8 @@ class RunControl:
         work = running is not None or self.waiting_runs or self._dispatcher.queued
         if work and self._monitor is not None and not self._monitor.ready:
             holds.append(Hold.WAITING)
+        if self._engine.workers.held:
+            holds.append(Hold.DRAINED)
         if self.paused:
             holds.append(Hold.PAUSED)
         return holds

@@ -20,6 +20,7 @@ from stablenew_tui.learning.picks import PICKS_NAME
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.services.picking import PickSession
 from stablenew_tui.tui.keys import KeySection, palette_bindings, readable_key, section
+from stablenew_tui.tui.screens.add_node import AddNodeDialog
 from stablenew_tui.tui.screens.details import DetailsScreen
 from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.screens.main import MainScreen
@@ -33,6 +34,7 @@ from stablenew_tui.tui.services import TuiServices
 from stablenew_tui.tui.themes import BUNDLED_THEMES, DEFAULT_THEME, load_themes
 from stablenew_tui.tui.widgets.insights import FactorTable, OptionTable
 from stablenew_tui.tui.widgets.key_hints import key_display
+from stablenew_tui.tui.widgets.nodes_view import NodesView
 from stablenew_tui.tui.widgets.prompt_editor import PromptEditor, SegmentTable
 from stablenew_tui.tui.widgets.queue_view import QueueView
 from stablenew_tui.tui.widgets.results import ResultsTable
@@ -178,6 +180,8 @@ def key_sections() -> list[KeySection]:
         section("results (Results tab)", ResultsTable),
         section("insights (Insights tab)", OptionTable),
         section("insight factors (Insights tab)", FactorTable),
+        section("nodes (Nodes tab)", NodesView),
+        section("add node (a on the Nodes tab)", AddNodeDialog),
         section("image details (Enter on a result)", DetailsScreen),
         section("full-screen image (v on a result)", FullPreview),
         section("pick mode (Compare: pick the better… in the palette)", PickScreen),

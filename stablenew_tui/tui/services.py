@@ -22,12 +22,15 @@ from stablenew_tui.pipeline.events import EventStream
 from stablenew_tui.pipeline.lastrun import LAST_RUN_NAME, save_last_run
 from stablenew_tui.pipeline.launch import RunLauncher
 from stablenew_tui.pipeline.monitor import NodeMonitor
+from stablenew_tui.pipeline.node_tally import NodeTally, node_tallies
 from stablenew_tui.pipeline.settings import PipelineSettings, merge_settings, settings_as_table
 from stablenew_tui.prompts import PackInfo, discover_packs
 from stablenew_tui.prompts.classic.presets import preset_names
 from stablenew_tui.prompts.classic.rewrite import inline_wildcards
 from stablenew_tui.prompts.draft import PromptDraft
 from stablenew_tui.services.control import RunControl
+from stablenew_tui.services.node_control import NodeControl
+from stablenew_tui.services.nodes import NodeRow, board_rows
 from stablenew_tui.services.results import ResultsFeed
 from stablenew_tui.services.run_status import RunStatus
 from stablenew_tui.webui.resources import ResourceCatalog
@@ -50,6 +53,7 @@ class TuiServices:
         self.warnings.extend(self.launcher.warnings)
         self.monitor = NodeMonitor(self.launcher.pool, self.events)
         self.control = RunControl(self.launcher, self.monitor)
+        self.node_control = NodeControl(self.launcher, self.monitor)
         self.run_status = RunStatus()
         self.ratings = RatingStore(self.app_paths.data_dir / RATINGS_NAME)
         self.draft = PromptDraft(
@@ -107,6 +111,17 @@ class TuiServices:
         """The first node's catalog (all nodes must offer what a run asks for)."""
         handles = self.launcher.pool.handles
         return await handles[0].catalog.get(refresh=refresh) if handles else None
+
+    def node_tallies(self) -> dict[str, NodeTally]:
+        """Each node's images done and failed, read from the queue (blocking: a thread)."""
+        return node_tallies(self.launcher.queue.path)
+
+    def node_rows(self, tallies: dict[str, NodeTally]) -> list[NodeRow]:
+        """Every node of the session as the Nodes tab shows it, from what is known now."""
+        return board_rows(
+            self.monitor.status, self.run_status.activity, self.node_control.drained,
+            self.launcher.engine.scheduler.speeds, tallies,
+        )  # fmt: skip
 
     def favourites(self, catalog: ResourceCatalog) -> dict[str, list[Favourite]]:
         """Dropdown entries to list first (★), keyed by catalog list, with their evidence.

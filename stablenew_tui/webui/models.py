@@ -27,9 +27,11 @@ class ServerInfo(_Answer):
     version: str | None = None
     supports_scheduler: bool
 
-    def describe(self) -> str:
+    def describe(self, *, short: bool = False) -> str:
+        """`AUTOMATIC1111 v1.10.1`; `short`, for a table column: `A1111 v1.10.1`."""
         names = {"a1111": "AUTOMATIC1111", "forge": "Forge", "sdnext": "SD.Next"}
-        return f"{names[self.flavor]} {self.version}" if self.version else names[self.flavor]
+        name = "A1111" if short and self.flavor == "a1111" else names[self.flavor]
+        return f"{name} {self.version}" if self.version else name
 
 
 class SDModel(_Answer):

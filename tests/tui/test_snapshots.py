@@ -18,9 +18,10 @@ from stablenew_tui.pipeline.settings import merge_settings
 from stablenew_tui.sim import SimServer
 from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.screens.pack_browser import PackBrowser
+from stablenew_tui.tui.widgets.nodes_view import NodesView
 from stablenew_tui.tui.widgets.results import ResultsTable
 from tests.integration.pipeline_helpers import launcher_for, run_to_end
-from tests.tui.helpers import app_for, node_state, option_labels, wait_until
+from tests.tui.helpers import app_for, drawn_text, node_state, option_labels, wait_until
 
 TEMPLATE = "a lighthouse at {dusk|dawn|night}, {oil painting|ink drawing|photo}"
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
@@ -88,9 +89,18 @@ async def _results(pilot) -> None:
     await pilot.pause()
 
 
+async def _nodes(pilot) -> None:
+    await _tab(pilot, "ctrl+f", "nodes")
+    view = pilot.app.screen.query_one(NodesView)
+    await wait_until(pilot, lambda: "READY" in drawn_text(view), what="the node listed")
+    await pilot.pause()
+
+
 @SIZES
 @pytest.mark.parametrize(
-    "tab", [_prompt, _stages, _queue_paused, _results], ids=["prompt", "stages", "queue", "results"]
+    "tab",
+    [_prompt, _stages, _queue_paused, _results, _nodes],
+    ids=["prompt", "stages", "queue", "results", "nodes"],
 )
 def test_main_tabs(snap_compare, warm_app, size, tab):
     assert snap_compare(warm_app, terminal_size=size, run_before=tab)

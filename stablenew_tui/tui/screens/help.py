@@ -30,6 +30,10 @@ NOTES = (
     "made and the run, and {resume_run} resumes the run's images left.",
     "Results: {results.filter} lists all, rated or unrated images; {results.order} puts the "
     "best rated first, or the newest.",
+    "Nodes: {nodes.drain} drains the selected node: it finishes the image it is making, then "
+    "takes no more until {nodes.undrain}; with every node drained the run holds. "
+    "{nodes.add} adds a node by its URL for this session: it is probed first, joins the run "
+    "being made and serves the later ones.",
 )
 # The same widths in every section, so the columns line up down the whole screen.
 KEY_WIDTH, ACTION_WIDTH = 16, 24

@@ -42,6 +42,7 @@ from stablenew_tui.tui.widgets.insights import InsightsView, OptionTable
 from stablenew_tui.tui.widgets.job_log import JobLog
 from stablenew_tui.tui.widgets.key_hints import KeyHints, key_display
 from stablenew_tui.tui.widgets.node_status import NodeStatusBar
+from stablenew_tui.tui.widgets.nodes_view import NodesView
 from stablenew_tui.tui.widgets.prompt_editor import PromptEditor, SegmentTable
 from stablenew_tui.tui.widgets.queue_view import QueueView
 from stablenew_tui.tui.widgets.results import ResultsPane, ResultsTable
@@ -51,13 +52,14 @@ from stablenew_tui.tui.widgets.tab_bar import TabBar
 
 TAB_NAMES = {
     "prompt": "Prompt", "stages": "Stages", "queue": "Queue", "results": "Results",
-    "insights": "Insights",
+    "insights": "Insights", "nodes": "Nodes",
 }  # fmt: skip
 VIEW_REFRESH_SECONDS = 0.25
 # The views of each tab that keep changes waiting until the tab is in view.
-WAITING_VIEWS: dict[str, tuple[type[QueueView | JobLog | ResultsTable], ...]] = {
+WAITING_VIEWS: dict[str, tuple[type[QueueView | JobLog | ResultsTable | NodesView], ...]] = {
     "queue": (QueueView, JobLog),
     "results": (ResultsTable,),
+    "nodes": (NodesView,),
 }
 # Reports that change no job's status.
 PROGRESS_KINDS = ("progress", "video_progress")
@@ -75,6 +77,7 @@ class MainScreen(ImageWiring, RunWiring):
         Binding("f4", "show_tab('queue')", "Queue", id="tab_queue", show=False),
         Binding("f5", "show_tab('results')", "Results", id="tab_results", show=False),
         Binding("ctrl+n", "show_tab('insights')", "Insights", id="tab_insights", show=False),
+        Binding("ctrl+f", "show_tab('nodes')", "Nodes", id="tab_nodes", show=False),
         # Not F6/F7/Ctrl+X: the template editor uses those.
         Binding("ctrl+l", "refresh_resources", "Refresh resources", id="refresh", show=False),
         Binding("f8", "toggle_pause", "Pause", id="pause", show=False),
@@ -97,7 +100,7 @@ class MainScreen(ImageWiring, RunWiring):
 
     def compose(self) -> ComposeResult:
         services = self.services
-        yield NodeStatusBar(services.monitor.status, id="nodes")
+        yield NodeStatusBar(services.monitor.status, id="node-status")
         yield TabBar(self._tab_titles(), active="prompt", id="tab-bar")
         with ContentSwitcher(initial="prompt", id="tabs"):
             with Vertical(id="prompt"):
@@ -111,6 +114,8 @@ class MainScreen(ImageWiring, RunWiring):
                 yield ResultsPane(services.config.ui.image_preview, id="results-pane")
             with Vertical(id="insights"):
                 yield InsightsView(services.ratings.rated, services.insights, id="insights-view")
+            with Vertical(id="nodes"):
+                yield NodesView(services.node_rows, services.node_tallies, services.node_control)
         yield RunProgress(self._key_of("resume_run"), id="progress")
         yield KeyHints(id="key-hints")
 
@@ -139,6 +144,7 @@ class MainScreen(ImageWiring, RunWiring):
             log.show(event)
             self._engine_event(event)
         self.query_one(RunProgress).show(message.events)
+        self._show_holds()  # a run that ended drops its STOPPING with its last line
         status = self.services.run_status
         status.update(message.events)
         self._show_holds()  # and the images left
@@ -314,7 +320,7 @@ class MainScreen(ImageWiring, RunWiring):
     def _show_key_hints(self, tab: str) -> None:
         owners: dict[str, tuple[type[DOMNode], ...]] = {
             "prompt": (PromptEditor, SegmentTable), "queue": (QueueView,),
-            "results": (ResultsTable,), "insights": (OptionTable,),
+            "results": (ResultsTable,), "insights": (OptionTable,), "nodes": (NodesView,),
         }  # fmt: skip
         in_tab = [binding for owner in owners.get(tab, ()) for binding in bindings_of(owner)]
         palette = Binding(self.app.COMMAND_PALETTE_BINDING, "command_palette", "Palette")

@@ -9,6 +9,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from stablenew_tui.pipeline.events import NodeStatus
+from stablenew_tui.services.nodes import short_model
 
 _STATE_MARK = {"DISCONNECTED": "✗", "CONNECTING": "…", "READY": "●", "BUSY": "◆"}
 
@@ -40,7 +41,7 @@ class NodeStatusBar(Static):
             if status.state in ("READY", "BUSY") and status.server:
                 line.append(f" {status.server}", style="dim")
             if status.model and status.state in ("READY", "BUSY"):
-                line.append(f" · {_short_model(status.model)}")
+                line.append(f" · {short_model(status.model)}")
             if status.state == "DISCONNECTED" and status.detail:
                 line.append(f" ({status.detail})", style="dim")
         return line
@@ -58,9 +59,3 @@ class NodeStatusBar(Static):
         "node-status--ready",
         "node-status--busy",
     }
-
-
-def _short_model(title: str) -> str:
-    """`SDXL/juggernaut.safetensors [abc]` → `juggernaut`: the part a person recognises."""
-    name = title.split(" [", 1)[0].rsplit("/", 1)[-1]
-    return name.rsplit(".", 1)[0] if "." in name else name

@@ -141,22 +141,11 @@ class QueueView(ScrollView, can_focus=True):
         return Strip([Segment(set_cell_size(text, width), style)], width)
 
     def watch_cursor(self) -> None:
-        self._cursor_into_view()
+        row_into_view(self, self.cursor)
         self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
-        self._cursor_into_view()
-
-    def _cursor_into_view(self) -> None:
-        """Scroll so the cursor row is in sight below the header, at the size the view last
-        had on screen (a hidden view has no region)."""
-        rows_in_view = max(self.container_size.height - 1, 1)
-        top = self.scroll_offset.y
-        # `force`: right after new rows arrive Textual has not yet allowed scrolling.
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, force=True)
-        elif self.cursor >= top + rows_in_view:
-            self.scroll_to(y=self.cursor - rows_in_view + 1, animate=False, force=True)
+        row_into_view(self, self.cursor)
 
     # -- keys and mouse ------------------------------------------------------------------
 
@@ -176,6 +165,18 @@ class QueueView(ScrollView, can_focus=True):
         row = self.scroll_offset.y + offset.y - 1
         if row < len(self.shown):
             self.cursor = row
+
+
+def row_into_view(view: ScrollView, row: int) -> None:
+    """Scroll a view whose first line is a header so `row` is in sight below it, at the size
+    the view last had on screen (a hidden view has no region)."""
+    rows_in_view = max(view.container_size.height - 1, 1)
+    top = view.scroll_offset.y
+    # `force`: right after new rows arrive Textual has not yet allowed scrolling.
+    if row < top:
+        view.scroll_to(y=row, animate=False, force=True)
+    elif row >= top + rows_in_view:
+        view.scroll_to(y=row - rows_in_view + 1, animate=False, force=True)
 
 
 def _cells(job: Job) -> tuple[str, ...]:

@@ -1,6 +1,6 @@
-"""The progress line: what holds the run up (PAUSED, WAITING FOR NODE, STOPPING) for as long
-as it does, and two bars: the whole run (images left, its ETA) and the image being made
-(steps, ETA)."""
+"""The progress line: what holds the run up (PAUSED, WAITING FOR NODE, ALL NODES DRAINED,
+STOPPING) for as long as it does, and two bars: the whole run (images left, its ETA) and the
+image being made (steps, ETA)."""
 
 from __future__ import annotations
 
