@@ -22,11 +22,13 @@ def said(app) -> list[str]:
     return [notification.message for notification in app._notifications]
 
 
-async def open_dialog(pilot, template: str) -> ComparisonDialog:
+async def open_dialog(
+    pilot, template: str, cards: dict[str, str] | None = None
+) -> ComparisonDialog:
     app = pilot.app
     await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
     await pilot.press("f3")
-    for field_id, value in SMALL_CARDS.items():
+    for field_id, value in {**SMALL_CARDS, **(cards or {})}.items():
         app.screen.query_one(f"#field-{field_id}", Input).value = value
     await pilot.press("f2")
     await type_template(pilot, template)
@@ -97,7 +99,8 @@ async def test_a_grid_made_from_the_palette_is_run_and_its_sheet_drawn_at_80x24(
 async def test_a_wrong_axis_value_is_named_and_the_dialog_keeps_what_was_typed(sim):
     app = app_for(sim.url)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        dialog = await open_dialog(pilot, "a fox")
+        dialog = await open_dialog(pilot, "a fox", {"txt2img-seed": "77"})
+        assert value(dialog, "seed") == "77", "the seed field's seed"
         runs_before = len(app.services.launcher.queue.runs())
         dialog.query_one("#axis-0", Select).value = "cfg"
         dialog.query_one("#values-0", Input).value = "5, lots"
