@@ -124,3 +124,20 @@ async def test_a_wrong_axis_value_is_named_and_the_dialog_keeps_what_was_typed(s
         assert isinstance(app.screen, MainScreen)
         assert len(app.services.launcher.queue.runs()) == runs_before, "nothing queued"
         assert not posted(sim, "txt2img")
+
+
+async def test_enter_pressed_again_while_the_grid_is_planned_queues_it_once(sim):
+    app = app_for(sim.url)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        dialog = await open_dialog(pilot, "a fox")
+        dialog.query_one("#axis-0", Select).value = "cfg"
+        dialog.query_one("#values-0", Input).value = "5, 7"
+        values = dialog.query_one("#values-0", Input)
+        values.post_message(Input.Submitted(values, values.value))
+        values.post_message(Input.Submitted(values, values.value))  # before planning starts
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), what="queued")
+        await wait_until(pilot, lambda: not app.services.control.running, timeout=60,
+                         what="the run to end")  # fmt: skip
+        await pilot.pause(0.3)
+        assert len(app.services.launcher.queue.runs()) == 1
+        assert len(posted(sim, "txt2img")) == 2

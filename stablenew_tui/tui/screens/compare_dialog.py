@@ -164,12 +164,12 @@ class ComparisonDialog(ModalScreen[None]):
         except InputError as error:
             self.notify(str(error), severity="error", timeout=10)
             return
+        self.planning = True  # from now: a second Enter must not queue the grid twice
+        self.query_one("#hint", Label).update("checking the values with the node…")
         self._plan(ComparisonAsk(prompt, grid, seed))
 
     @work(exit_on_error=False)
     async def _plan(self, ask: ComparisonAsk) -> None:
-        self.planning = True
-        self.query_one("#hint", Label).update("checking the values with the node…")
         try:
             queued = await self._submit(ask)
         finally:
