@@ -24,11 +24,7 @@ from stablenew_tui.commands.run import execute_run, reporter_for, settings_from_
 from stablenew_tui.errors import InputError
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.compare_grid import AXIS_NAMES, ComparisonGrid
-from stablenew_tui.pipeline.contact_sheet import (
-    comparison_run,
-    final_images,
-    write_contact_sheets,
-)
+from stablenew_tui.pipeline.contact_sheet import comparison_run, run_sheets
 from stablenew_tui.pipeline.launch import QUEUE_NAME, RunLauncher, RunRequest
 from stablenew_tui.pipeline.local_failures import local_writes_described
 from stablenew_tui.pipeline.queue import JobQueue
@@ -95,9 +91,7 @@ def _sheets_again(args: argparse.Namespace) -> int:
     finally:
         queue.close()
     with local_writes_described(app_paths.data_dir, "draw the sheet again"):
-        sheets = write_contact_sheets(
-            Path(run.folder), ComparisonGrid.from_run(run), final_images(run, jobs)
-        )
+        sheets = run_sheets(run, jobs)
     _print_sheets(sheets, as_json=args.json)
     return EXIT_OK if all(job.status == "done" for job in jobs) else EXIT_FAILED
 
@@ -130,9 +124,7 @@ async def _compare(args: argparse.Namespace) -> int:
                 return code  # another process makes the run and its sheet
             jobs = launcher.queue.jobs(run.id)
             with local_writes_described(data_dir, again):
-                sheets = await asyncio.to_thread(
-                    write_contact_sheets, Path(run.folder), grid, final_images(run, jobs)
-                )
+                sheets = await asyncio.to_thread(run_sheets, run, jobs)
         finally:
             reporter.close()
             await launcher.aclose()

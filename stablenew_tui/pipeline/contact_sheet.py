@@ -72,6 +72,13 @@ def final_images(run: Run, jobs: Sequence[Job]) -> dict[CellKey, Path]:
     }
 
 
+def run_sheets(run: Run, jobs: Sequence[Job]) -> list[Path]:
+    """Draw a comparison run's sheets into its folder from the images its jobs made so far."""
+    return write_contact_sheets(
+        Path(run.folder), ComparisonGrid.from_run(run), final_images(run, jobs)
+    )
+
+
 def write_contact_sheets(
     folder: Path, grid: ComparisonGrid, images: Mapping[CellKey, Path]
 ) -> list[Path]:

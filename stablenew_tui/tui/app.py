@@ -19,8 +19,10 @@ from stablenew_tui.errors import InputError
 from stablenew_tui.learning.picks import PICKS_NAME
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.services.picking import PickSession
+from stablenew_tui.tui.comparisons import MAKE_ENTRY, PICK_ENTRY, ComparisonActions
 from stablenew_tui.tui.keys import KeySection, palette_bindings, readable_key, section
 from stablenew_tui.tui.screens.add_node import AddNodeDialog
+from stablenew_tui.tui.screens.compare_dialog import ComparisonDialog
 from stablenew_tui.tui.screens.details import DetailsScreen
 from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.screens.main import MainScreen
@@ -56,6 +58,7 @@ class StableNewApp(App):
     def __init__(self, services: TuiServices) -> None:
         super().__init__()
         self.services = services
+        self.comparisons = ComparisonActions(self)
         if not services.config.ui.animations and "TEXTUAL_ANIMATIONS" not in os.environ:
             self.animation_level = "none"  # a TEXTUAL_ANIMATIONS the user set wins
 
@@ -63,6 +66,7 @@ class StableNewApp(App):
         self._apply_themes()
         self._apply_keymap()
         self.push_screen(MainScreen(self.services))
+        self.run_worker(self.comparisons.draw_sheets(), group="comparisons")
 
     async def action_quit(self) -> None:
         for screen in self.screen_stack:
@@ -146,7 +150,12 @@ class StableNewApp(App):
                 self.action_choose_preset,
             )  # fmt: skip
             yield SystemCommand(
-                "Compare: pick the better…",
+                MAKE_ENTRY, "one prompt and seed over every combination of up to three "
+                "settings, queued as a run; its contact sheet is drawn when it ends",
+                self.comparisons.open_dialog,
+            )  # fmt: skip
+            yield SystemCommand(
+                PICK_ENTRY,
                 "two images of a comparison side by side (the Results selection's, else the "
                 "newest); ←/→ picks the better one",
                 self.action_pick_better,
@@ -184,7 +193,8 @@ def key_sections() -> list[KeySection]:
         section("add node (a on the Nodes tab)", AddNodeDialog),
         section("image details (Enter on a result)", DetailsScreen),
         section("full-screen image (v on a result)", FullPreview),
-        section("pick mode (Compare: pick the better… in the palette)", PickScreen),
+        section(f"comparison grid ({MAKE_ENTRY} in the palette)", ComparisonDialog),
+        section(f"pick mode ({PICK_ENTRY} in the palette)", PickScreen),
         section("refine marked images (i on the results)", RefineDialog),
         section("resume run (Ctrl+T)", ResumeChooser),
         section("pack browser (Ctrl+O)", PackBrowser),

@@ -11,6 +11,7 @@ from typing import Any
 from stablenew_tui.config import AppConfig, NodeConfig
 from stablenew_tui.errors import InputError
 from stablenew_tui.learning.learned import template_beliefs
+from stablenew_tui.learning.pick_report import PickRankings, load_pick_rankings
 from stablenew_tui.learning.rated_images import join_ratings
 from stablenew_tui.learning.ratings import RATINGS_NAME, Rating, RatingStore
 from stablenew_tui.learning.records import RECORDS_NAME, RecordsFollower
@@ -34,6 +35,12 @@ from stablenew_tui.services.nodes import NodeRow, board_rows
 from stablenew_tui.services.results import ResultsFeed
 from stablenew_tui.services.run_status import RunStatus
 from stablenew_tui.webui.resources import ResourceCatalog
+
+
+@dataclass(frozen=True)
+class Insights:
+    report: LearnReport
+    picks: PickRankings
 
 
 @dataclass
@@ -145,7 +152,9 @@ class TuiServices:
         the ratings are read on the app's thread, where they change."""
         self.draft.beliefs = template_beliefs(join_ratings(rated, self.records.refresh()).images)
 
-    def insights(self, rated: list[Rating]) -> LearnReport:
-        """The learning report on the `rated` images (runs in a thread)."""
+    def insights(self, rated: list[Rating]) -> Insights:
+        """The learning report on the `rated` images, and the comparison grids ranked from
+        their pairwise picks, as `stablenew learn report` gives them (runs in a thread)."""
         joined = join_ratings(rated, self.records.refresh())
-        return build_report(joined.images, unmatched=joined.unmatched)
+        report = build_report(joined.images, unmatched=joined.unmatched)
+        return Insights(report, load_pick_rankings(self.app_paths.data_dir))

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
+
 from textual.widgets import Input, Select
 
 from stablenew_tui.learning.factors import PROMPT
+from stablenew_tui.learning.picks import PICKS_NAME, Pick, PickedImage, PickStore
 from stablenew_tui.learning.ratings import RATINGS_NAME, RatingStore
 from stablenew_tui.learning.records import RECORDS_NAME, RecordWriter
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.tui.widgets.insights import FactorTable, InsightsView, OptionTable
-from stablenew_tui.tui.widgets.insights_bars import length_bar, rating_scale
+from stablenew_tui.tui.widgets.insights_bars import length_bar, rating_scale, strength_scale
+from stablenew_tui.tui.widgets.insights_picks import PickTable
 from stablenew_tui.tui.widgets.stage_cards import StageCards
 from tests.learning.synthetic import TEMPLATE, SyntheticUser, rated_session
-from tests.tui.helpers import app_for, node_state, wait_until
+from tests.tui.helpers import app_for, drawn_text, node_state, wait_until
 
 TASTE = SyntheticUser(
     {
@@ -118,3 +122,83 @@ def test_bars_are_drawn_to_scale():
     assert length_bar(1.0, 2.0, 4) == "██  "
     assert length_bar(0.3, 1.0, 2) == "▋ "  # 0.3 · 16 eighths = 4.8 → 5 eighths: ▋
     assert length_bar(2.0, 2.0, 3) == "███" and length_bar(1.0, 0.0, 3) == ""
+
+
+def _picked_grid(run_id: str, template: str, rounds: int) -> None:
+    """`rounds` times, every pair of a 2×2 grid picked: DDIM over Euler a always, CFG 7 over 5
+    when the samplers are equal."""
+    axes = [{"name": "cfg", "values": ["5", "7"]},
+            {"name": "sampler", "values": ["Euler a", "DDIM"]}]  # fmt: skip
+    images = [
+        PickedImage(f"/out/{run_id}/{n}.png", f"job{n}", {"cfg": cfg, "sampler": sampler})
+        for n, (cfg, sampler) in enumerate(
+            [(c, s) for c in ("5", "7") for s in ("Euler a", "DDIM")]
+        )
+    ]
+    store = PickStore(AppPaths.from_environment().data_dir / PICKS_NAME)
+
+    def better(a: PickedImage, b: PickedImage) -> bool:
+        key = {"DDIM": 1, "Euler a": 0}
+        return (key[a.cell["sampler"]], a.cell["cfg"]) > (key[b.cell["sampler"]], b.cell["cfg"])
+
+    for _ in range(rounds):
+        for a, b in itertools.combinations(images, 2):
+            preferred, other = (a, b) if better(a, b) else (b, a)
+            store.record(Pick(run_id, preferred, other, axes, template))
+
+
+async def test_pick_rankings_show_beside_the_factors_at_80x24(sim):
+    _rated_history()
+    _picked_grid("run-a", "a fox", rounds=2)  # 12 picks: ranked
+    PickStore(AppPaths.from_environment().data_dir / PICKS_NAME).record(
+        Pick(
+            "run-b",
+            PickedImage("/x/1.png", "j1", {"cfg": "5"}),
+            PickedImage("/x/2.png", "j2", {"cfg": "7"}),
+            [],
+            "a cat",
+        )
+    )  # fmt: skip  one pick: not enough to rank
+    app = app_for(sim.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+n")
+        view = app.screen.query_one(InsightsView)
+        factors = view.query_one(FactorTable)
+        await wait_until(pilot, lambda: factors.row_count > 0, what="the report")
+        summary = view.query_one("#insights-summary")
+        assert "1 grid ranked from picks · 1 needs more picks" in drawn_text(summary)
+        rated = len(view.report.factors)
+        labels = [str(factors.get_row_at(n)[0]) for n in range(rated, factors.row_count)]
+        assert labels == ["picked: cfg · “a fox”", "picked: sampler · “a fox”",
+                          "picked: images · “a fox”"]  # fmt: skip
+        picks, options = view.query_one(PickTable), view.query_one(OptionTable)
+        assert options.display and not picks.display
+        factors.focus()
+        factors.move_cursor(row=rated + 1)  # the sampler row
+        await pilot.pause()
+        assert picks.display and not options.display
+        assert picks.border_title == "sampler of “a fox”, from 12 picks"
+        rows = [picks.get_row_at(n) for n in range(picks.row_count)]
+        assert [row[0] for row in rows] == ["DDIM", "Euler a"]
+        assert rows[0][1] == "8/8", "DDIM won every pick against Euler a"
+        ddim, euler = rows[0][3].plain, rows[1][3].plain
+        assert ddim.index("●") > 8 > euler.index("●"), "either side of 0, drawn at cell 8"
+        assert _fits(picks) and picks.region.bottom <= 23
+        await pilot.press("down")  # the images: the best cell first
+        await pilot.pause()
+        assert str(picks.get_row_at(0)[0]) == "cfg=7 · sampler=DDIM"
+        await pilot.press("enter")
+        assert app.focused is picks
+        # Back on a rating factor, its options take the place again.
+        factors.focus()
+        factors.move_cursor(row=0)
+        await pilot.pause()
+        assert options.display and not picks.display
+        assert options.row_count == len(view.report.factors[0].options)
+
+
+def test_strength_bars_are_drawn_to_scale():
+    # 16 cells for −3…+3: a strength s falls in cell int((s + 3) / 6 · 16); 0 (cell 8) marked.
+    assert strength_scale(low=1.0, strength=2.0, high=3.0, width=16).plain == "········┊·━━━●━━"
+    assert strength_scale(-1.0, 0.5, 1.5, 16).plain == "·····━━━━●━━━···"
+    assert strength_scale(-9.0, -5.0, -4.0, 16).plain == "●·······┊·······"

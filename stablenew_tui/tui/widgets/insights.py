@@ -4,7 +4,9 @@ The factors table lists what matters most first, with a bar for how much (the co
 spread of its options' shrunk means, in stars). Below, the options of the factor under the
 cursor: rated images, shrunk mean, where its 80 % interval lies on the 1–5 scale (`┊` marks
 the overall mean), keeper share, and "few" when there is too little evidence. `a` on an option
-applies it (see `insights_apply`). The report is built in a thread whenever the tab is shown.
+applies it (see `insights_apply`). After the factors, comparison grids ranked from pairwise
+picks (`insights_picks`): under such a row the values' strengths take the options' place. The
+report is built in a thread whenever the tab is shown.
 """
 
 from __future__ import annotations
@@ -22,8 +24,15 @@ from textual.widgets import DataTable, Static
 
 from stablenew_tui.learning.ratings import Rating
 from stablenew_tui.learning.report import FactorReport, LearnReport
+from stablenew_tui.tui.services import Insights
 from stablenew_tui.tui.widgets.insights_apply import apply_option
 from stablenew_tui.tui.widgets.insights_bars import length_bar, rating_scale
+from stablenew_tui.tui.widgets.insights_picks import (
+    PickRow,
+    PickTable,
+    pick_rows,
+    picks_summary,
+)
 
 SCALE_WIDTH = 16
 MATTERS_WIDTH = 12
@@ -82,7 +91,7 @@ class InsightsView(Vertical):
     def __init__(
         self,
         rated: Callable[[], list[Rating]],
-        build_report: Callable[[list[Rating]], LearnReport],
+        build_report: Callable[[list[Rating]], Insights],
         **kwargs: Any,
     ) -> None:
         """`rated` is read on the app's thread, where ratings change; `build_report` runs in
@@ -91,12 +100,14 @@ class InsightsView(Vertical):
         self._rated = rated
         self._build_report = build_report
         self.report: LearnReport | None = None
-        self._shown: FactorReport | None = None
+        self.pick_rows: list[PickRow] = []
+        self._shown: FactorReport | PickRow | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("reading the ratings…", id="insights-summary")
         yield FactorTable(cursor_type="row", id="insights-factors")
         yield OptionTable(cursor_type="row", id="insights-options")
+        yield PickTable(cursor_type="row", id="insights-picks")
 
     def on_show(self) -> None:
         self._report_on(self._rated())
@@ -106,33 +117,59 @@ class InsightsView(Vertical):
         report = self._build_report(rated)
         self.app.call_from_thread(self.show_report, report)
 
-    def show_report(self, report: LearnReport) -> None:
-        self.report = report
-        self.query_one("#insights-summary", Static).update(_summary(report))
+    def show_report(self, insights: Insights) -> None:
+        report = self.report = insights.report
+        self.pick_rows = pick_rows(insights.picks)
+        summary = " · ".join(filter(None, [_summary(report), picks_summary(insights.picks)]))
+        self.query_one("#insights-summary", Static).update(summary)
         factors = self.query_one(FactorTable)
         factors.clear()
         largest = max((factor.importance for factor in report.factors), default=0.0)
-        for number, factor in enumerate(report.factors):
+        for factor in report.factors:
             factors.add_row(
                 factor.factor.label, length_bar(factor.importance, largest, MATTERS_WIDTH),
-                f"{factor.importance:.2f}", str(len(factor.options)), key=str(number),
+                f"{factor.importance:.2f}", str(len(factor.options)),
             )  # fmt: skip
-        self._show_options(report.factors[0] if report.factors else None)
+        for row in self.pick_rows:  # strengths are no stars: no bar beside the factors'
+            factors.add_row(row.label, "", "", str(len(row.strengths)))
+        self._show_row(factors.cursor_row)
 
     @on(DataTable.RowHighlighted, "#insights-factors")
     def _factor_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if self.report is not None and event.row_key.value is not None:
-            self._show_options(self.report.factors[int(event.row_key.value)])
+        self._show_row(event.cursor_row)
 
     @on(DataTable.RowSelected, "#insights-factors")
     def _factor_chosen(self) -> None:
-        self.query_one(OptionTable).focus()
+        self._lower_table().focus()
+
+    def _lower_table(self) -> OptionTable | PickTable:
+        picks = isinstance(self._shown, PickRow)
+        return self.query_one(PickTable) if picks else self.query_one(OptionTable)
+
+    def _show_row(self, row: int) -> None:
+        """The options of the factor table's `row`, or the strengths of a picked grid's."""
+        factors = self.report.factors if self.report else []
+        if 0 <= row - len(factors) < len(self.pick_rows):
+            self._show_picks(self.pick_rows[row - len(factors)])
+        else:
+            self._show_options(factors[row] if 0 <= row < len(factors) else None)
+
+    def _show_picks(self, row: PickRow) -> None:
+        if row is self._shown:
+            return
+        self._shown = row
+        self.query_one(OptionTable).display = False
+        table = self.query_one(PickTable)
+        table.display = True
+        table.show(row)
 
     def _show_options(self, factor: FactorReport | None) -> None:
         if factor is self._shown and factor is not None:
             return
         self._shown = factor
+        self.query_one(PickTable).display = False
         table = self.query_one(OptionTable)
+        table.display = True
         table.clear()
         if factor is None:
             table.border_title = ""
@@ -153,7 +190,7 @@ class InsightsView(Vertical):
 
     @on(OptionTable.Apply)
     def _apply(self, message: OptionTable.Apply) -> None:
-        if self._shown is None:
+        if not isinstance(self._shown, FactorReport):
             return
         option = self._shown.options[message.row]
         said, severity = apply_option(self.screen, self._shown.factor, option)
