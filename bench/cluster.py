@@ -236,7 +236,7 @@ class Bench:
 
 async def bench(scale: Scale, cases: list[Case], out: Path) -> None:
     # The engine's warnings (a stalled node, say) go to a file, not between the progress lines.
-    logging.basicConfig(filename=out / "engine.log", level=logging.INFO)
+    logging.basicConfig(filename=out / "engine.log", level=logging.WARNING)
     runner = Bench(scale, out)
     try:
         await runner.benchmark()
