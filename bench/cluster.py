@@ -91,11 +91,11 @@ class Case:
     at: float = 0.0  # when, as a fraction of the undisturbed bound
 
     def job_prompts(self, images: int) -> list[tuple[int, PromptSpec]]:
-        per_model = images // len(self.models)
+        count = len(self.models)
         if self.alternate:
-            models = [self.models[i % len(self.models)] for i in range(images)]
+            models = [self.models[i % count] for i in range(images)]
         else:
-            models = [model for model in self.models for _ in range(per_model)]
+            models = [self.models[i * count // images] for i in range(images)]
         return [(0, PromptSpec(prompt=PROMPT, model=model)) for model in models]
 
 
@@ -164,6 +164,9 @@ class Bench:
             launcher = make_launcher(self.engine_home, self.urls, self.scale.client())
             launcher.queue.add_run(run, jobs)
             try:
+                # As `stablenew run` prepares a run: its names checked against each node's
+                # catalog, which the engine then checks answers against.
+                await launcher.check_against_nodes(run.settings, [job.spec for job in jobs])
                 started = time.monotonic()
                 disturbance = asyncio.create_task(self.disturb(case, started))
                 made = await run_engine(launcher, run, self.deadline())
