@@ -1,5 +1,5 @@
-"""What the cluster benchmark measures a run against: the lower bound of its makespan, and
-whether every job has exactly one image.
+"""What the cluster benchmark measures a run against: the lower bound of its makespan, the best
+split of whole images for reference, and whether every job has exactly one image.
 
 Lower bound. W is the run's work in seconds at speed 1 (images × seconds per image), L one
 checkpoint load at speed 1, and s_i(t) node i's real speed t seconds after the run started,
