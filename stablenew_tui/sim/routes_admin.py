@@ -1,4 +1,5 @@
-"""The simulator's own control routes under /sim/: faults, the request log and a status summary.
+"""The simulator's own control routes under /sim/: faults, the request log, the node's speed and a
+status summary.
 
 They are not part of any WebUI API, so they are never recorded, faulted or behind auth.
 """
@@ -9,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
 from stablenew_tui.sim.errors import SimHTTPError
@@ -27,6 +28,12 @@ class FaultRequest(BaseModel):
     status: int = 500
     message: str | None = None
     now: bool = False  # kind "down" only: go down right after answering, not on the next request
+
+
+class SpeedRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    speed: float = Field(ge=0)  # 0: instant
 
 
 def add_admin_routes(app: FastAPI, sim: SimState) -> None:
@@ -87,5 +94,14 @@ def add_admin_routes(app: FastAPI, sim: SimState) -> None:
             "job": engine.state.job,
             "model": sim.loaded_checkpoint.title,
             "vae": sim.loaded_vae.name,
+            "checkpoint_loads": sim.checkpoint_loads,
+            "load_scale": sim.load_scale,
             "requests_received": sim.requests.total,
         }
+
+    @app.post("/sim/speed")
+    async def set_speed(change: SpeedRequest) -> dict[str, Any]:
+        """A GPU slowing down (thermal throttling, another process on it) or speeding up; a
+        job under way goes at the new speed from its next step."""
+        sim.engine.speed = change.speed
+        return await status()

@@ -47,6 +47,10 @@ class SimState:
         self.credentials = credentials
         self.freeze_settings = False  # option changes answered 200 and ignored
         self.out_of_memory_events = 0
+        # Multiplies every weight load's seconds: a benchmark can make loads cost what it needs
+        # relative to its images without changing the families' proportions.
+        self.load_scale = 1.0
+        self.checkpoint_loads = 0  # checkpoint loads started since the server started
         # Checkpoint files the loader cannot read (corrupt, or not a model): loading one fails.
         self.unloadable: set[str] = set()
         # The first checkpoint is loaded at start-up, as the WebUI does before it serves.
@@ -114,7 +118,8 @@ class SimState:
         """Bring the loaded checkpoint and VAE in line with the options; slow when they differ."""
         checkpoint = self.wanted_checkpoint()
         if checkpoint is not self.loaded_checkpoint or not self.weights_on_device:
-            await self.engine.spend(MODEL_LOAD_SECONDS[checkpoint.architecture])
+            self.checkpoint_loads += 1
+            await self.engine.spend(MODEL_LOAD_SECONDS[checkpoint.architecture] * self.load_scale)
             if checkpoint.relative_path in self.unloadable:
                 raise self._load_failure()
             self.weights_on_device = True
@@ -133,7 +138,7 @@ class SimState:
     async def load_wanted_vae(self) -> None:
         vae = self.wanted_vae()
         if vae != self.loaded_vae:
-            await self.engine.spend(VAE_LOAD_SECONDS)
+            await self.engine.spend(VAE_LOAD_SECONDS * self.load_scale)
             self.loaded_vae = vae
 
     def _load_failure(self) -> SimServerError:
