@@ -138,6 +138,7 @@ class MainScreen(Screen):
             log.show(event)
             self._engine_event(event)
         self.query_one(RunProgress).show(message.events)
+        self._show_holds()  # with the line it qualifies: no STOPPING beside "stopped"
         status = self.services.run_status
         status.update(message.events)
         self.query_one(RunProgress).show_run_status(status.summary())
