@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from stablenew_tui import __version__
+from stablenew_tui.commands import COMMANDS
 from stablenew_tui.commands.exit_codes import (
     EXIT_BAD_INPUT,
     EXIT_BROKEN_PIPE,
@@ -15,6 +18,7 @@ from stablenew_tui.commands.exit_codes import (
     EXIT_INTERRUPTED,
     EXIT_OK,
 )
+from stablenew_tui.commands.node_arguments import add_node_arguments
 from stablenew_tui.errors import InputError, StableNewError
 
 
@@ -25,10 +29,31 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from stablenew_tui.commands import registered_commands
-    from stablenew_tui.commands.common import add_node_arguments
+class _Commands(argparse._SubParsersAction):
+    """Every command in `stablenew --help`, by its name and line in COMMANDS; a command's
+    module is imported, and its parser built, only when it is the command asked for: building
+    every parser would import every command's dependencies for each invocation."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.choices = COMMANDS  # an unknown command: exit 2, naming these
+        for name, line in COMMANDS.items():
+            self._choices_actions.append(self._ChoicesPseudoAction(name, (), line))
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        name = values[0]  # checked against `choices` already
+        if name not in self._name_parser_map:
+            importlib.import_module(f"stablenew_tui.commands.{name}").register(self)
+        super().__call__(parser, namespace, values, option_string)
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="stablenew",
         description="Batch image pipeline for Stable Diffusion WebUI servers. "
@@ -36,9 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"stablenew {__version__}")
     add_node_arguments(parser)
-    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
-    for register in registered_commands():
-        register(subparsers)
+    parser.add_subparsers(
+        title="commands", metavar="COMMAND", parser_class=_Parser, action=_Commands
+    )
     return parser
 
 

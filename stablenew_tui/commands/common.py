@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+# The commands that talk to nodes take this from here, with the rest of their set-up.
+from stablenew_tui.commands.node_arguments import add_node_arguments as add_node_arguments
 from stablenew_tui.config import AppConfig, NodeConfig, load_config
 from stablenew_tui.errors import InputError
 from stablenew_tui.paths import AppPaths
@@ -18,20 +20,6 @@ from stablenew_tui.services.nodes import node_from_url
 DEFAULT_NODE_URL = "http://127.0.0.1:7860"
 # The demo simulator draws a 512×512, 20-step image in about a second: slow enough to watch.
 DEMO_SPEED = 1.0
-
-
-def add_node_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, metavar="FILE", help="config file to use")
-    parser.add_argument(
-        "--node",
-        action="append",
-        metavar="URL",
-        default=[],
-        help="WebUI server to use (repeatable); overrides the config's nodes",
-    )
-    parser.add_argument(
-        "--demo", action="store_true", help="start the built-in simulator and use it"
-    )
 
 
 def add_preset_argument(parser: argparse.ArgumentParser) -> None:

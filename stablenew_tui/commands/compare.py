@@ -34,7 +34,6 @@ from stablenew_tui.services.control import RunControl
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "compare",
-        help="one prompt and seed over every combination of some settings, with a contact sheet",
         description="Make one prompt with the same seed over every combination of the axes' "
         "values, then draw a labelled contact sheet: the first axis is the columns, the "
         "second the rows, a third gives one sheet per value. Other settings merge as for "

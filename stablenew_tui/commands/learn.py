@@ -38,9 +38,7 @@ fit's curvature, pulled toward 0 by a weak prior so that a few picks never claim
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "learn", help="what your ratings say", description="Learn from your ratings."
-    )
+    parser = subparsers.add_parser("learn", description="Learn from your ratings.")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     parser.set_defaults(func=lambda args: parser.print_help() or 0)
     report = commands.add_parser(

@@ -31,7 +31,6 @@ NUMBERS = 2  # the last columns are counts, aligned right
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "nodes",
-        help="each node's state, server, model, speed and images made; `nodes probe URL`",
         description="Show each node (from --node or the config): its state, server and "
         "version, loaded model, speed (steps per second at 512×512, from the speeds measured "
         "in earlier runs), and the images it made and failed (every run in the queue, counted "

@@ -65,7 +65,6 @@ wildcards."""
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "prompts",
-        help="expand prompt templates and packs",
         description="Expand prompt templates and packs, list segments, list packs.",
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")

@@ -23,7 +23,6 @@ from stablenew_tui.pipeline.summary import rate_image
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "rate",
-        help="rate finished images 1-5 (0 clears)",
         description="Rate images that stablenew made, 1 (worst) to 5 (best); 0 clears the "
         "rating. Ratings feed `stablenew learn report`, the ★ favourites and --mode learned.",
     )

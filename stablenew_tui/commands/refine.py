@@ -37,7 +37,6 @@ _FLAG_SETTINGS = {
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "refine",
-        help="send existing images on through img2img and/or upscale",
         description="Refine chosen images as a new run: each keeps its prompt, negative prompt "
         "and seed (from its run's manifest or its infotext); settings merge as for `run`, "
         "built-in defaults < config [stages] < last run < these flags.",

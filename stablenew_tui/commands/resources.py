@@ -14,7 +14,6 @@ from stablenew_tui.webui.resources import CatalogCache, ResourceCatalog
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "resources",
-        help="list models, VAEs, samplers, schedulers, upscalers, LoRAs… of each node",
         description="List what each WebUI node offers. Falls back to scanning the WebUI's "
         "folders (paths.webui_root) when its API cannot be reached.",
     )

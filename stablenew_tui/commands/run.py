@@ -44,7 +44,6 @@ from stablenew_tui.services.control import RunControl
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "run",
-        help="run a batch headless: txt2img → img2img → ADetailer → upscale",
         description="Run a batch without the TUI. Settings merge in this order, later wins: "
         "built-in defaults < config [stages] < last run < --preset < pack settings < these "
         "flags.",

@@ -20,7 +20,6 @@ STATUSES = ("done", "failed", "queued", "running", "cancelled")
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "runs",
-        help="list runs: images done, failed, queued… and folder",
         description="List every run in the queue, oldest first, with its images counted by "
         "status and its folder. `stablenew run --resume RUN [--retry-failed]` continues one.",
     )

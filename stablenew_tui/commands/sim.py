@@ -22,7 +22,6 @@ if TYPE_CHECKING:  # the server pulls in FastAPI and Pillow: only load them when
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "sim",
-        help="serve a simulated Stable Diffusion WebUI (for demos and tests)",
         description=(
             "Serve a simulated AUTOMATIC1111-compatible WebUI API over HTTP: real request and "
             "response shapes, deterministic pictures, progress and queueing, injectable faults. "

@@ -27,7 +27,6 @@ _PLAIN_LINE_STEP = 10
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "video",
-        help="join images into an MP4, WebM or GIF",
         description="Join images into a video with ffmpeg. An INPUT is a run folder (its last "
         "stage's images, in job order), a folder of images (natural name order) or an image.",
     )

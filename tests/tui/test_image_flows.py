@@ -68,6 +68,8 @@ async def test_run_four_look_closer_refine_the_two_best_and_rate_them_at_80x24(s
             {**SMALL, "img2img-denoising-strength": "0.55", "upscale-scale": "3"},
         )
         table = await results_in_view(pilot, 4)
+        # Rows drawn in several batches keep the cursor on the image it was on: to the newest.
+        await pilot.press("ctrl+home")
 
         details = await _details(pilot)  # Enter on the newest
         text = _shown(details)
@@ -161,7 +163,8 @@ async def test_full_screen_preview_steps_through_the_results_and_rates_them(sim)
         await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
         await run_with(pilot, "a still pond", {**SMALL, "images-per-prompt": "3"})
         table = await results_in_view(pilot, 3)
-        await pilot.press("v")
+        # Rows drawn in several batches keep the cursor on the image it was on: to the newest.
+        await pilot.press("ctrl+home", "v")
         preview = app.screen
         assert isinstance(preview, FullPreview)
         caption = preview.query_one("#caption", Label)

@@ -117,3 +117,27 @@ async def test_a_node_state_is_logged_when_it_changes_not_at_each_reconnect_atte
         "node gpu DISCONNECTED: connection refused",
         "node gpu READY",
     ]
+
+
+async def test_the_monitor_trying_again_after_the_engine_found_the_node_back_is_not_news():
+    app = _Host()
+    async with app.run_test(size=(60, 12)) as pilot:
+        log = app.query_one(JobLog)
+        refused = "cannot connect (connection refused)"
+        for state, detail in [
+            ("CONNECTING", ""), ("READY", ""),
+            ("DISCONNECTED", "connection dropped during txt2img"),  # the engine's job
+            ("DISCONNECTED", refused),  # the monitor, then it waits before trying again
+            ("READY", ""),  # the engine's probe answered first
+            ("CONNECTING", refused),  # the monitor tries again, keeping what it last saw
+            ("READY", ""),
+        ]:  # fmt: skip
+            log.show(NodeStatus("gpu", state, detail, "A1111", "sdxl"))
+        await pilot.pause()
+    said = [entry.split(" ", 1)[1] for entry in log.entries]
+    assert said == [
+        "node gpu CONNECTING",
+        "node gpu READY",
+        "node gpu DISCONNECTED: connection dropped during txt2img",
+        "node gpu READY",
+    ]

@@ -42,14 +42,14 @@ async def test_the_preview_shows_the_selected_newest_image_when_results_first_op
         assert table.selected == newest
         preview = app.screen.query_one(ImagePreview)
         shown = Path(newest.path).name
-        await wait_until(pilot, lambda: preview.border_subtitle == shown, timeout=5,
+        await wait_until(pilot, lambda: preview.border_subtitle == shown,
                          what=f"the preview of {shown}, not {preview.border_subtitle}")  # fmt: skip
 
         def decoding() -> bool:
             return any(w.group == "preview" and not w.is_finished for w in app.workers)
 
         await pilot.pause()  # a highlight still queued must not move the preview after it
-        await wait_until(pilot, lambda: not decoding(), timeout=5, what="decoding done")
+        await wait_until(pilot, lambda: not decoding(), what="decoding done")
         assert preview.border_subtitle == shown
 
 
@@ -120,7 +120,7 @@ async def test_a_rating_key_reaches_the_ended_run_s_summary_at_once(sim):
             with summary.open(newline="", encoding="utf-8") as handle:
                 return [row["rating"] for row in csv.DictReader(handle)] == ["4"]
 
-        await wait_until(pilot, rated_in_summary, timeout=5, what="the rating in summary.csv")
+        await wait_until(pilot, rated_in_summary, what="the rating in summary.csv")
 
 
 async def test_rating_through_the_results_keeps_a_bounded_number_of_objects_alive(sim):

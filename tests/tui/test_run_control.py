@@ -9,6 +9,7 @@ import socket
 from textual.widgets import Label
 
 from stablenew_tui.sim import SimServer
+from stablenew_tui.tui.screens import main
 from stablenew_tui.tui.widgets.job_log import JobLog
 from stablenew_tui.tui.widgets.queue_view import QueueView
 from tests.tui.helpers import (
@@ -102,6 +103,25 @@ async def test_no_run_eta_while_paused_it_would_count_down_nothing():
             await wait_until(pilot, lambda: "ETA" in str(run_label.render()),
                              what="the ETA back once resumed")  # fmt: skip
             await app.services.control.cancel_all()
+
+
+async def test_stopping_leaves_the_progress_line_with_the_news_that_the_run_stopped(
+    sim, monkeypatch
+):
+    # With the periodic refresh out of the way, only the engine's news can clear the hold.
+    monkeypatch.setattr(main, "VIEW_REFRESH_SECONDS", 3600)
+    sim.faults.hang_next(path="txt2img", seconds=3)
+    app = app_for(sim.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        await run_with(pilot, "a fox", {**SMALL, "images-per-prompt": "2"})
+        await wait_until(pilot, lambda: progress_label(app).startswith("#1 txt2img"),
+                         what="the first image being made")  # fmt: skip
+        await pilot.press("f10")
+        assert holds(app) == "STOPPING"
+        stopped = "stopped: 2 left · ^T resumes"
+        await wait_until(pilot, lambda: progress_label(app) == stopped, what="the run stopped")
+        assert holds(app) == ""
 
 
 async def test_a_pause_stays_in_the_progress_line_until_resumed(sim):

@@ -74,9 +74,10 @@ class JobLog(ScrollView, can_focus=True):
             self.note(text, problem=is_problem(event))
 
     def _node_changed(self, status: NodeStatus) -> bool:
-        """Whether `status` changes the node's state as the log tells it. A node that is down
-        keeps trying to connect; those attempts are not news. Nor is the monitor's attempt
-        that follows the engine finding the node back: only the first connection is."""
+        """Whether `status` changes the node's state as the log tells it. Connecting is news
+        only before anything else was told of the node: later, the monitor is trying again
+        after losing it, while the node is down or once the engine has already found it back
+        (the engine and the monitor each report what they see)."""
         last = self._node_states.get(status.node)
         if status.state == "CONNECTING" and last is not None:
             return False
