@@ -6,9 +6,10 @@ batch end sooner (a switch must win by a margin, so noise does not make nodes fl
 checkpoints; within the margin, the start with fewer loads wins), and takes the first job of
 the one chosen. With nothing left for its checkpoint it switches, unless that would only add a
 load while other nodes make the rest: then it waits for the queue to change. Starvation is
-bounded: a node may take a job at most `pass_limit` places after the queue's first, so no job
-is ever passed over by more than that many later ones; a job moved to the front is taken
-first.
+bounded: the job at the head of the queue is passed over at most `pass_limit` times (however
+far behind it the job taken instead lies: a grouped batch keeps its second checkpoint's jobs
+far back), then the next claim takes it; so every job, once at the head, is made after at most
+that many others. A job moved to the front is taken first.
 
 Everything here is decided inside the claim's transaction, from a `View` of the nodes the
 scheduler copied for it.
@@ -18,7 +19,8 @@ from __future__ import annotations
 
 import functools
 import statistics
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from stablenew_tui.pipeline.batch_end import Lane, batch_end
 from stablenew_tui.pipeline.claims import FIRST, Choice, QueueGlance
@@ -38,6 +40,7 @@ class View:
     loads: dict[tuple[str, str], float]  # known load times
     pass_limit: int
     node: str  # the node claiming
+    passed: Mapping[str, int] = field(default_factory=dict)  # job id → times passed at the head
 
     def load(self, node: str, model: str, one_job: float) -> float:
         """Its measured load time, else another node's for that checkpoint, else one job's
@@ -71,7 +74,7 @@ def choose(view: View, glance: QueueGlance) -> tuple[Choice, str | None]:
     if target is None:
         return Choice(wait=True), None
     candidate = glance.first(target) if target != first.model else None
-    if candidate is None or candidate.index - first.index > view.pass_limit:
+    if candidate is None or view.passed.get(first.id, 0) >= view.pass_limit:
         return FIRST, first.model
     return Choice(candidate.id), target
 

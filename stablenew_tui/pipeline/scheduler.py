@@ -39,7 +39,7 @@ from stablenew_tui.webui.errors import WebUIError
 log = logging.getLogger("stablenew.scheduler")
 SAVE_SECONDS = 30.0  # the speed book is saved at least this often while jobs finish
 ASK_SECONDS = 2.0  # a node that does not say what it holds by then is not waited for
-PASS_LIMIT = 100  # places after the queue's first job that a node may claim from
+PASS_LIMIT = 100  # times the job at the head of the queue may be passed over
 # A job is made again on an idle node at the tail when that would take under this share of
 # the time it has left where it is, or when it has taken this many times its estimate there.
 TAIL_GAIN = 0.8
@@ -64,6 +64,7 @@ class Scheduler:
         self._models: dict[str, set[str | None]] = {}  # run id → the checkpoints its jobs name
         self._job_work: dict[str, float] = {}  # run id → a job's work
         self._making: dict[str, _InHand] = {}  # node → the job it makes
+        self._passed: dict[str, int] = {}  # job id → times passed over at the queue's head
         self._saved = time.monotonic()
 
     # -- claiming ------------------------------------------------------------------------
@@ -71,6 +72,7 @@ class Scheduler:
     async def start(self, run: Run, handles: Collection[NodeHandle]) -> None:
         """Ask every node what it holds before any claims, so the first choices see them all;
         publish the run's ETA when the nodes' speeds are known already."""
+        self._passed.clear()
         first = self.queue.job(job_id(run.id, 0))
         if first is not None:
             self._job_work[run.id] = job_work(first.spec, run.settings)
@@ -87,9 +89,12 @@ class Scheduler:
             """In the claim's transaction, which serializes claims: what other nodes hold is
             read, and this node's choice recorded, with no claim in between."""
             holds = {name: self.loaded.get(name) for name in set(self.serving)}
-            choice, model = choose(replace(view, holds=holds | dict(self.working)), glance)
+            now = replace(view, holds=holds | dict(self.working), passed=self._passed)
+            choice, model = choose(now, glance)
             if not choice.wait:
                 self.working[node] = model
+            if choice.job_id is not None and (head := glance.first()) is not None:
+                self._passed[head.id] = self._passed.get(head.id, 0) + 1
             choices.append(choice)
             return choice
 

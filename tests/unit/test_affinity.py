@@ -1,5 +1,7 @@
 """Affinity choices against a real queue file: which job a node takes, or whether it waits."""
 
+from dataclasses import replace
+
 from stablenew_tui.pipeline.affinity import View, choose
 from stablenew_tui.pipeline.jobs import PromptSpec, plan_run
 from stablenew_tui.pipeline.queue import JobQueue
@@ -73,3 +75,20 @@ def test_a_switch_that_ends_nothing_sooner_is_not_made(tmp_path):
     rates = {"fast": 10 * WORK, "slow": WORK}
     job = take(queue, run, "fast", view("fast", {"fast": "a", "slow": "b"}, rates))
     assert job.spec.model == "a"
+
+
+def test_a_node_takes_its_checkpoint_however_far_back_its_jobs_wait(tmp_path):
+    """A grouped batch: the second checkpoint's jobs start 150 places back. A node holding
+    it starts on them at once instead of loading the first checkpoint."""
+    queue, run, jobs = queue_of(tmp_path, ["a"] * 150 + ["b"] * 150)
+    job = take(queue, run, "n1", view("n1", {"n0": "a", "n1": "b"}))
+    assert job.id == jobs[150].id
+
+
+def test_the_head_of_the_queue_is_taken_once_passed_over_pass_limit_times(tmp_path):
+    queue, run, jobs = queue_of(tmp_path, ["a"] * 150 + ["b"] * 150)
+    holds = {"n0": "a", "n1": "b"}
+    passed = replace(view("n1", holds), passed={jobs[0].id: 99})
+    assert take(queue, run, "n1", passed).id == jobs[150].id
+    limit = replace(view("n1", holds), passed={jobs[0].id: 100})
+    assert take(queue, run, "n1", limit).id == jobs[0].id
