@@ -15,6 +15,7 @@ from stablenew_tui.services.nodes import (
     SPEED_HEADER,
     NodeReport,
     ProbeReport,
+    cut_name,
     node_from_url,
     probe,
     report_nodes,
@@ -90,7 +91,10 @@ def _row(cells: tuple[str, ...]) -> str:
         widths = (*WIDTHS[:2], sum(WIDTHS[2:5]) + 2, *WIDTHS[5:])
     shown = []
     for index, (cell, width) in enumerate(zip(cells, widths, strict=True)):
-        fitted = cell if len(cell) <= width else cell[: width - 1] + "…"
+        if index == 0:
+            fitted = cut_name(cell, width)
+        else:
+            fitted = cell if len(cell) <= width else cell[: width - 1] + "…"
         number = index >= len(cells) - NUMBERS
         shown.append(fitted.rjust(width) if number else fitted.ljust(width))
     return " ".join(shown).rstrip()

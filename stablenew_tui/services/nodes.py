@@ -129,6 +129,17 @@ def steps_per_second(speeds: SpeedBook, node: str) -> float | None:
 SPEED_HEADER = "it/s"
 
 
+def cut_name(name: str, width: int) -> str:
+    """A node's name in `width` cells, cut in the middle: names made from URLs differ at the
+    end (the port), so the end stays."""
+    if len(name) <= width:
+        return name
+    if width < 2:
+        return "…"[:width]
+    head = (width - 1) // 2
+    return name[:head] + "…" + name[len(name) - (width - 1 - head) :]
+
+
 def speed_text(speed: float | None) -> str:
     """`3.8` (under SPEED_HEADER: steps per second at 512×512); `—` while the node has none
     measured."""

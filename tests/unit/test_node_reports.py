@@ -7,7 +7,13 @@ import pytest
 from stablenew_tui.pipeline.events import NodeStatus
 from stablenew_tui.pipeline.node_tally import NodeTally
 from stablenew_tui.pipeline.speed_model import SpeedBook
-from stablenew_tui.services.nodes import board_rows, short_model, speed_text, steps_per_second
+from stablenew_tui.services.nodes import (
+    board_rows,
+    cut_name,
+    short_model,
+    speed_text,
+    steps_per_second,
+)
 
 
 @pytest.mark.parametrize(
@@ -55,3 +61,11 @@ def test_board_rows_say_draining_until_the_image_ends_and_why_a_node_is_away(tmp
         ("gpu3", "DISCONNECTED", "cannot connect", ""),
     ]
     assert rows[0].tally == NodeTally(7, 1) and rows[1].tally == NodeTally()
+
+
+def test_node_names_cut_in_the_middle_keep_their_ports_apart():
+    names = ["127.0.0.1:7871", "127.0.0.1:7872"]
+    cut = [cut_name(name, 12) for name in names]
+    assert cut == ["127.0…1:7871", "127.0…1:7872"]
+    assert cut_name("gpu1", 12) == "gpu1"
+    assert [len(cut_name("a-long-node-name:7860", width)) for width in (1, 2, 5)] == [1, 2, 5]

@@ -25,7 +25,7 @@ from textual.strip import Strip
 from stablenew_tui.errors import StableNewError
 from stablenew_tui.pipeline.node_tally import NodeTally
 from stablenew_tui.services.node_control import NodeControl
-from stablenew_tui.services.nodes import SPEED_HEADER, NodeRow, speed_text
+from stablenew_tui.services.nodes import SPEED_HEADER, NodeRow, cut_name, speed_text
 from stablenew_tui.tui.screens.add_node import AddNodeDialog
 from stablenew_tui.tui.widgets.queue_view import row_into_view
 
@@ -143,7 +143,10 @@ class NodesView(ScrollView, can_focus=True):
         segments = []
         for index, (cell, size) in enumerate(zip(cells, widths, strict=True)):
             number = index >= len(cells) - NUMBERS
-            fitted = cell if len(cell) < size else cell[: max(size - 2, 0)] + "…"
+            if index == 0:
+                fitted = cut_name(cell, max(size - 1, 0))
+            else:
+                fitted = cell if len(cell) < size else cell[: max(size - 2, 0)] + "…"
             text = set_cell_size(f"{fitted} ".rjust(size) if number else f" {fitted}", size)
             state = f"nodes-view--{cell.lower()}"
             in_colour = index == 1 and cells is not HEADER and state in self.COMPONENT_CLASSES
