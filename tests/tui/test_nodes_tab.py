@@ -13,7 +13,14 @@ from stablenew_tui.sim import SimServer
 from stablenew_tui.tui.app import make_app
 from stablenew_tui.tui.screens.add_node import AddNodeDialog
 from stablenew_tui.tui.widgets.nodes_view import NodesView
-from tests.tui.helpers import Notifications, app_for, drawn_text, node_state, run_with, wait_until
+from tests.tui.helpers import (
+    Notifications,
+    app_for,
+    drawn_text,
+    node_state,
+    run_with,
+    wait_until,
+)
 
 SMALL = {"txt2img-steps": "2", "txt2img-width": "64", "txt2img-height": "64"}
 
@@ -99,34 +106,6 @@ async def test_a_adds_a_node_by_url_and_bad_ones_are_named_in_a_notification(sim
         await wait_until(pilot, lambda: _row(view, added)[:2] == [added, "READY"],
                          what="the new node READY")  # fmt: skip
         assert [n.url for n in app.services.launcher.pool.nodes] == [sim.url, second.url]
-
-
-async def test_a_node_drained_mid_run_shows_draining_then_the_run_holds_until_undrained():
-    notes = Notifications()
-    async with SimServer(speed=1) as slow:
-        app = app_for(slow.url)
-        async with app.run_test(size=(80, 24), message_hook=notes.collect) as pilot:
-            await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
-            # About 4 s an image: the run is still going whenever the tab is drawn.
-            slow_images = {"txt2img-steps": "60", "txt2img-width": "512", "txt2img-height": "512"}
-            await run_with(pilot, "a heron", {**slow_images, "images-per-prompt": "4"})
-            view = await _nodes_tab(pilot)
-
-            def making_one() -> bool:  # which one depends on how soon the tab was drawn
-                row = _row(view, "sim")
-                return row[2:3] in (["#1"], ["#2"], ["#3"]) and row[3:4] == ["txt2img"]
-
-            await wait_until(pilot, making_one, what="an early image in the making")
-            await pilot.press("d")
-            assert _row(view, "sim")[1] == "DRAINING"
-            progress = app.screen.query_one("#holds")
-            await wait_until(pilot, lambda: _row(view, "sim")[1] == "DRAINED", what="DRAINED")
-            await wait_until(pilot, lambda: "ALL NODES DRAINED" in str(progress.render()),
-                             what="the hold in the progress line")  # fmt: skip
-            assert app.services.control.running is not None, "the run waits"
-            await pilot.press("u")
-            await wait_until(pilot, lambda: _row(view, "sim")[-2:] == ["4", "0"], timeout=60,
-                             what="all four images made")  # fmt: skip
 
 
 async def test_the_cursor_stays_in_sight_on_a_cluster_taller_than_the_tab(sim):
