@@ -8,7 +8,7 @@ from pathlib import Path
 from stablenew_tui.config import AppConfig, NodeConfig
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.engine import EngineOptions
-from stablenew_tui.pipeline.events import Event
+from stablenew_tui.pipeline.events import Event, JobDone
 from stablenew_tui.pipeline.launch import RunLauncher, RunRequest
 from stablenew_tui.pipeline.outputs import read_manifest
 
@@ -45,3 +45,19 @@ def manifest(folder: str | Path) -> list[dict]:
 
 def posted(sim, endpoint: str) -> list[dict]:
     return [r.body for r in sim.requests if r.method == "POST" and r.path.endswith("/" + endpoint)]
+
+
+async def run_acting_on(launcher, request, act, after_done: int = 1, within: float = 60):
+    """Run `request`; call `act()` once `after_done` images are done. Returns (prepared,
+    summary, every event)."""
+    prepared = await launcher.prepare(request)
+    events = launcher.engine.events.subscribe_queue()
+    task = asyncio.create_task(launcher.engine.run(prepared.run))
+    seen, done = [], 0
+    while done < after_done:
+        event = await asyncio.wait_for(events.get(), 30)
+        seen.append(event)
+        done += isinstance(event, JobDone)
+    act()
+    summary = await asyncio.wait_for(task, within)
+    return prepared, summary, seen + drain(events)

@@ -3,14 +3,13 @@ each exactly once, and the run returns as soon as its last image is made."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from stablenew_tui.config import AppConfig, ClientConfig
-from stablenew_tui.pipeline.events import JobDone, JobFailed
+from stablenew_tui.pipeline.events import JobFailed
 from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.sim import SimServer
-from tests.integration.pipeline_helpers import drain, launcher_for, manifest
+from tests.integration.pipeline_helpers import launcher_for, manifest, run_acting_on
 from tests.integration.test_leases import assert_each_image_once
 
 # About a third of a second per image at speed 4; a hang is cut off after a second.
@@ -24,17 +23,8 @@ PROMPTLY = 15
 async def run_breaking(launcher, act, after_done: int):
     """Run FLAGS; `act()` once `after_done` images are done. Returns (prepared, summary,
     events); the run must return PROMPTLY."""
-    prepared = await launcher.prepare(RunRequest(prompt="a harbour", flags=FLAGS))
-    events = launcher.engine.events.subscribe_queue()
-    task = asyncio.create_task(launcher.engine.run(prepared.run))
-    seen, done = [], 0
-    while done < after_done:
-        event = await asyncio.wait_for(events.get(), 30)
-        seen.append(event)
-        done += isinstance(event, JobDone)
-    act()
-    summary = await asyncio.wait_for(task, PROMPTLY)
-    return prepared, summary, seen + drain(events)
+    request = RunRequest(prompt="a harbour", flags=FLAGS)
+    return await run_acting_on(launcher, request, act, after_done, within=PROMPTLY)
 
 
 async def test_a_node_that_hangs_mid_run_costs_the_run_nothing_but_its_images_time():

@@ -10,10 +10,16 @@ import time
 import pytest
 
 from stablenew_tui.config import AppConfig, ClientConfig
-from stablenew_tui.pipeline.events import CopyLost, JobDone, JobFailed, NodeStatus
+from stablenew_tui.pipeline.events import CopyLost, JobFailed, NodeStatus
 from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.sim import SimServer
-from tests.integration.pipeline_helpers import drain, launcher_for, manifest, posted
+from tests.integration.pipeline_helpers import (
+    drain,
+    launcher_for,
+    manifest,
+    posted,
+    run_acting_on,
+)
 from tests.proxy_stub import ReverseProxyStub
 
 
@@ -23,22 +29,6 @@ def small(images: int) -> dict:
 
 def retrying_for(seconds: float) -> AppConfig:
     return AppConfig(client=ClientConfig(retry_seconds=seconds))
-
-
-async def run_acting_on(launcher, request, act, after_done: int = 1, within: float = 60):
-    """Run `request`; call `act()` once `after_done` images are done. Returns (prepared,
-    summary, every event)."""
-    prepared = await launcher.prepare(request)
-    events = launcher.engine.events.subscribe_queue()
-    task = asyncio.create_task(launcher.engine.run(prepared.run))
-    seen, done = [], 0
-    while done < after_done:
-        event = await asyncio.wait_for(events.get(), 30)
-        seen.append(event)
-        done += isinstance(event, JobDone)
-    act()
-    summary = await asyncio.wait_for(task, within)
-    return prepared, summary, seen + drain(events)
 
 
 async def test_a_bad_spell_of_the_proxy_in_front_fails_no_image(sim):
