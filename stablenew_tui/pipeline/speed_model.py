@@ -16,8 +16,10 @@ first job on a node after its checkpoint changed takes longer than the fit says 
 work takes, and that extra time is the load. Such a job is not fed to the fit itself.
 
 The book is one small JSON file in the data folder, written atomically; a missing or
-unreadable one starts empty (with a warning when unreadable). Two processes saving at once
-keep the last writer's book: each is a fine estimate.
+unreadable one starts empty (with a warning when unreadable). A save keeps what the file
+holds of the nodes this book has learned nothing new about, so two processes on different
+nodes keep each other's speeds; of a node both learned about, the last writer's is kept (each
+is a fine estimate).
 """
 
 from __future__ import annotations
@@ -100,21 +102,17 @@ class SpeedBook:
     def __init__(self, path: Path, nodes: dict[str, _Node] | None = None) -> None:
         self.path = path
         self._nodes = nodes or {}
+        self._learned: set[str] = set()  # nodes observed since the book was read
 
     @classmethod
     def load(cls, path: Path) -> SpeedBook:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(path, _nodes_from(data))
-        except FileNotFoundError:
-            return cls(path)
-        except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError) as error:
-            log.warning("%s: ignored, not readable (%s); node speeds start afresh", path, error)
-            return cls(path)
+        return cls(path, _read(path, warn=True))
 
     def save(self) -> None:
         """Atomic; a failure costs only the speeds learned since the last save, and is only
         logged: the disk that refused it refuses the queue's writes too, which say so."""
+        learned = {name: self._nodes[name] for name in self._learned}
+        self._nodes = {**self._nodes, **_read(self.path, warn=False), **learned}
         data = {
             "version": BOOK_VERSION,
             "nodes": {
@@ -133,12 +131,14 @@ class SpeedBook:
         entry = self._nodes.setdefault(node, _Node())
         entry.samples = [*entry.samples, (work, seconds)][-KEPT:]
         entry.fit = None
+        self._learned.add(node)
 
     def observe_load(self, node: str, model: str, seconds: float) -> None:
         if not (seconds >= 0 and math.isfinite(seconds)):
             return
         loads = self._nodes.setdefault(node, _Node()).loads
         loads[model] = [*loads.get(model, []), seconds][-LOADS_KEPT:]
+        self._learned.add(node)
 
     def estimate(self, node: str, work: float) -> float | None:
         fit = self._fit(node)
@@ -242,6 +242,18 @@ def _weighted_median(values: list[float], weights: list[float]) -> float:
 
 def _median(values: list[float]) -> float:
     return _weighted_median(values, [1.0] * len(values))
+
+
+def _read(path: Path, warn: bool) -> dict[str, _Node]:
+    """The nodes of the book at `path`; none when there is none or it is not readable."""
+    try:
+        return _nodes_from(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError) as error:
+        if warn:
+            log.warning("%s: ignored, not readable (%s); node speeds start afresh", path, error)
+        return {}
 
 
 def _nodes_from(data: Any) -> dict[str, _Node]:

@@ -105,6 +105,24 @@ def test_round_trip(tmp_path):
     assert not list(tmp_path.glob("*.part")), "no temporary file left behind"
 
 
+def test_two_books_saving_in_turn_keep_each_others_nodes(tmp_path):
+    # Two processes, each making images on its own node, save into one data folder.
+    path = tmp_path / SPEEDS_NAME
+    first, second = SpeedBook.load(path), SpeedBook.load(path)
+    first.observe("left", 10, 2.0)
+    first.save()
+    second.observe("right", 10, 4.0)
+    second.observe_load("right", "xl", 6.0)
+    second.save()
+    first.observe("left", 20, 4.0)
+    first.save()
+    merged = SpeedBook.load(path)
+    assert merged.estimate("left", 20) == pytest.approx(4.0)
+    assert merged.estimate("right", 10) == pytest.approx(4.0)
+    assert merged.load_seconds("right", "xl") == 6.0
+    assert first.estimate("right", 10) == pytest.approx(4.0)  # the saver sees them too
+
+
 @pytest.mark.parametrize(
     "text",
     ["{not json", json.dumps({"version": 99, "nodes": {}}),
