@@ -240,7 +240,7 @@ class Engine:
     async def _worker(
         self, run: Run, handle: NodeHandle, outputs: RunOutputs, keeper: LeaseKeeper
     ) -> None:
-        self._policy.health.serving.add(handle.name)
+        self._policy.health.serve(handle.client.node)
         try:
             while not self._stopping.is_set():
                 if not self._resumed.is_set():

@@ -58,6 +58,18 @@ class NodeHealth:
         self._failed_on: dict[str, dict[str, str]] = {}  # job id → {node: reason}
         self._memory: dict[str, float] = {}  # node → smallest megapixels it ran out at
         # node → the jobs its `[[nodes]]` limits keep it from that another node may make
+        self._limited: dict[str, frozenset[str]] = {}
+        self._judge_limits()
+
+    def serve(self, node: NodeConfig) -> None:
+        """`node`'s worker takes the run's jobs. A node added while the run goes on brings its
+        `[[nodes]]` limits, and may make what the limits of the others kept from them all."""
+        if node.name not in self.nodes:
+            self.nodes[node.name] = node
+            self._judge_limits()
+        self.serving.add(node.name)
+
+    def _judge_limits(self) -> None:
         self._limited = {
             name: frozenset(
                 job_id

@@ -2,7 +2,8 @@
 then takes no more), undrain it, or add a node by its URL.
 
 A node added here joins the run being made at once and stays in the pool for the session's
-later runs; it is not written to the config. It is probed first (see `nodes.probe`): an
+later runs; it is not written to the config. An address the config's `[[nodes]]` list has is
+added as listed there: its name, credentials and limits. It is probed first (see `nodes.probe`): an
 address that does not answer, refuses the credentials or has no checkpoint is refused with
 the reason, rather than handed jobs it would fail.
 """
@@ -20,6 +21,7 @@ class NodeControl:
         self._pool = launcher.pool
         self._workers = launcher.engine.workers
         self._settings = launcher.config.client
+        self._configured = launcher.config.nodes
         self._monitor = monitor
 
     @property
@@ -44,6 +46,7 @@ class NodeControl:
         InputError for a bad URL or one in the pool already; StableNewError when the node
         cannot serve."""
         node = node_from_url(url.strip(), what="node URL")
+        node = next((known for known in self._configured if known.url == node.url), node)
         report = await probe(node, self._settings)
         if not report.usable:
             raise StableNewError(f"{node.url} not added: {report.problem}")

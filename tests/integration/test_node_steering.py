@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
+from stablenew_tui.config import AppConfig, NodeConfig
 from stablenew_tui.errors import InputError, StableNewError
 from stablenew_tui.pipeline.events import Event, JobDone, StageStarted
 from stablenew_tui.pipeline.launch import RunLauncher, RunRequest
@@ -146,6 +147,25 @@ async def test_a_node_added_mid_run_takes_jobs_and_stays_for_the_next_run(sims):
         assert len(posted(second, "txt2img")) > made_there, "it serves the next run too"
     finally:
         await launcher.aclose()
+
+
+async def test_a_node_the_config_lists_is_added_with_its_name_and_limits(sims):
+    first, second = sims
+    small = NodeConfig(name="small-gpu", url=second.url, max_megapixels=0.1)
+    launcher = launcher_for(first.url, config=AppConfig(nodes=[small]))
+    control = steering(launcher)
+    try:
+        prepared, events, task = await _start(launcher)
+        seen: list[Event] = []
+        await _until(events, seen, lambda e: isinstance(e, JobDone))
+        said = await control.add(second.url + "/")
+        summary = await asyncio.wait_for(task, 60)
+    finally:
+        await launcher.aclose()
+    assert said == "small-gpu joined the run being made"
+    assert summary.counts == {"done": IMAGES}
+    _made_once(prepared, [e for e in seen + drain(events) if isinstance(e, JobDone)])
+    assert not posted(second, "txt2img"), "its limit keeps it from 512×512 images"
 
 
 async def test_adding_between_runs_waits_for_the_next_run(sims):
