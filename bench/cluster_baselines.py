@@ -118,17 +118,19 @@ def save(outputs: RunOutputs, job: Job, node: str, data: bytes) -> None:
 
 async def benchmark_speeds(
     urls: dict[str, str], body: dict[str, Any], images: int
-) -> dict[str, float]:
-    """Seconds per image on each node, all nodes at once: one image to warm up, then the mean
-    of `images` more, on whatever checkpoint each node has loaded."""
+) -> dict[str, list[float]]:
+    """The seconds each of `images` images took on each node, all nodes at once, after one
+    image to warm up, on whatever checkpoint each node has loaded."""
 
-    async def seconds_per_image(http: httpx.AsyncClient, url: str) -> float:
+    async def timed_images(http: httpx.AsyncClient, url: str) -> list[float]:
+        times = []
         for turn in range(images + 1):
-            if turn == 1:
-                started = time.monotonic()
+            started = time.monotonic()
             (await http.post(f"{url}/sdapi/v1/txt2img", json=body)).raise_for_status()
-        return (time.monotonic() - started) / images
+            if turn:
+                times.append(time.monotonic() - started)
+        return times
 
     async with httpx.AsyncClient(timeout=60) as http:
-        times = await asyncio.gather(*(seconds_per_image(http, url) for url in urls.values()))
+        times = await asyncio.gather(*(timed_images(http, url) for url in urls.values()))
     return dict(zip(urls, times, strict=True))

@@ -64,8 +64,8 @@ def test_the_table_has_every_column_and_a_row_per_policy(quick_run: tuple[str, P
     stdout, _ = quick_run
     rows = table_rows(stdout)
     assert list(rows[0]) == [
-        "case", "policy", "makespan", "bound", "÷bound", "÷rr", "÷static", "loads", "f/m/s",
-        "lost", "dup", "exit",
+        "case", "policy", "makespan", "bound", "÷bound", "÷nominal", "÷rr", "÷static", "loads",
+        "f/m/s", "lost", "dup", "exit",
     ]  # fmt: skip
     assert [row["policy"] for row in rows] == ["engine", "round-robin", "static"]
     assert rows[0]["case"] == "(a) one model"
@@ -75,7 +75,10 @@ def test_the_table_has_every_column_and_a_row_per_policy(quick_run: tuple[str, P
         # Every node starts on an SDXL checkpoint and makes the case's SD 1.5 one: one load
         # each, read from the nodes' own counts.
         assert row["loads"] == "3", row
-        assert float(row["÷bound"]) >= 1.0, row
+        # No run beats the bound at the set speeds; the nodes' real speeds are slower, so the
+        # bound at those is the higher one.
+        assert float(row["÷nominal"]) >= 1.0, row
+        assert float(row["÷bound"]) <= float(row["÷nominal"]), row
     assert rows[1]["f/m/s"] == "4/4/4"  # round-robin
     assert rows[0]["÷rr"] != "-" and rows[0]["÷static"] != "-"
     assert "(a) PASS" in stdout or "(a) MISS: " in stdout
