@@ -54,7 +54,7 @@ from stablenew_tui.pipeline.local_failures import (
 from stablenew_tui.pipeline.node_turns import node_turn
 from stablenew_tui.pipeline.outcomes import JobOutcomes
 from stablenew_tui.pipeline.outputs import RunOutputs
-from stablenew_tui.pipeline.progress import ProgressPoller
+from stablenew_tui.pipeline.progress import MadeElsewhere, ProgressPoller
 from stablenew_tui.pipeline.queue import JobQueue, LeaseLost, RunLease
 from stablenew_tui.pipeline.refine import SourceImageError
 from stablenew_tui.pipeline.run_end import RunSummary, remember, summarize
@@ -315,13 +315,14 @@ class Engine:
             with contextlib.suppress(*LOCAL_FAILURES):
                 self.queue.requeue(job, "the app stopped while this job ran")
             raise
-        except LeaseLost:
+        except (LeaseLost, MadeElsewhere):
             self.outcomes.taken_over(runner)
             return True
         except SourceImageError as error:
             await self.outcomes.fail(runner, str(error))
             return True
         except WebUIError as error:
+            self.scheduler.ended(run, handle.name)  # not making it, even while its node is awaited
             return await self._policy.handle(runner, error)
         except LOCAL_FAILURES:
             raise  # not the job's fault: the worker stops the run

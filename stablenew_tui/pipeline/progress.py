@@ -5,11 +5,14 @@ outside its generation lock, so polling never slows the job down.
 
 A generation whose `/progress` stands still for `[client] stall_timeout` seconds is cut off:
 the node is told to interrupt, the request is abandoned and `WebUIStalled` raised, which the
-engine treats as transient (the job goes back to the queue). Anything that changes counts as
-progress: a step, the next job of a batch, a new job of any client's (the node is busy with
-it, not stuck). An upscale through the extras API reports no steps until it ends
-(`modules/postprocessing.py` run_postprocessing sets the job once, then only per image), so
-only the read timeout bounds it.
+engine treats as transient (the job goes back to the queue). A request whose job was made
+first on another node (a tail copy, `tail`) is abandoned once its node has had a moment to
+take the interrupt (`abandon`): a hung node never answers, and must not hold the run open.
+
+Anything that changes counts as progress: a step, the next job of a batch, a new job of any
+client's (the node is busy with it, not stuck). An upscale through the extras API reports no
+steps until it ends (`modules/postprocessing.py` run_postprocessing sets the job once, then
+only per image), so only the read timeout bounds it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from stablenew_tui.atomic import write_bytes_atomic
+from stablenew_tui.errors import StableNewError
 from stablenew_tui.pipeline.cluster import NodeHandle
 from stablenew_tui.pipeline.events import EventStream, StageProgress
 from stablenew_tui.pipeline.jobs import Job, slugify
@@ -38,6 +42,13 @@ MIN_POLL_INTERVAL = 0.5
 INTERRUPT_WAIT = 10.0
 
 
+class MadeElsewhere(StableNewError):
+    """The job was made first on another node; this node's request for it was given up."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"job {job_id} was made first on another node")
+
+
 @dataclass
 class StallClock:
     """Since when a request's progress has stood still."""
@@ -46,6 +57,7 @@ class StallClock:
     mark: tuple[Any, ...] | None = None
     since: float = field(default_factory=time.monotonic)
     tripped: bool = False
+    abandoned: bool = False  # the job was made elsewhere: the request is given up
 
     def stalled(self, progress: Progress | None) -> bool:
         """Note what a poll saw (None: the poll failed, which is no progress either) and
@@ -73,6 +85,8 @@ class ProgressPoller:
         self.events = events
         self.interval = max(interval, MIN_POLL_INTERVAL)
         self.preview_dir = preview_dir  # None: no live previews are fetched
+        # (job id, node) → the clock and deadline of the request being made
+        self._watched: dict[tuple[str, str], tuple[StallClock, asyncio.Timeout]] = {}
 
     @contextlib.asynccontextmanager
     async def watch(
@@ -82,16 +96,21 @@ class ProgressPoller:
         (a generation), cut it off with WebUIStalled once it stands still too long."""
         timeout = handle.client.settings.stall_timeout if reports_steps else 0.0
         clock = StallClock(timeout)
+        watched = (job.id, handle.name)
         try:
             async with asyncio.timeout(None) as deadline:
+                self._watched[watched] = (clock, deadline)
                 task = asyncio.create_task(self._poll(handle, job, stage, clock, deadline))
                 try:
                     yield
                 finally:
+                    del self._watched[watched]
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
         except TimeoutError:
+            if clock.abandoned:
+                raise MadeElsewhere(job.id) from None
             if not clock.tripped:
                 raise
             reason = f"{stage} stalled: no progress for {timeout:g} s; interrupted"
@@ -99,6 +118,15 @@ class ProgressPoller:
             with contextlib.suppress(WebUIError, TimeoutError):
                 await asyncio.wait_for(handle.client.interrupt(), INTERRUPT_WAIT)
             raise WebUIStalled(handle.name, reason) from None
+
+    def abandon(self, job_id: str, node: str, grace: float) -> None:
+        """`node` has been told to stop making `job_id`, which another node made: its request
+        is given up unless it ends within `grace` seconds (`MadeElsewhere`)."""
+        watched = self._watched.get((job_id, node))
+        if watched is not None:
+            clock, deadline = watched
+            clock.abandoned = True
+            deadline.reschedule(asyncio.get_running_loop().time() + grace)
 
     async def _poll(
         self, handle: NodeHandle, job: Job, stage: str, clock: StallClock,

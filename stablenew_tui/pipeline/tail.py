@@ -4,7 +4,8 @@ When the queue has nothing for a node and another node of this process is making
 will end well after this node could (the speed model says so, or the job is far past its
 estimate there: a slow or stalled node), this node makes that job too, at most once per job
 (LATE, Zaharia et al., OSDI 2008; hedged requests, Dean & Barroso, 2013). The first result
-wins; the other node is interrupted.
+wins; the other node is interrupted, and its request given up if it has not ended moments
+later (`ProgressPoller.abandon`): a hung node never answers, and the run must not wait on it.
 
 Exactly once holds because the copy holds no claim of its own and writes nothing while it
 works: its images stay in memory (`StagedOutputs`). The original holds the job's claim, and
@@ -33,13 +34,17 @@ from stablenew_tui.pipeline.jobs import Job, Run
 from stablenew_tui.pipeline.local_failures import LOCAL_FAILURES
 from stablenew_tui.pipeline.outcomes import JobOutcomes
 from stablenew_tui.pipeline.outputs import RunOutputs
-from stablenew_tui.pipeline.progress import ProgressPoller
+from stablenew_tui.pipeline.progress import MadeElsewhere, ProgressPoller
 from stablenew_tui.pipeline.refine import SourceImageError
 from stablenew_tui.pipeline.scheduler import Scheduler
 from stablenew_tui.webui.errors import WebUIError
 from stablenew_tui.webui.images import ImageFormat, ReceivedImage
 
 log = logging.getLogger("stablenew.tail")
+
+# How long the node that lost the race has to end its request once told to stop: a healthy
+# WebUI stops at the next sampling step and answers.
+ABANDON_SECONDS = 3.0
 
 
 class StagedOutputs(RunOutputs):
@@ -107,7 +112,7 @@ class TailCopies:
         try:
             await runner.execute()
             failed = False
-        except (WebUIError, SourceImageError) as error:
+        except (WebUIError, SourceImageError, MadeElsewhere) as error:
             log.info("%s: the copy of %s failed: %s", handle.name, job.id, error)
             failed = True
         if self._copies.pop(job.id, None) is None or failed:  # the original ended it first
@@ -119,7 +124,7 @@ class TailCopies:
             log.warning("%s: the copy of %s could not be written: %s", handle.name, job.id, error)
             return True
         if won:
-            await _interrupt(self._handle(other))
+            await self._stop(job.id, self._handle(other))
             await self.scheduler.job_made(runner)
         return True
 
@@ -128,11 +133,17 @@ class TailCopies:
         being made, is stopped; the scheduler learns from it."""
         copy = self._copies.pop(runner.job.id, None)
         if copy is not None:
-            await _interrupt(copy)
+            await self._stop(runner.job.id, copy)
         await self.scheduler.job_made(runner)
 
     def _handle(self, node: str) -> NodeHandle | None:
         return next((handle for handle in self.pool.handles if handle.name == node), None)
+
+    async def _stop(self, job_id: str, handle: NodeHandle | None) -> None:
+        """The node that lost the race on `job_id`: told to stop, its request given up."""
+        if handle is not None:
+            self.poller.abandon(job_id, handle.name, ABANDON_SECONDS)
+            await _interrupt(handle)
 
 
 def _unfenced(action: Callable[[], Any]) -> Any:
@@ -140,9 +151,7 @@ def _unfenced(action: Callable[[], Any]) -> Any:
     return action()
 
 
-async def _interrupt(handle: NodeHandle | None) -> None:
-    if handle is None:
-        return
+async def _interrupt(handle: NodeHandle) -> None:
     try:
         await handle.client.interrupt()
     except WebUIError as error:

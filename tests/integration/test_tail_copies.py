@@ -22,21 +22,21 @@ SMALL = {"steps": 2, "width": 128, "height": 128, "seed": 7}
 STALL_SECONDS = 2.0  # how long the stalled node holds its job (the idle one looks each second)
 
 
-def known_speeds() -> None:
-    """Both nodes are known to make one of these images in 50 ms."""
+def known_speeds(*more: str) -> None:
+    """Both nodes (and `more`) are known to make one of these images in 50 ms."""
     book = SpeedBook.load(AppPaths.from_environment().data_dir / SPEEDS_NAME)
-    for node in ("node0", "node1"):
+    for node in ("node0", "node1", *more):
         for _ in range(5):
             book.observe(node, 128 * 128 / 1e6 * 2, 0.05)
     book.save()
 
 
-async def run_two_images(sims: list[SimServer], react=None):
-    """Two images over the nodes; `react(event)` sees each event as it comes."""
+async def run_two_images(sims: list[SimServer], react=None, images: int = 2):
+    """Two images (or `images`) over the nodes; `react(event)` sees each event as it comes."""
     launcher = launcher_for(*(sim.url for sim in sims))
     try:
         prepared = await launcher.prepare(
-            RunRequest(prompt="a lighthouse", flags={"images_per_prompt": 2, "txt2img": SMALL})
+            RunRequest(prompt="a lighthouse", flags={"images_per_prompt": images, "txt2img": SMALL})
         )
         events = launcher.engine.events.subscribe_queue()
         watched = launcher.engine.events.subscribe_queue()
@@ -54,17 +54,17 @@ async def run_two_images(sims: list[SimServer], react=None):
         await launcher.aclose()
 
 
-def each_image_once(folder: str) -> dict[str, str]:
+def each_image_once(folder: str, images: int = 2) -> dict[str, str]:
     """Job id → the node its kept image was made on, checking that every job has exactly
     one file, one manifest line (not merely one that supersedes another) and one record."""
     files = sorted(path.name for path in (Path(folder) / "txt2img").iterdir())
     lines = read_jsonl(Path(folder) / MANIFEST_NAME).objects
     records = read_jsonl(AppPaths.from_environment().data_dir / RECORDS_NAME).objects
-    assert len(files) == 2, files
+    assert len(files) == images, files
     assert Counter(line["job_id"] for line in lines) == Counter(
         record["job_id"] for record in records
     )
-    assert sorted(Counter(line["job_id"] for line in lines).values()) == [1, 1]
+    assert sorted(Counter(line["job_id"] for line in lines).values()) == [1] * images
     assert sorted(Path(line["path"]).name for line in lines) == files
     return {line["job_id"]: line["node"] for line in lines}
 
@@ -109,3 +109,40 @@ async def test_the_original_that_ends_first_wins_and_the_copy_is_discarded():
     assert [e.node for e in events if isinstance(e, JobDone) and e.job_id == job] == ["node1"]
     assert [(e.job_id, e.node) for e in events if isinstance(e, CopyLost)] == [(job, "node0")]
     assert copy_interrupted, "the copy's node was told to stop"
+
+
+async def test_a_copy_that_wins_over_a_hung_node_ends_the_run_without_waiting_for_it():
+    """The hung node never answers (nor stalls out: the stall timeout is the default, minutes):
+    once the copy has won, its request is given up and the run ends."""
+    known_speeds()
+    async with AsyncExitStack() as stack:
+        fast, hung = [await stack.enter_async_context(SimServer(speed=0)) for _ in range(2)]
+        hung.faults.add("hang", path="txt2img", seconds=3600)
+        run, summary, events = await asyncio.wait_for(run_two_images([fast, hung]), 60)
+        interrupted = [r for r in hung.requests if r.path.endswith("/interrupt")]
+    assert summary.counts == {"done": 2}
+    copied = [event for event in events if isinstance(event, CopyStarted)]
+    job = copied[0].job_id
+    assert set(each_image_once(run.folder).values()) == {"node0"}, "both made on the fast node"
+    assert [(e.job_id, e.node) for e in events if isinstance(e, CopyLost)] == [(job, "node1")]
+    assert interrupted, "the hung node was told to stop"
+
+
+async def test_a_job_whose_node_went_down_is_not_copied_once_made_elsewhere():
+    """One node drops its job and is waited for, another hangs. The dropped job went back to
+    the queue and was made by the node left, so only the hung node's job is copied."""
+    known_speeds("node2")
+    async with AsyncExitStack() as stack:
+        # The node left is slower than all are known to be: the dropped job looks overdue by
+        # the time there is nothing left to claim, had it not been given up.
+        up = await stack.enter_async_context(SimServer(speed=0.05))
+        down, hung = [await stack.enter_async_context(SimServer(speed=0)) for _ in range(2)]
+        down.faults.add("down", path="txt2img", seconds=30)
+        hung.faults.add("hang", path="txt2img", seconds=3600)
+        run, summary, events = await asyncio.wait_for(
+            run_two_images([up, down, hung], images=3), 30
+        )
+    assert summary.counts == {"done": 3}
+    assert set(each_image_once(run.folder, images=3).values()) == {"node0"}
+    copied = [(event.node, event.other) for event in events if isinstance(event, CopyStarted)]
+    assert copied == [("node0", "node2")]
