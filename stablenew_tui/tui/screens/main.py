@@ -175,6 +175,7 @@ class MainScreen(ImageWiring, RunWiring):
         return self.services.control.jobs(self._shown_run.id) if self._shown_run else []
 
     def _refresh_views(self) -> None:
+        self.query_one(QueueView).read_if_stale()  # in any tab: read before it comes into view
         self._refresh_tab_in_view()
         self._show_holds()
 

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from rich.cells import set_cell_size
 from rich.segment import Segment
-from textual import events
+from textual import events, work
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.reactive import reactive
@@ -32,8 +32,9 @@ EMPTY_HINT = "no run yet: Ctrl+R queues the prompt, Ctrl+G a pack"
 
 class QueueView(ScrollView, can_focus=True):
     """Rows are jobs, under a header that stays put. `mark_stale` says the queue changed;
-    `show_waiting` reads it again (through `load_jobs`) and draws it, while the tab is in
-    view."""
+    `read_if_stale` reads it again (through `load_jobs`, in a thread: a few ms of SQLite and
+    parsing per read, several times a second while a batch streams) and `show_waiting`
+    draws what was read, while the tab is in view."""
 
     BINDINGS = [
         Binding("j,down", "cursor(1)", "Down", show=False, id="queue.down", system=True),
@@ -77,14 +78,45 @@ class QueueView(ScrollView, can_focus=True):
         self.shown: list[tuple[str, ...]] = []  # the cells of each row, in order
         self._node_width = len(" node ")
         self._stale = True
+        self._reading = False
+        self._read: list[Job] | None = None  # read and not drawn yet
 
     def mark_stale(self) -> None:
         self._stale = True
 
+    def read_if_stale(self) -> None:
+        """Read the queue again, in a thread, when it changed since the last read; it is
+        drawn at once when the view is on screen, else when it next comes into view."""
+        if self._stale and not self._reading:
+            self._stale, self._reading = False, True
+            self._read_jobs()
+
+    @property
+    def is_reading(self) -> bool:
+        return self._reading
+
+    @work(thread=True, exit_on_error=False, group="queue-read")
+    def _read_jobs(self) -> None:
+        jobs = None  # an error is reported by the worker; the next change reads again
+        try:
+            jobs = self.load_jobs()
+        finally:
+            self.app.call_from_thread(self._take_jobs, jobs)
+
+    def _take_jobs(self, jobs: list[Job] | None) -> None:
+        self._reading = False
+        if jobs is None:
+            return
+        self._read = jobs
+        if self.is_on_screen:
+            self.show_waiting()
+        self.read_if_stale()  # changed again while it was read
+
     def show_waiting(self) -> None:
-        if self._stale:
-            self._stale = False
-            self.show_jobs(self.load_jobs())
+        """Draw the jobs read since the last call."""
+        if self._read is not None:
+            jobs, self._read = self._read, None
+            self.show_jobs(jobs)
 
     def on_mount(self) -> None:
         self.border_title = "queue"
