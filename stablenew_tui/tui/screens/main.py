@@ -255,6 +255,8 @@ class MainScreen(ImageWiring, RunWiring):
             self.notify(f"fix these first: {'; '.join(invalid)}", severity="error", timeout=10)
             return False
         request.preset = self.services.preset
+        if not self.services.control.waiting_runs:  # else one asked before starts first
+            self.query_one(RunProgress).expect_run(None)  # counted once planned
         self._waits_for_a_node()
         self._prepare_and_submit(request)
         # The next run draws anew at once: a second Ctrl+R while this one is being planned
@@ -275,6 +277,9 @@ class MainScreen(ImageWiring, RunWiring):
         self._show_holds()
         if queued is None:  # cancelled while it waited for a node
             return
+        if not queued.ahead:
+            self.query_one(RunProgress).expect_run(queued.images)
+            self._show_holds()
         after = f", after {queued.ahead} run(s) already queued" if queued.ahead else ""
         self.notify(f"queued {queued.images} image(s){after}", timeout=3)
         for warning in queued.warnings:
