@@ -148,7 +148,7 @@ class MainScreen(ImageWiring, RunWiring):
         status = self.services.run_status
         status.update(message.events)
         self._show_holds()  # and the images left
-        self.query_one(NodeStatusBar).show_activity(status.activity)
+        self.query_one(NodeStatusBar).show_activity(status.activity, status.out)
         if any(isinstance(event, JobDone | JobFailed) for event in message.events):
             # Their records are written: a finished image (or what a failed job made before
             # it failed) is a new result. One look per batch.

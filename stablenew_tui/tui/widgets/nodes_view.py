@@ -49,7 +49,7 @@ class NodesView(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "nodes-view--header", "nodes-view--cursor", "nodes-view--disconnected",
         "nodes-view--connecting", "nodes-view--ready", "nodes-view--busy",
-        "nodes-view--draining", "nodes-view--drained",
+        "nodes-view--draining", "nodes-view--drained", "nodes-view--out",
     }  # fmt: skip
     DEFAULT_CSS = """
     NodesView {
@@ -67,7 +67,9 @@ class NodesView(ScrollView, can_focus=True):
         & > .nodes-view--connecting { color: $warning; }
         & > .nodes-view--ready { color: $success; text-style: bold; }
         & > .nodes-view--busy { color: $accent; text-style: bold; }
-        & > .nodes-view--draining, & > .nodes-view--drained { color: $warning; text-style: bold; }
+        & > .nodes-view--draining, & > .nodes-view--drained, & > .nodes-view--out {
+            color: $warning; text-style: bold;
+        }
     }
     """
 
