@@ -154,6 +154,17 @@ class NodeStatus(Event):
 
 
 @dataclass(frozen=True)
+class NodeBreaker(Event):
+    """A node's breaker opened (`out`: the run takes it out, leaves it alone for a while,
+    then probes it) or closed again (it answered and takes the run's jobs). The node may
+    answer its monitor all along: this, not its `NodeStatus`, says whether the run uses it."""
+
+    kind: ClassVar[str] = "node_breaker"
+    node: str
+    out: bool
+
+
+@dataclass(frozen=True)
 class VideoStarted(Event):
     kind: ClassVar[str] = "video_started"
     run_id: str

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 
 from stablenew_tui.config import NodeConfig
 from stablenew_tui.pipeline.cluster import NodeHandle
-from stablenew_tui.pipeline.events import EventStream, NodeStatus
+from stablenew_tui.pipeline.events import EventStream, NodeBreaker, NodeStatus
 from stablenew_tui.pipeline.health import BREAKER_FAILURES, NodeHealth, RunWatch
 from stablenew_tui.pipeline.job_runner import JobRunner
 from stablenew_tui.pipeline.jobs import Run
@@ -153,6 +153,7 @@ class RetryPolicy:
         """The node's breaker opened: leave it alone for a while (longer each time), then
         probe it until it answers."""
         delay = self.health.breaker_delay(handle.name)
+        self.events.publish(NodeBreaker(handle.name, out=True))
         self.events.publish(
             NodeStatus(
                 handle.name, "DISCONNECTED",
@@ -164,7 +165,10 @@ class RetryPolicy:
             return False
         limit = handle.client.settings.retry_seconds
         back = "back in the run: it answers again"
-        return await self._wait_for_node(handle, reason, limit, announce=False, back=back)
+        if not await self._wait_for_node(handle, reason, limit, announce=False, back=back):
+            return False
+        self.events.publish(NodeBreaker(handle.name, out=False))
+        return True
 
     async def _wait_for_node(
         self, handle: NodeHandle, reason: str, limit: float, *, announce: bool = True,

@@ -149,6 +149,8 @@ def speed_text(speed: float | None) -> str:
 # -- the Nodes tab ---------------------------------------------------------------------------
 
 DRAINED, DRAINING = "DRAINED", "DRAINING"
+OUT = "OUT"  # its breaker took it out of the run: it answers, but gets no job for a while
+RESTING = "resting after failed jobs in a row"
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ class NodeRow:
     is made to draw it."""
 
     name: str
-    state: str  # the monitor's, or DRAINING / DRAINED
+    state: str  # the monitor's, or DRAINING / DRAINED / OUT
     doing: str  # the image and stage it makes, with its progress; or why it does not answer
     model: str
     speed: float | None
@@ -170,14 +172,18 @@ def board_rows(
     drained: set[str],
     speeds: SpeedBook,
     tallies: dict[str, NodeTally],
+    out: set[str] | frozenset[str] = frozenset(),
 ) -> list[NodeRow]:
+    """`out`: the nodes the run's breaker has taken out."""
     rows = []
     for name, status in statuses.items():
         doing = activity.get(name, "")
         state = status.state
+        answering = status.state in (NodeState.READY, NodeState.BUSY)
         if name in drained:
             state = DRAINING if doing else DRAINED
-        answering = status.state in (NodeState.READY, NodeState.BUSY)
+        elif name in out:  # whatever its monitor or the engine said last: the breaker rules
+            state, doing, answering = OUT, RESTING, True
         rows.append(NodeRow(
             name, state, doing if answering else status.detail,
             short_model(status.model) if answering else "", steps_per_second(speeds, name),

@@ -1,5 +1,6 @@
 """The run being made, in words short enough to read from across the room: how many images
-are left, when it should end, and what each node is doing.
+are left, when it should end, what each node is doing, and which nodes the run's breaker
+took out.
 
 The ETA is the engine's estimate from the nodes' measured speeds (`RunEstimate`: the work
 left over each node's rate, checkpoint loads counted), counted down between estimates. Until
@@ -19,6 +20,7 @@ from stablenew_tui.pipeline.events import (
     JobDone,
     JobFailed,
     JobSkipped,
+    NodeBreaker,
     RunEstimate,
     RunFinished,
     RunStarted,
@@ -33,6 +35,7 @@ class RunStatus:
         self.left: int | None = None  # None: no run is being made
         self.finished = 0  # images finished (or given up) since the run started here
         self.activity: dict[str, str] = {}  # node → what it is making now
+        self.out: set[str] = set()  # nodes the run's breaker took out, until it lets them back
         self._began: float | None = None  # when the run's first image started
         self._pace: float | None = None  # seconds per image, measured
         self._estimate: tuple[float, float] | None = None  # (seconds left, when said)
@@ -47,6 +50,7 @@ class RunStatus:
                 self.left, self.finished = event.remaining, 0
                 self._began = self._pace = self._estimate = None
                 self.activity.clear()
+                self.out.clear()
             case StageStarted():
                 if self._began is None:
                     self._began = self.clock()
@@ -65,9 +69,14 @@ class RunStatus:
                 self.activity.pop(event.node, None)
             case RunEstimate():
                 self._estimate = (event.seconds, self.clock())
-            case RunFinished():
+            case NodeBreaker(node=node, out=True):
+                self.out.add(node)
+            case NodeBreaker(node=node):
+                self.out.discard(node)
+            case RunFinished():  # a breaker holds for one run
                 self.left = self._pace = self._estimate = None
                 self.activity.clear()
+                self.out.clear()
 
     def _image_finished(self, node: str | None) -> None:
         if node is not None:

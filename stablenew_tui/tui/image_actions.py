@@ -49,7 +49,7 @@ class ImageActions:
                 preview = self._view(FullPreview, lambda: FullPreview(self, ui.image_preview,
                                                                       ui.keymap))  # fmt: skip
                 preview.show(row)
-                self.main.app.push_screen(preview)
+                self.main.app.push_screen(preview, self._preview_closed)
             case ImageAction.TO_EDITOR:
                 self._back_to_main()
                 self.main.query_one(PromptEditor).load(row.prompt, row.negative)
@@ -70,7 +70,16 @@ class ImageActions:
         keymap = self.services.config.ui.keymap
         view = self._view(DetailsScreen, lambda: DetailsScreen(self.run, keymap))
         view.show(row, details)
-        self.main.app.push_screen(view)
+        if self.main.app.screen is not view:
+            self.main.app.push_screen(view)
+
+    def _preview_closed(self, row: ResultRow | None) -> None:
+        """Back from the full-screen preview to the details view it was opened from: the
+        details are those of the image shown last, the one stepped to there, as the
+        Results table's cursor is."""
+        details = self.main.app.screen
+        if row is not None and isinstance(details, DetailsScreen) and details.row != row:
+            self.run(ImageAction.DETAILS, row)
 
     def _view(self, kind: type[View], make: Callable[[], View]) -> View:
         """The one view of this kind, made the first time it is needed and kept (installed)

@@ -127,7 +127,7 @@ class TuiServices:
         """Every node of the session as the Nodes tab shows it, from what is known now."""
         return board_rows(
             self.monitor.status, self.run_status.activity, self.node_control.drained,
-            self.launcher.engine.scheduler.speeds, tallies,
+            self.launcher.engine.scheduler.speeds, tallies, self.run_status.out,
         )  # fmt: skip
 
     def favourites(self, catalog: ResourceCatalog) -> dict[str, list[Favourite]]:

@@ -231,3 +231,23 @@ async def test_the_views_opened_again_show_the_image_now_selected(sim):
         await pilot.press("escape", "escape", "k", "v")
         assert app.screen is preview and preview.row == table.selected
         assert str(preview.query_one("#caption", Label).render()).startswith("1 of 2")
+
+
+async def test_escape_from_the_full_preview_opened_from_details_shows_the_image_last_shown(sim):
+    app = app_for(sim.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        await run_with(pilot, "a winding stair", {**SMALL, "images-per-prompt": "3"})
+        table = await results_in_view(pilot, 3)
+        await pilot.press("ctrl+home")
+        details = await _details(pilot)
+        first = table.selected
+        await pilot.press("v", "n", "n")  # full screen, then on to the third image
+        last = table.selected
+        assert last != first and app.screen.row == last
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: details.row == last, what="the last image's details")
+        assert app.screen is details
+        assert f"seed {last.seed}" in _shown(details)
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen) and table.selected == last

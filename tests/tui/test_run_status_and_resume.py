@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 
-from textual.widgets import Label
+from textual.widgets import Label, ProgressBar
 
 from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.sim import SimServer
@@ -95,3 +95,41 @@ async def test_a_run_resumed_while_the_node_is_down_starts_when_it_is_ready():
             attempts = [job.attempts for job in app.services.control.jobs(run_id)]
     assert len(sent) == 2
     assert attempts == [1, 1], "no attempt was spent while the node was down"
+
+
+async def test_a_run_asked_for_while_the_node_is_down_shows_at_zero_not_the_last_run_done():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with SimServer(speed=0, port=port) as sim:
+        await _left_over(sim.url)  # 2 images an earlier session planned
+    app = app_for(f"http://127.0.0.1:{port}")
+    async with app.run_test(size=(100, 24)) as pilot:
+        run_bar = app.screen.query_one("#run-bar", ProgressBar)
+        label = app.screen.query_one("#image-label", Label)
+        holds = app.screen.query_one("#holds", Label)
+        async with SimServer(speed=0, port=port):
+            await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+            await run_with(pilot, "done before", {"images-per-prompt": "3"})
+            await wait_until(pilot, lambda: str(label.render()) == "finished: 3 done",
+                             what="the first run finished")  # fmt: skip
+            assert (run_bar.progress, run_bar.total) == (3, 3)
+        await wait_until(pilot, lambda: node_state(app) == "DISCONNECTED", what="DISCONNECTED")
+
+        await pilot.press("ctrl+r")  # the same template again: it waits to be planned
+        await wait_until(pilot, lambda: "WAITING FOR NODE" in str(holds.render()),
+                         what="WAITING FOR NODE")  # fmt: skip
+        await wait_until(pilot, lambda: run_bar.progress == 0, what="the bar at zero")
+        assert str(label.render()) == "next run: planned once a node answers"
+        await pilot.press("f12")  # drop it: the left-over run is resumed instead
+        await wait_until(pilot, lambda: app.services.control.waiting_runs == 0, what="dropped")
+
+        await pilot.press("ctrl+t", "enter")  # planned by the earlier session: 2 images
+        await wait_until(pilot, lambda: str(label.render()) == "next run: 0 of 2",
+                         what="the resumed run at 0 of 2")  # fmt: skip
+        assert (run_bar.progress, run_bar.total) == (0, 2)
+        assert "WAITING FOR NODE" in str(holds.render())
+        async with SimServer(speed=0, port=port):
+            await wait_until(pilot, lambda: str(label.render()) == "finished: 2 done",
+                             what="the resumed run finished")  # fmt: skip
+            assert (run_bar.progress, run_bar.total) == (2, 2)

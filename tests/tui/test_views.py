@@ -7,6 +7,7 @@ from textual.app import App, ComposeResult
 from stablenew_tui.pipeline.jobs import Job, PromptSpec
 from stablenew_tui.tui.widgets.queue_view import EMPTY_HINT, QueueView
 from stablenew_tui.tui.widgets.tab_bar import TabBar
+from tests.tui.helpers import wait_until
 
 
 def _job(index: int, prompt: str = "a fox") -> Job:
@@ -27,29 +28,47 @@ def _drawn(view: QueueView) -> list[str]:
     return [view.render_line(y).text for y in range(view.scrollable_content_region.height)]
 
 
+async def _read_and_drawn(pilot, view: QueueView) -> None:
+    """Read the queue (in a thread) and wait until what was read is drawn."""
+    view.read_if_stale()
+    await wait_until(pilot, lambda: not view.is_reading, what="the queue read")
+    await pilot.pause()
+
+
 async def test_the_queue_says_what_to_do_when_empty_and_draws_prompts_on_one_line():
     app = _QueueHost([])
     async with app.run_test(size=(80, 12)) as pilot:
         view = app.query_one(QueueView)
-        view.show_waiting()
-        await pilot.pause()
+        await _read_and_drawn(pilot, view)
         assert EMPTY_HINT in _drawn(view)[1]
         app.jobs = [_job(0, "a lighthouse\nat dusk,\tin oil")]
-        view.show_waiting()
-        await pilot.pause()
+        await _read_and_drawn(pilot, view)
         assert "a fox" not in _drawn(view)[1], "nothing new until marked stale"
         view.mark_stale()
-        view.show_waiting()
-        await pilot.pause()
+        await _read_and_drawn(pilot, view)
         line = _drawn(view)[1]
         assert "a lighthouse at dusk, in oil" in line and "\n" not in line and "\t" not in line
+
+
+async def test_a_queue_read_while_out_of_sight_is_drawn_when_it_comes_into_view():
+    app = _QueueHost([_job(0, "first")])
+    async with app.run_test(size=(80, 12)) as pilot:
+        view = app.query_one(QueueView)
+        view.display = False
+        await pilot.pause()
+        await _read_and_drawn(pilot, view)
+        assert view.shown == [], "not drawn while out of sight"
+        view.display = True
+        await pilot.pause()
+        view.show_waiting()
+        assert [cells[3] for cells in view.shown] == ["first"]
 
 
 async def test_queue_keys_and_clicks_move_the_cursor_and_keep_it_in_sight():
     app = _QueueHost([_job(n) for n in range(50)])
     async with app.run_test(size=(80, 12)) as pilot:
         view = app.query_one(QueueView)
-        view.show_waiting()
+        await _read_and_drawn(pilot, view)
         view.focus()
         await pilot.press("end")
         assert view.selected_job_id == "j49"

@@ -63,6 +63,23 @@ def test_board_rows_say_draining_until_the_image_ends_and_why_a_node_is_away(tmp
     assert rows[0].tally == NodeTally(7, 1) and rows[1].tally == NodeTally()
 
 
+def test_board_rows_say_out_for_a_node_the_breaker_took_out_unless_it_is_drained(tmp_path):
+    statuses = {
+        "gpu1": NodeStatus("gpu1", "READY", model="sd_xl_base_1.0"),  # its monitor's word
+        "gpu2": NodeStatus("gpu2", "DISCONNECTED", "out of the run after 3 failed jobs"),
+        "gpu3": NodeStatus("gpu3", "READY"),
+    }
+    book = SpeedBook(tmp_path / "speeds.json")
+
+    rows = board_rows(statuses, {}, {"gpu3"}, book, {}, {"gpu1", "gpu2", "gpu3"})
+
+    assert [(row.name, row.state, row.doing) for row in rows] == [
+        ("gpu1", "OUT", "resting after failed jobs in a row"),
+        ("gpu2", "OUT", "resting after failed jobs in a row"),
+        ("gpu3", "DRAINED", ""),
+    ]
+
+
 def test_node_names_cut_in_the_middle_keep_their_ports_apart():
     names = ["127.0.0.1:7871", "127.0.0.1:7872"]
     cut = [cut_name(name, 12) for name in names]

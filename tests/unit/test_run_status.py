@@ -6,6 +6,7 @@ from stablenew_tui.pipeline.events import (
     Interrupted,
     JobDone,
     JobFailed,
+    NodeBreaker,
     RunEstimate,
     RunFinished,
     RunStarted,
@@ -74,6 +75,17 @@ def test_nothing_is_said_once_the_run_has_finished():
     status.update([RunStarted("r", "/f", total=1, remaining=1), StageStarted("j0", 0, "t", "a")])
     status.update([RunFinished("r", "/f", {"queued": 1}, stopped=True)])
     assert status.summary() == "" and status.activity == {}
+
+
+def test_a_node_the_breaker_took_out_is_out_until_let_back_or_the_run_ends():
+    status = RunStatus(Clock())
+    status.update([RunStarted("r", "/f", total=4, remaining=4)])
+    status.update([NodeBreaker("a", out=True), NodeBreaker("b", out=True)])
+    assert status.out == {"a", "b"}
+    status.update([NodeBreaker("a", out=False)])
+    assert status.out == {"b"}
+    status.update([RunFinished("r", "/f", {"done": 4})])
+    assert status.out == set(), "a breaker holds for one run"
 
 
 def test_durations_read_at_a_glance():

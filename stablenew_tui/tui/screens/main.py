@@ -148,7 +148,7 @@ class MainScreen(ImageWiring, RunWiring):
         status = self.services.run_status
         status.update(message.events)
         self._show_holds()  # and the images left
-        self.query_one(NodeStatusBar).show_activity(status.activity)
+        self.query_one(NodeStatusBar).show_activity(status.activity, status.out)
         if any(isinstance(event, JobDone | JobFailed) for event in message.events):
             # Their records are written: a finished image (or what a failed job made before
             # it failed) is a new result. One look per batch.
@@ -175,6 +175,7 @@ class MainScreen(ImageWiring, RunWiring):
         return self.services.control.jobs(self._shown_run.id) if self._shown_run else []
 
     def _refresh_views(self) -> None:
+        self.query_one(QueueView).read_if_stale()  # in any tab: read before it comes into view
         self._refresh_tab_in_view()
         self._show_holds()
 
@@ -254,6 +255,8 @@ class MainScreen(ImageWiring, RunWiring):
             self.notify(f"fix these first: {'; '.join(invalid)}", severity="error", timeout=10)
             return False
         request.preset = self.services.preset
+        if not self.services.control.waiting_runs:  # else one asked before starts first
+            self.query_one(RunProgress).expect_run(None)  # counted once planned
         self._waits_for_a_node()
         self._prepare_and_submit(request)
         # The next run draws anew at once: a second Ctrl+R while this one is being planned
@@ -274,6 +277,9 @@ class MainScreen(ImageWiring, RunWiring):
         self._show_holds()
         if queued is None:  # cancelled while it waited for a node
             return
+        if not queued.ahead:
+            self.query_one(RunProgress).expect_run(queued.images)
+            self._show_holds()
         after = f", after {queued.ahead} run(s) already queued" if queued.ahead else ""
         self.notify(f"queued {queued.images} image(s){after}", timeout=3)
         for warning in queued.warnings:

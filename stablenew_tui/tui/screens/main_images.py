@@ -37,16 +37,18 @@ class ImageWiring(Screen):
         """Rows for the images recorded since the last look (read in a thread); at start
         (`limit`), also what earlier sessions' ratings say for learned mode."""
         rows = self.services.results.new_rows(limit)
-        if limit is not None:
-            self.services.refresh_beliefs(self.app.call_from_thread(self.services.ratings.rated))
         if rows:
             self.app.call_from_thread(self._add_results, rows)
+        if limit is not None:
+            self.services.refresh_beliefs(self.app.call_from_thread(self.services.ratings.rated))
+            self.app.call_from_thread(self.query_one(PromptEditor).refresh_view)
 
     def _add_results(self, rows: list[ResultRow]) -> None:
+        """New rows only: the editor is redrawn when what learned mode draws from changes
+        (ratings), not per image; redrawing it re-laid out the screen for each one."""
         table = self.query_one(ResultsTable)
         for row in rows:
             table.add_result(row)
-        self.query_one(PromptEditor).refresh_view()  # learned mode draws from the ratings
 
     @on(ResultsTable.Rated)
     async def _rated(self, message: ResultsTable.Rated) -> None:

@@ -78,7 +78,7 @@ class RunWiring(Screen):
         self.unfinished.choose()
 
     def _queue_changed(self) -> None:
-        """A key in the queue view changed the queue: show it now, not at the next refresh."""
+        """A key in the queue view changed the queue: read it now, not at the next refresh."""
         view = self.query_one(QueueView)
         view.mark_stale()
-        view.show_waiting()
+        view.read_if_stale()

@@ -36,9 +36,11 @@ class ResultsNavigator(Protocol):
         """Rate 1–5, or clear with 0."""
 
 
-class FullPreview(Screen[None]):
+class FullPreview(Screen[ResultRow | None]):
+    """Closed, it gives the image it showed last (the one stepped to, not the first)."""
+
     BINDINGS = [
-        Binding("escape,q,v", "app.pop_screen", "Back", id="preview.close"),
+        Binding("escape,q,v", "close", "Back", id="preview.close"),
         Binding("right,n,j", "step(1)", "Next", key_display="→/n", id="preview.next"),
         Binding("left,p,k", "step(-1)", "Previous", key_display="←/p", id="preview.previous"),
         Binding("1", "rate(1)", "Rate", key_display="1-5", id="preview.rate_1"),
@@ -87,6 +89,9 @@ class FullPreview(Screen[None]):
         stars = "★" * row.rating if row.rating else "·"
         name = os.path.basename(row.path)
         self.query_one("#caption", Label).update(f"{place} of {count}  {stars}  {name}")
+
+    def action_close(self) -> None:
+        self.dismiss(self.row)
 
     def action_step(self, delta: int) -> None:
         row = self.navigator.step(delta)

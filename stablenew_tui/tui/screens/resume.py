@@ -18,6 +18,7 @@ from stablenew_tui.services.control import UnfinishedRun
 from stablenew_tui.tui.keys import bindings_of
 from stablenew_tui.tui.screens.pack_browser import VimOptionList
 from stablenew_tui.tui.widgets.key_hints import key_display
+from stablenew_tui.tui.widgets.run_progress import RunProgress
 
 if TYPE_CHECKING:
     from stablenew_tui.tui.screens.main import MainScreen
@@ -99,10 +100,13 @@ class UnfinishedRuns:
         if not runs:
             self.main.notify("no unfinished run to resume")
             return
-        self.main.app.push_screen(ResumeChooser(runs), self._chosen)
+        self.main.app.push_screen(ResumeChooser(runs), lambda run_id: self._chosen(runs, run_id))
 
-    def _chosen(self, run_id: str | None) -> None:
+    def _chosen(self, runs: list[UnfinishedRun], run_id: str | None) -> None:
         if run_id is not None:
+            if not self.control.waiting_runs:  # else one asked before starts first
+                left = next(run.left for run in runs if run.run.id == run_id)
+                self.main.query_one(RunProgress).expect_run(left)
             self.main.run_worker(self._resume(run_id), group="prepare", exit_on_error=False)
 
     async def _resume(self, run_id: str) -> None:

@@ -1,10 +1,10 @@
 """The Nodes tab: every node of the session, what it is doing and how it has done, with keys
 to drain or undrain the selected node and to add one by its URL.
 
-Drawn line by line like the queue view, and only while the tab is in view: the rows come from
-what the session already knows (the monitor's states, the run's progress, the speed model),
-so drawing makes no request; the images counted per node are read from the queue in a thread,
-at most every TALLY_SECONDS.
+Drawn line by line like the queue view (see `row_view`), and only while the tab is in view:
+the rows come from what the session already knows (the monitor's states, the run's progress,
+the speed model), so drawing makes no request; the images counted per node are read from the
+queue in a thread, at most every TALLY_SECONDS.
 """
 
 from __future__ import annotations
@@ -15,11 +15,9 @@ from typing import Any, ClassVar
 
 from rich.cells import set_cell_size
 from rich.segment import Segment
-from textual import events, work
+from textual import work
 from textual.binding import Binding
 from textual.geometry import Size
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from stablenew_tui.errors import StableNewError
@@ -27,9 +25,8 @@ from stablenew_tui.pipeline.node_tally import NodeTally
 from stablenew_tui.services.node_control import NodeControl
 from stablenew_tui.services.nodes import SPEED_HEADER, NodeRow, cut_name, speed_text
 from stablenew_tui.tui.screens.add_node import AddNodeDialog
-from stablenew_tui.tui.widgets.queue_view import row_into_view
+from stablenew_tui.tui.widgets.row_view import RowView
 
-HEADER = ("node", "state", "doing", "model", SPEED_HEADER, "done", "fail")
 # state, model, speed, done, fail; the name (as long as the longest, up to NAME_WIDTH_LIMIT)
 # and what the node is doing share the rest.
 FIXED_WIDTHS = (13, 15, 6, 6, 5)
@@ -38,7 +35,7 @@ NUMBERS = 2  # the last columns are counts, aligned right
 TALLY_SECONDS = 2.0
 
 
-class NodesView(ScrollView, can_focus=True):
+class NodesView(RowView):
     BINDINGS = [
         Binding("j,down", "cursor(1)", "Down", show=False, id="nodes.down", system=True),
         Binding("k,up", "cursor(-1)", "Up", show=False, id="nodes.up", system=True),
@@ -46,32 +43,22 @@ class NodesView(ScrollView, can_focus=True):
         Binding("u", "undrain", "Undrain node", id="nodes.undrain"),
         Binding("a", "add_node", "Add node…", id="nodes.add"),
     ]
+    HEADER = ("node", "state", "doing", "model", SPEED_HEADER, "done", "fail")
     COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "nodes-view--header", "nodes-view--cursor", "nodes-view--disconnected",
-        "nodes-view--connecting", "nodes-view--ready", "nodes-view--busy",
-        "nodes-view--draining", "nodes-view--drained",
+        "nodes-view--disconnected", "nodes-view--connecting", "nodes-view--ready",
+        "nodes-view--busy", "nodes-view--draining", "nodes-view--drained", "nodes-view--out",
     }  # fmt: skip
     DEFAULT_CSS = """
     NodesView {
-        height: 1fr; overflow-x: hidden; border: round $panel-lighten-2;
-        background: $surface; color: $foreground;
-        & > .nodes-view--header { text-style: bold; background: $panel; }
-        & > .nodes-view--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-        }
-        &:focus > .nodes-view--cursor {
-            background: $block-cursor-background; color: $block-cursor-foreground;
-        }
         & > .nodes-view--disconnected { color: $error; text-style: bold; }
         & > .nodes-view--connecting { color: $warning; }
         & > .nodes-view--ready { color: $success; text-style: bold; }
         & > .nodes-view--busy { color: $accent; text-style: bold; }
-        & > .nodes-view--draining, & > .nodes-view--drained { color: $warning; text-style: bold; }
+        & > .nodes-view--draining, & > .nodes-view--drained, & > .nodes-view--out {
+            color: $warning; text-style: bold;
+        }
     }
     """
-
-    cursor = reactive(0, init=False)
 
     def __init__(
         self,
@@ -85,7 +72,6 @@ class NodesView(ScrollView, can_focus=True):
         self.load_tallies = load_tallies
         self.control = control
         self.rows: list[NodeRow] = []
-        self._shown: list[tuple[str, ...]] = []
         self._tallies: dict[str, NodeTally] = {}
         self._tallied_at = float("-inf")
 
@@ -104,8 +90,8 @@ class NodesView(ScrollView, can_focus=True):
             self._read_tallies()
         self.rows = self.load_rows(self._tallies)
         shown = [_cells(row) for row in self.rows]
-        if shown != self._shown:
-            self._shown = shown
+        if shown != self.shown:
+            self.shown = shown
             self.virtual_size = Size(0, len(shown) + 1)
             self.cursor = min(self.cursor, max(len(shown) - 1, 0))
             self.refresh()
@@ -121,25 +107,13 @@ class NodesView(ScrollView, can_focus=True):
 
     # -- drawing -------------------------------------------------------------------------
 
-    def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        if y == 0:
-            return self._strip(HEADER, width, "nodes-view--header")
-        row = self.scroll_offset.y + y - 1
-        if row >= len(self._shown):
-            return Strip.blank(width, self.rich_style)
-        cursor = "nodes-view--cursor" if row == self.cursor else ""
-        return self._strip(self._shown[row], width, cursor)
-
-    def _strip(self, cells: tuple[str, ...], width: int, component: str) -> Strip:
+    def draw_row(self, cells: tuple[str, ...], width: int, component: str) -> Strip:
         """The row's cells in their columns; on a node's row, its state in its colour."""
         flexible = max(width - sum(FIXED_WIDTHS), 0)
         longest = max((len(row.name) for row in self.rows), default=0)
         name_width = min(max(longest, len("node")) + 2, NAME_WIDTH_LIMIT, flexible // 2)
         widths = (name_width, FIXED_WIDTHS[0], flexible - name_width, *FIXED_WIDTHS[1:])
-        style = self.rich_style
-        if component:
-            style += self.get_component_rich_style(component)
+        style = self.style_of(component)
         segments = []
         for index, (cell, size) in enumerate(zip(cells, widths, strict=True)):
             number = index >= len(cells) - NUMBERS
@@ -149,24 +123,12 @@ class NodesView(ScrollView, can_focus=True):
                 fitted = cell if len(cell) < size else cell[: max(size - 2, 0)] + "…"
             text = set_cell_size(f"{fitted} ".rjust(size) if number else f" {fitted}", size)
             state = f"nodes-view--{cell.lower()}"
-            in_colour = index == 1 and cells is not HEADER and state in self.COMPONENT_CLASSES
+            in_colour = index == 1 and cells is not self.HEADER and state in self.COMPONENT_CLASSES
             shown = style + self.get_component_rich_style(state) if in_colour else style
             segments.append(Segment(text, shown))
         return Strip(segments).adjust_cell_length(width, style)
 
-    def watch_cursor(self) -> None:
-        row_into_view(self, self.cursor)
-        self.refresh()
-
-    # -- keys and mouse ------------------------------------------------------------------
-
-    def action_cursor(self, step: int) -> None:
-        self.cursor = max(0, min(self.cursor + step, len(self.rows) - 1))
-
-    def on_click(self, event: events.Click) -> None:
-        offset = event.get_content_offset(self)
-        if offset is not None and 1 <= offset.y <= len(self.rows):
-            self.cursor = self.scroll_offset.y + offset.y - 1
+    # -- keys ----------------------------------------------------------------------------
 
     def action_drain(self) -> None:
         node = self.selected

@@ -51,6 +51,8 @@ class RunProgress(Horizontal):
         self._run_done = 0
         self._run_total = 0
         self._holds = ""
+        self._running = False  # a run has started and not finished: the bars are its
+        self._next_images: int | None = None  # the size of the run asked for next, if known
 
     def compose(self) -> ComposeResult:
         yield Label("", id="holds")
@@ -71,6 +73,7 @@ class RunProgress(Horizontal):
                 case RunStarted():
                     done, total = event.total - event.remaining, event.total
                     label = f"{event.remaining} to make"
+                    self._running, self._next_images = True, None
                 case StageStarted():
                     image, label = (1, 0), f"#{event.index + 1} {event.stage} on {event.node}"
                 case StageProgress():
@@ -88,6 +91,7 @@ class RunProgress(Horizontal):
                 case VideoDone() | VideoFailed():
                     image = (100, 100)
                 case RunFinished():
+                    self._running = False
                     counts = ", ".join(
                         f"{n} {status}" for status, n in sorted(event.counts.items())
                     )
@@ -95,6 +99,11 @@ class RunProgress(Horizontal):
                     left = event.counts.get("queued", 0) + event.counts.get("running", 0)
                     if left:  # the run bar shows what was done; this fits 80 columns
                         label = f"stopped: {left} left · {self.resume_key} resumes"
+        self._draw(done, total, image, label)
+
+    def _draw(
+        self, done: int, total: int, image: tuple[float, float] | None, label: str | None
+    ) -> None:
         if (done, total) != (self._run_done, self._run_total):
             self._run_done, self._run_total = done, total
             self.query_one("#run-bar", ProgressBar).update(total=max(total, 1), progress=done)
@@ -103,6 +112,12 @@ class RunProgress(Horizontal):
         if label is not None:
             # The label's width is fixed, so its new text needs no layout.
             self.query_one("#image-label", Label).update(label, layout=False)
+
+    def expect_run(self, images: int | None) -> None:
+        """A run was asked for and is lined up to start next with `images` to make (None:
+        not known before it is planned, which needs a node); shown while it waits."""
+        if not self._running:
+            self._next_images = images
 
     def show_run_status(self, status: str) -> None:
         """`17 left · ETA 2m05s` before the run bar (`run` with no run). During a run the
@@ -120,9 +135,19 @@ class RunProgress(Horizontal):
         if Hold.WAITING in holds and waiting_runs:
             words.append(f"{waiting_runs} run(s) to start")
         text = " · ".join(words)
+        if Hold.WAITING in holds and not self._running:
+            self._show_next_run()
         if text == self._holds:
             return
         self._holds = text
         label = self.query_one("#holds", Label)
         label.update(text)
         label.display = bool(text)
+
+    def _show_next_run(self) -> None:
+        """While the next run waits for a node, the bars are its, at zero, not the last
+        run's: `next run: 0 of 20`."""
+        images = self._next_images
+        label = f"next run: 0 of {images}" if images else "next run: planned once a node answers"
+        if str(self.query_one("#image-label", Label).content) != label:
+            self._draw(0, images or 0, (1, 0), label)
