@@ -29,6 +29,7 @@ import logging
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from stablenew_tui.learning.records import RecordWriter
 from stablenew_tui.pipeline.cluster import NodeHandle, NodePool
@@ -39,13 +40,11 @@ from stablenew_tui.pipeline.events import (
     LocalFailure,
     RunFinished,
     RunStarted,
-    RunWaiting,
 )
-from stablenew_tui.pipeline.health import RECHECK_SECONDS
-from stablenew_tui.pipeline.holders import Holder, RunBusy
+from stablenew_tui.pipeline.holders import Holder
 from stablenew_tui.pipeline.job_runner import JobRunner
 from stablenew_tui.pipeline.jobs import Job, Run
-from stablenew_tui.pipeline.leases import LeaseKeeper
+from stablenew_tui.pipeline.leases import LeaseKeeper, take_run
 from stablenew_tui.pipeline.local_failures import (
     LOCAL_FAILURES,
     LocalWriteError,
@@ -55,7 +54,7 @@ from stablenew_tui.pipeline.node_turns import node_turn
 from stablenew_tui.pipeline.outcomes import JobOutcomes
 from stablenew_tui.pipeline.outputs import RunOutputs
 from stablenew_tui.pipeline.progress import ProgressPoller
-from stablenew_tui.pipeline.queue import JobQueue, LeaseLost, RunLease
+from stablenew_tui.pipeline.queue import JobQueue, LeaseLost
 from stablenew_tui.pipeline.refine import SourceImageError
 from stablenew_tui.pipeline.run_end import RunSummary, remember, summarize
 from stablenew_tui.pipeline.scheduler import Scheduler
@@ -108,6 +107,7 @@ class Engine:
         self._resumed = asyncio.Event()
         self._resumed.set()
         self._run: Run | None = None
+        self._making: asyncio.Task[Any] | None = None  # the task making a run now
         self._taken_over_by = ""
         self._hold_on_local_failure = False
         self._halted: LocalWriteError | None = None
@@ -172,13 +172,28 @@ class Engine:
         it, unless `wait`: then wait for that process to end or vanish first. When a write to
         this machine's storage fails, the run stops (`RunSummary.halted` says why) or, with
         `hold_on_local_failure` (someone is there to free space), pauses until resumed."""
+        self._making = asyncio.current_task()
+        try:
+            return await self._run_to_end(run, wait, hold_on_local_failure)
+        finally:
+            self._making = None
+
+    async def wind_down(self) -> None:
+        """Before the queue closes: end the run being made in another task (an app torn down
+        cancels that task, and its leases are given back as it unwinds: wait for that)."""
+        task = self._making
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            await asyncio.wait((task,))
+
+    async def _run_to_end(self, run: Run, wait: bool, hold_on_local_failure: bool) -> RunSummary:
         self._stopping.clear()
         self._taken_over_by = ""
         self._halted = None
         self._hold_on_local_failure = hold_on_local_failure
         self._policy = policy_for(run, self.outcomes, self.events, self._stopping, self.pool.nodes)
         try:
-            lease = await self._take(run, wait)
+            lease = await take_run(self.queue, run, self.events, self._stopping if wait else None)
         except LOCAL_FAILURES as error:
             raise self._report(run, self._in_words(run, error)) from None
         self._run = run
@@ -217,19 +232,6 @@ class Engine:
         all_ended = not (self._stopping.is_set() or counts.get("queued") or counts.get("running"))
         if all_ended and counts.get("done") and run.settings.enabled("video"):
             await make_run_video(run, self.events, self.records, self.options.ffmpeg)
-
-    async def _take(self, run: Run, wait: bool) -> RunLease:
-        waiting = False
-        while True:
-            try:
-                return self.queue.take_run(run.id)
-            except RunBusy as busy:
-                if not wait or self._stopping.is_set():
-                    raise
-                if not waiting:
-                    self.events.publish(RunWaiting(run.id, busy.holder.describe()))
-                    waiting = True
-            await asyncio.sleep(min(RECHECK_SECONDS, self.queue.lease_seconds / 3))
 
     def _run_taken_over(self, holder: Holder | None) -> None:
         """Our lease on the run lapsed (this process was stalled) and another process took

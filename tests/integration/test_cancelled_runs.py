@@ -1,0 +1,79 @@
+"""A run cancelled mid-image (its task cancelled, as when the TUI is torn down or Ctrl-C ends
+the CLI) gives its node back at once: the next run on that node in the same process, on the
+same queue file, reaches the node without waiting for the lease to lapse."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+
+from stablenew_tui.paths import AppPaths
+from stablenew_tui.pipeline.events import StageProgress
+from stablenew_tui.pipeline.health import RunWatch
+from stablenew_tui.pipeline.launch import QUEUE_NAME, RunRequest
+from stablenew_tui.pipeline.node_turns import node_turn
+from stablenew_tui.sim import SimServer
+from tests.integration.pipeline_helpers import launcher_for, posted
+
+# About four seconds an image at speed 1: the cancel lands while one is being made.
+SLOW = {"images_per_prompt": 2, "txt2img": {"steps": 60, "width": 512, "height": 512}}
+QUICK = {"images_per_prompt": 1, "txt2img": {"steps": 2, "width": 64, "height": 64}}
+
+
+async def _cancel_mid_image(launcher, sim: SimServer) -> None:
+    prepared = await launcher.prepare(RunRequest(prompt="a slow lighthouse", flags=SLOW))
+    events = launcher.engine.events.subscribe_queue()
+    task = asyncio.create_task(launcher.engine.run(prepared.run))
+    while not isinstance(event := await asyncio.wait_for(events.get(), 30), StageProgress) or (
+        event.step == 0
+    ):
+        pass
+    assert len(posted(sim, "txt2img")) == 1
+    task.cancel()
+    await launcher.aclose()  # the app closes its queue while the run's task winds down
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_a_run_cancelled_mid_image_leaves_its_node_free_for_the_next():
+    async with SimServer(speed=1) as sim:
+        await _cancel_mid_image(launcher_for(sim.url), sim)
+        second = launcher_for(sim.url)  # the same queue file, opened again
+        try:
+            prepared = await second.prepare(RunRequest(prompt="a quick fox", flags=QUICK))
+            summary = await asyncio.wait_for(second.engine.run(prepared.run), 10)
+        finally:
+            await second.aclose()
+    assert summary.counts == {"done": 1}
+    assert len(posted(sim, "txt2img")) == 2, "the cancelled image, then the next run's"
+
+
+async def test_a_turn_taken_as_its_task_is_cancelled_is_given_back(sim):
+    """The take waits on the queue file (another process writes to it) when the task is
+    cancelled; it then goes through: the turn it took must not stay held."""
+    launcher = launcher_for(sim.url)
+    handle, leases, stopping = launcher.pool.handles[0], launcher.queue.nodes, asyncio.Event()
+    watch = RunWatch(stopping, launcher.queue, "no run")
+    other = sqlite3.connect(AppPaths.from_environment().data_dir / QUEUE_NAME, timeout=30)
+    entered = asyncio.Event()
+
+    async def take_the_turn() -> None:
+        async with node_turn(leases, handle, {}, watch, launcher.engine.events):
+            entered.set()
+
+    try:
+        other.execute("BEGIN IMMEDIATE")  # the take waits for this write to end
+        task = asyncio.create_task(take_the_turn())
+        await asyncio.sleep(0.3)
+        task.cancel()
+        await asyncio.sleep(0.1)
+        other.execute("ROLLBACK")
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert not entered.is_set()
+        leases.give_back(leases.take(sim.url))  # free now, not once its lease lapses
+    finally:
+        other.close()
+        await launcher.aclose()
