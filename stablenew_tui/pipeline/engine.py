@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from stablenew_tui.learning.records import RecordWriter
-from stablenew_tui.pipeline.cluster import NodeHandle, NodePool
+from stablenew_tui.pipeline.cluster import NodeHandle, NodePool, tell
 from stablenew_tui.pipeline.events import (
     EventStream,
     Interrupted,
@@ -100,7 +100,7 @@ class Engine:
         self._policy: RetryPolicy  # one per run
         self.scheduler = Scheduler(queue, SpeedBook.load(data_dir / SPEEDS_NAME), self.events)
         self.tail = TailCopies(self.scheduler, self.outcomes, self.poller, pool)
-        self._running: dict[str, Job] = {}  # node name → job in progress there
+        self._running: dict[NodeHandle, Job] = {}  # node → job in progress there
         self._stopping = asyncio.Event()
         self._interrupted: set[str] = set()  # job ids
         self._skipped: set[str] = set()
@@ -155,13 +155,11 @@ class Engine:
             log.warning("could not record run %s as paused=%s: %s", self._run.id, paused, error)
 
     async def _signal_running(self, marks: set[str], action: str) -> None:
-        for node, job in list(self._running.items()):
+        """`action` the jobs being made: on their nodes, and on those making copies of them."""
+        for handle, job in list(self._running.items()):
             marks.add(job.id)
-            handle = next(h for h in self.pool.handles if h.name == node)
-            try:
-                await getattr(handle.client, action)()
-            except WebUIError as error:
-                log.warning("%s could not %s: %s", node, action, error)
+            await self.tail.drop_copy(job.id)
+            await tell(handle, action)
 
     # -- running -------------------------------------------------------------------------
 
@@ -307,12 +305,12 @@ class Engine:
         )  # fmt: skip
         if await self._policy.refused(runner):
             return True
-        self._running[handle.name] = job
+        self._running[handle] = job
         try:
             try:
                 await runner.execute()
             finally:
-                self._running.pop(handle.name, None)
+                self._running.pop(handle, None)
         except asyncio.CancelledError:
             with contextlib.suppress(*LOCAL_FAILURES):
                 self.queue.requeue(job, "the app stopped while this job ran")

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from stablenew_tui.atomic import write_bytes_atomic
-from stablenew_tui.pipeline.cluster import NodeHandle, NodePool
+from stablenew_tui.pipeline.cluster import NodeHandle, NodePool, tell
 from stablenew_tui.pipeline.events import CopyLost, CopyStarted
 from stablenew_tui.pipeline.job_runner import JobRunner
 from stablenew_tui.pipeline.jobs import Job, Run
@@ -119,17 +119,24 @@ class TailCopies:
             log.warning("%s: the copy of %s could not be written: %s", handle.name, job.id, error)
             return True
         if won:
-            await _interrupt(self._handle(other))
+            original = self._handle(other)
+            if original is not None:
+                await tell(original, "interrupt")
             await self.scheduler.job_made(runner)
         return True
 
     async def job_made(self, runner: JobRunner) -> None:
         """A job ended done (the original of a copy, or any other): its copy, if one is
         being made, is stopped; the scheduler learns from it."""
-        copy = self._copies.pop(runner.job.id, None)
-        if copy is not None:
-            await _interrupt(copy)
+        await self.drop_copy(runner.job.id)
         await self.scheduler.job_made(runner)
+
+    async def drop_copy(self, job_id: str) -> None:
+        """Stop the copy of `job_id` being made, if one is (the job ended, or was interrupted,
+        skipped or cancelled): its node is interrupted, and the copy writes nothing."""
+        copy = self._copies.pop(job_id, None)
+        if copy is not None:
+            await tell(copy, "interrupt")
 
     def _handle(self, node: str) -> NodeHandle | None:
         return next((handle for handle in self.pool.handles if handle.name == node), None)
@@ -138,12 +145,3 @@ class TailCopies:
 def _unfenced(action: Callable[[], Any]) -> Any:
     """A copy's writes are staged in memory (`StagedOutputs`): nothing to fence yet."""
     return action()
-
-
-async def _interrupt(handle: NodeHandle | None) -> None:
-    if handle is None:
-        return
-    try:
-        await handle.client.interrupt()
-    except WebUIError as error:
-        log.info("%s could not be interrupted: %s", handle.name, error)
