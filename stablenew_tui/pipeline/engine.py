@@ -54,7 +54,7 @@ from stablenew_tui.pipeline.node_turns import node_turn
 from stablenew_tui.pipeline.outcomes import JobOutcomes
 from stablenew_tui.pipeline.outputs import RunOutputs
 from stablenew_tui.pipeline.progress import ProgressPoller
-from stablenew_tui.pipeline.queue import JobQueue, LeaseLost
+from stablenew_tui.pipeline.queue import STOPPED_WHILE_RUNNING, JobQueue, LeaseLost
 from stablenew_tui.pipeline.refine import SourceImageError
 from stablenew_tui.pipeline.run_end import RunSummary, remember, summarize
 from stablenew_tui.pipeline.scheduler import Scheduler
@@ -313,7 +313,7 @@ class Engine:
                 self._running.pop(handle, None)
         except asyncio.CancelledError:
             with contextlib.suppress(*LOCAL_FAILURES):
-                self.queue.requeue(job, "the app stopped while this job ran")
+                self.queue.requeue(job, STOPPED_WHILE_RUNNING)
             raise
         except LeaseLost:
             self.outcomes.taken_over(runner)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
 
@@ -50,13 +52,27 @@ async def test_a_run_cancelled_mid_image_leaves_its_node_free_for_the_next():
     assert len(posted(sim, "txt2img")) == 2, "the cancelled image, then the next run's"
 
 
-async def test_a_turn_taken_as_its_task_is_cancelled_is_given_back(sim):
-    """The take waits on the queue file (another process writes to it) when the task is
-    cancelled; it then goes through: the turn it took must not stay held."""
-    launcher = launcher_for(sim.url)
-    handle, leases, stopping = launcher.pool.handles[0], launcher.queue.nodes, asyncio.Event()
-    watch = RunWatch(stopping, launcher.queue, "no run")
+async def _cancel_while_the_queue_file_is_busy(work: Coroutine[Any, Any, object]) -> None:
+    """Run `work` while another process writes to the queue file, cancel it as it waits for
+    that write to end, then let the write end: what `work` was doing goes through."""
     other = sqlite3.connect(AppPaths.from_environment().data_dir / QUEUE_NAME, timeout=30)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        task = asyncio.create_task(work)
+        await asyncio.sleep(0.3)
+        task.cancel()
+        await asyncio.sleep(0.1)
+        other.execute("ROLLBACK")
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        other.close()
+
+
+async def test_a_turn_taken_as_its_task_is_cancelled_is_given_back(sim):
+    launcher = launcher_for(sim.url)
+    handle, leases = launcher.pool.handles[0], launcher.queue.nodes
+    watch = RunWatch(asyncio.Event(), launcher.queue, "no run")
     entered = asyncio.Event()
 
     async def take_the_turn() -> None:
@@ -64,16 +80,21 @@ async def test_a_turn_taken_as_its_task_is_cancelled_is_given_back(sim):
             entered.set()
 
     try:
-        other.execute("BEGIN IMMEDIATE")  # the take waits for this write to end
-        task = asyncio.create_task(take_the_turn())
-        await asyncio.sleep(0.3)
-        task.cancel()
-        await asyncio.sleep(0.1)
-        other.execute("ROLLBACK")
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await _cancel_while_the_queue_file_is_busy(take_the_turn())
         assert not entered.is_set()
         leases.give_back(leases.take(sim.url))  # free now, not once its lease lapses
     finally:
-        other.close()
+        await launcher.aclose()
+
+
+async def test_a_job_claimed_as_its_task_is_cancelled_goes_back_to_the_queue(sim):
+    launcher = launcher_for(sim.url)
+    try:
+        prepared = await launcher.prepare(RunRequest(prompt="a quick fox", flags=QUICK))
+        scheduler, handle = launcher.engine.scheduler, launcher.pool.handles[0]
+        await scheduler.start(prepared.run, [handle])
+        await _cancel_while_the_queue_file_is_busy(scheduler.claim(prepared.run, handle, ()))
+        # Claims are made one at a time: this one follows the cancelled one's.
+        assert await scheduler.claim(prepared.run, handle, ()) is not None, "back in the queue"
+    finally:
         await launcher.aclose()
