@@ -4,7 +4,8 @@ When the queue has nothing for a node and another node of this process is making
 will end well after this node could (the speed model says so, or the job is far past its
 estimate there: a slow or stalled node), this node makes that job too, at most once per job
 (LATE, Zaharia et al., OSDI 2008; hedged requests, Dean & Barroso, 2013). The first result
-wins; the other node is interrupted.
+wins; the other node is interrupted. A job interrupted, skipped or cancelled stops on both
+nodes: the copy's node is interrupted too (`drop_copy`).
 
 Exactly once holds because the copy holds no claim of its own and writes nothing while it
 works: its images stay in memory (`StagedOutputs`). The original holds the job's claim, and
