@@ -1,6 +1,6 @@
-"""A run cancelled mid-image (its task cancelled, as when the TUI is torn down or Ctrl-C ends
-the CLI) gives its node back at once: the next run on that node in the same process, on the
-same queue file, reaches the node without waiting for the lease to lapse."""
+"""A run whose task is cancelled (the TUI torn down, Ctrl-C) gives back every lease it holds,
+whenever the cancel lands: the next run on that node in the same process, on the same queue
+file, reaches the node at once instead of waiting for the lease to lapse (a minute)."""
 
 from __future__ import annotations
 
@@ -28,13 +28,14 @@ async def _cancel_mid_image(launcher, sim: SimServer) -> None:
     prepared = await launcher.prepare(RunRequest(prompt="a slow lighthouse", flags=SLOW))
     events = launcher.engine.events.subscribe_queue()
     task = asyncio.create_task(launcher.engine.run(prepared.run))
-    while not isinstance(event := await asyncio.wait_for(events.get(), 30), StageProgress) or (
-        event.step == 0
-    ):
-        pass
+    while True:
+        event = await asyncio.wait_for(events.get(), 30)
+        if isinstance(event, StageProgress) and event.step > 0:
+            break
     assert len(posted(sim, "txt2img")) == 1
     task.cancel()
-    await launcher.aclose()  # the app closes its queue while the run's task winds down
+    # The app closes its queue at once, before the cancelled task has had a turn to unwind.
+    await launcher.aclose()
     with pytest.raises(asyncio.CancelledError):
         await task
 
