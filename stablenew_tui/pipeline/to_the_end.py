@@ -40,7 +40,7 @@ async def to_the_end(call: Callable[[], T], undo: Callable[[T], object] | None =
         try:
             await to_the_end(functools.partial(undo, future.result()))
         except LOCAL_FAILURES as error:  # what it took lapses instead
-            log.info("could not undo %s after a cancel: %s", call, error)
+            log.info("%s after a cancel failed: %s", getattr(undo, "__name__", "undo"), error)
         except asyncio.CancelledError:
             pass  # cancelled once more while undoing: it was undone all the same
     raise asyncio.CancelledError
