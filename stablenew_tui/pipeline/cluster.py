@@ -6,12 +6,16 @@ every request names its own checkpoint and VAE (see `stage_requests`).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from stablenew_tui.config import ClientConfig, NodeConfig
 from stablenew_tui.errors import InputError
 from stablenew_tui.webui.client import WebUIClient
+from stablenew_tui.webui.errors import WebUIError
 from stablenew_tui.webui.resources import CatalogCache
+
+log = logging.getLogger("stablenew.engine")
 
 
 class NodeHandle:
@@ -22,6 +26,15 @@ class NodeHandle:
     @property
     def name(self) -> str:
         return self.client.node.name
+
+
+async def tell(handle: NodeHandle, action: str) -> None:
+    """Ask the node to `action` ("interrupt" or "skip") the image it is making; a node that
+    does not answer is only logged: its job ends by its own timeout."""
+    try:
+        await getattr(handle.client, action)()
+    except WebUIError as error:
+        log.warning("%s could not %s: %s", handle.name, action, error)
 
 
 class NodePool:

@@ -29,9 +29,10 @@ import logging
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from stablenew_tui.learning.records import RecordWriter
-from stablenew_tui.pipeline.cluster import NodeHandle, NodePool
+from stablenew_tui.pipeline.cluster import NodeHandle, NodePool, tell
 from stablenew_tui.pipeline.events import (
     EventStream,
     Interrupted,
@@ -39,13 +40,11 @@ from stablenew_tui.pipeline.events import (
     LocalFailure,
     RunFinished,
     RunStarted,
-    RunWaiting,
 )
-from stablenew_tui.pipeline.health import RECHECK_SECONDS
-from stablenew_tui.pipeline.holders import Holder, RunBusy
+from stablenew_tui.pipeline.holders import Holder
 from stablenew_tui.pipeline.job_runner import JobRunner
 from stablenew_tui.pipeline.jobs import Job, Run
-from stablenew_tui.pipeline.leases import LeaseKeeper
+from stablenew_tui.pipeline.leases import LeaseKeeper, take_run
 from stablenew_tui.pipeline.local_failures import (
     LOCAL_FAILURES,
     LocalWriteError,
@@ -55,7 +54,7 @@ from stablenew_tui.pipeline.node_turns import node_turn
 from stablenew_tui.pipeline.outcomes import JobOutcomes
 from stablenew_tui.pipeline.outputs import RunOutputs
 from stablenew_tui.pipeline.progress import MadeElsewhere, ProgressPoller
-from stablenew_tui.pipeline.queue import JobQueue, LeaseLost, RunLease
+from stablenew_tui.pipeline.queue import STOPPED_WHILE_RUNNING, JobQueue, LeaseLost
 from stablenew_tui.pipeline.refine import SourceImageError
 from stablenew_tui.pipeline.run_end import RunSummary, remember, summarize
 from stablenew_tui.pipeline.scheduler import Scheduler
@@ -101,13 +100,14 @@ class Engine:
         self._policy: RetryPolicy  # one per run
         self.scheduler = Scheduler(queue, SpeedBook.load(data_dir / SPEEDS_NAME), self.events)
         self.tail = TailCopies(self.scheduler, self.outcomes, self.poller, pool)
-        self._running: dict[str, Job] = {}  # node name → job in progress there
+        self._running: dict[NodeHandle, Job] = {}  # node → job in progress there
         self._stopping = asyncio.Event()
         self._interrupted: set[str] = set()  # job ids
         self._skipped: set[str] = set()
         self._resumed = asyncio.Event()
         self._resumed.set()
         self._run: Run | None = None
+        self._making: asyncio.Task[Any] | None = None  # the task making a run now
         self._taken_over_by = ""
         self._hold_on_local_failure = False
         self._halted: LocalWriteError | None = None
@@ -155,13 +155,11 @@ class Engine:
             log.warning("could not record run %s as paused=%s: %s", self._run.id, paused, error)
 
     async def _signal_running(self, marks: set[str], action: str) -> None:
-        for node, job in list(self._running.items()):
+        """`action` the jobs being made: on their nodes, and on those making copies of them."""
+        for handle, job in list(self._running.items()):
             marks.add(job.id)
-            handle = next(h for h in self.pool.handles if h.name == node)
-            try:
-                await getattr(handle.client, action)()
-            except WebUIError as error:
-                log.warning("%s could not %s: %s", node, action, error)
+            await self.tail.drop_copy(job.id)
+            await tell(handle, action)
 
     # -- running -------------------------------------------------------------------------
 
@@ -172,13 +170,28 @@ class Engine:
         it, unless `wait`: then wait for that process to end or vanish first. When a write to
         this machine's storage fails, the run stops (`RunSummary.halted` says why) or, with
         `hold_on_local_failure` (someone is there to free space), pauses until resumed."""
+        self._making = asyncio.current_task()
+        try:
+            return await self._run_to_end(run, wait, hold_on_local_failure)
+        finally:
+            self._making = None
+
+    async def wind_down(self) -> None:
+        """Before the queue closes: end the run being made in another task (an app torn down
+        cancels that task, and its leases are given back as it unwinds: wait for that)."""
+        task = self._making
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            await asyncio.wait((task,))
+
+    async def _run_to_end(self, run: Run, wait: bool, hold_on_local_failure: bool) -> RunSummary:
         self._stopping.clear()
         self._taken_over_by = ""
         self._halted = None
         self._hold_on_local_failure = hold_on_local_failure
         self._policy = policy_for(run, self.outcomes, self.events, self._stopping, self.pool.nodes)
         try:
-            lease = await self._take(run, wait)
+            lease = await take_run(self.queue, run, self.events, self._stopping if wait else None)
         except LOCAL_FAILURES as error:
             raise self._report(run, self._in_words(run, error)) from None
         self._run = run
@@ -217,19 +230,6 @@ class Engine:
         all_ended = not (self._stopping.is_set() or counts.get("queued") or counts.get("running"))
         if all_ended and counts.get("done") and run.settings.enabled("video"):
             await make_run_video(run, self.events, self.records, self.options.ffmpeg)
-
-    async def _take(self, run: Run, wait: bool) -> RunLease:
-        waiting = False
-        while True:
-            try:
-                return self.queue.take_run(run.id)
-            except RunBusy as busy:
-                if not wait or self._stopping.is_set():
-                    raise
-                if not waiting:
-                    self.events.publish(RunWaiting(run.id, busy.holder.describe()))
-                    waiting = True
-            await asyncio.sleep(min(RECHECK_SECONDS, self.queue.lease_seconds / 3))
 
     def _run_taken_over(self, holder: Holder | None) -> None:
         """Our lease on the run lapsed (this process was stalled) and another process took
@@ -305,15 +305,15 @@ class Engine:
         )  # fmt: skip
         if await self._policy.refused(runner):
             return True
-        self._running[handle.name] = job
+        self._running[handle] = job
         try:
             try:
                 await runner.execute()
             finally:
-                self._running.pop(handle.name, None)
+                self._running.pop(handle, None)
         except asyncio.CancelledError:
             with contextlib.suppress(*LOCAL_FAILURES):
-                self.queue.requeue(job, "the app stopped while this job ran")
+                self.queue.requeue(job, STOPPED_WHILE_RUNNING)
             raise
         except (LeaseLost, MadeElsewhere):
             self.outcomes.taken_over(runner)

@@ -124,6 +124,7 @@ class RunLauncher:
         )
 
     async def aclose(self) -> None:
+        await self.engine.wind_down()  # its leases given back while the queue is open
         await self.pool.aclose()
         self.queue.close()
 

@@ -1,5 +1,5 @@
-"""Keeping the leases of a run being made: the run's own, those of its jobs in progress and
-its nodes' turns (`node_leases`).
+"""Taking and keeping the leases of a run being made: the run's own, those of its jobs in
+progress and its nodes' turns (`node_leases`).
 
 While the engine makes a run, one task renews every lease this process holds on it, every
 third of the lease, in one transaction; a process that stops (crash, kill, frozen machine)
@@ -15,8 +15,10 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 
-from stablenew_tui.pipeline.holders import Holder
-from stablenew_tui.pipeline.jobs import Job
+from stablenew_tui.pipeline.events import EventStream, RunWaiting
+from stablenew_tui.pipeline.health import RECHECK_SECONDS
+from stablenew_tui.pipeline.holders import Holder, RunBusy
+from stablenew_tui.pipeline.jobs import Job, Run
 from stablenew_tui.pipeline.node_leases import NodeTurn
 from stablenew_tui.pipeline.queue import JobQueue, RunLease
 
@@ -77,3 +79,21 @@ class LeaseKeeper:
         if not renewal.run_kept and not self.run_lost:
             self.run_lost = True
             self.on_run_lost(self.queue.run_owner(self.run.run_id))
+
+
+async def take_run(
+    queue: JobQueue, run: Run, events: EventStream, wait_unless: asyncio.Event | None
+) -> RunLease:
+    """The run's lease. Raises RunBusy when another live process is making the run, unless
+    `wait_unless` is given: then wait for that process to end or vanish, or for the event."""
+    waiting = False
+    while True:
+        try:
+            return queue.take_run(run.id)
+        except RunBusy as busy:
+            if wait_unless is None or wait_unless.is_set():
+                raise
+            if not waiting:
+                events.publish(RunWaiting(run.id, busy.holder.describe()))
+                waiting = True
+        await asyncio.sleep(min(RECHECK_SECONDS, queue.lease_seconds / 3))

@@ -2,12 +2,15 @@
 
 The wait ends when the turn is ours, or when the run stops or has nothing left to make. The
 node's status says who has it meanwhile.
+
+The turn is given back on every way out, a cancelled task included (an app torn down, Ctrl-C),
+even one taken as the task was cancelled (`to_the_end`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import functools
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
@@ -16,6 +19,7 @@ from stablenew_tui.pipeline.cluster import NodeHandle
 from stablenew_tui.pipeline.events import EventStream, NodeStatus
 from stablenew_tui.pipeline.health import RunWatch
 from stablenew_tui.pipeline.node_leases import TURN_RECHECK_SECONDS, NodeBusy, NodeLeases, NodeTurn
+from stablenew_tui.pipeline.to_the_end import to_the_end
 
 log = logging.getLogger("stablenew.engine")
 
@@ -32,7 +36,7 @@ async def node_turn(
     said = False
     while turn is None:
         try:
-            turn = await asyncio.to_thread(leases.take, url)
+            turn = await to_the_end(functools.partial(leases.take, url), undo=leases.give_back)
         except NodeBusy as busy:
             if not said:
                 events.publish(NodeStatus(handle.name, "BUSY", f"in use by {busy}"))
@@ -51,7 +55,11 @@ async def node_turn(
         yield True
     finally:
         del held[handle.name]
-        try:
-            await asyncio.to_thread(leases.give_back, turn)
-        except sqlite3.Error as error:  # it lapses instead
-            log.info("%s: could not give its turn back: %s", handle.name, error)
+        await _give_back(leases, turn)
+
+
+async def _give_back(leases: NodeLeases, turn: NodeTurn) -> None:
+    try:
+        await to_the_end(functools.partial(leases.give_back, turn))
+    except sqlite3.Error as error:  # it lapses instead
+        log.info("%s: could not give its turn back: %s", turn.url, error)

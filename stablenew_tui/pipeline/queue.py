@@ -37,6 +37,7 @@ from stablenew_tui.pipeline.queue_schema import (
 )
 
 DEFAULT_LEASE_SECONDS = 60.0
+STOPPED_WHILE_RUNNING = "the app stopped while this job ran"  # why a job went back
 
 
 _Result = TypeVar("_Result")

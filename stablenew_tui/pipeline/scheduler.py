@@ -17,6 +17,7 @@ when the nodes' speeds are known from earlier runs.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import statistics
@@ -31,9 +32,10 @@ from stablenew_tui.pipeline.cluster import NodeHandle
 from stablenew_tui.pipeline.events import EventStream, RunEstimate
 from stablenew_tui.pipeline.job_runner import JobRunner
 from stablenew_tui.pipeline.jobs import Job, Run, job_id
-from stablenew_tui.pipeline.queue import JobQueue
+from stablenew_tui.pipeline.queue import STOPPED_WHILE_RUNNING, JobQueue
 from stablenew_tui.pipeline.speed_model import SpeedBook, job_work
 from stablenew_tui.pipeline.stage_requests import job_model, pass_model
+from stablenew_tui.pipeline.to_the_end import to_the_end
 from stablenew_tui.webui.errors import WebUIError
 
 log = logging.getLogger("stablenew.scheduler")
@@ -99,7 +101,8 @@ class Scheduler:
             return choice
 
         # In a thread: a claim waits for any write another worker is making to the disk.
-        job = await asyncio.to_thread(self.queue.claim, run.id, node, skip, chosen)
+        claim = functools.partial(self.queue.claim, run.id, node, skip, chosen)
+        job = await to_the_end(claim, undo=self._unclaim)
         self._held_back.discard(node)
         if job is not None:
             self.working[node] = job.spec.model
@@ -109,6 +112,11 @@ class Scheduler:
             if choices and choices[-1].wait:
                 self._held_back.add(node)
         return job
+
+    def _unclaim(self, job: Job | None) -> None:
+        """A job claimed as the claiming task was cancelled goes straight back to the queue."""
+        if job is not None:
+            self.queue.requeue(job, STOPPED_WHILE_RUNNING)
 
     def holding_back(self, node: str) -> bool:
         """Whether the node's last claim took nothing because other nodes make what is left

@@ -6,6 +6,8 @@ estimate there: a slow or stalled node), this node makes that job too, at most o
 (LATE, Zaharia et al., OSDI 2008; hedged requests, Dean & Barroso, 2013). The first result
 wins; the other node is interrupted, and its request given up if it has not ended moments
 later (`ProgressPoller.abandon`): a hung node never answers, and the run must not wait on it.
+A job interrupted, skipped or cancelled stops on both nodes: the copy's node is interrupted
+too (`drop_copy`).
 
 Exactly once holds because the copy holds no claim of its own and writes nothing while it
 works: its images stay in memory (`StagedOutputs`). The original holds the job's claim, and
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from stablenew_tui.atomic import write_bytes_atomic
-from stablenew_tui.pipeline.cluster import NodeHandle, NodePool
+from stablenew_tui.pipeline.cluster import NodeHandle, NodePool, tell
 from stablenew_tui.pipeline.events import CopyLost, CopyStarted
 from stablenew_tui.pipeline.job_runner import JobRunner
 from stablenew_tui.pipeline.jobs import Job, Run
@@ -131,28 +133,27 @@ class TailCopies:
     async def job_made(self, runner: JobRunner) -> None:
         """A job ended done (the original of a copy, or any other): its copy, if one is
         being made, is stopped; the scheduler learns from it."""
-        copy = self._copies.pop(runner.job.id, None)
-        if copy is not None:
-            await self._stop(runner.job.id, copy)
+        await self.drop_copy(runner.job.id)
         await self.scheduler.job_made(runner)
+
+    async def drop_copy(self, job_id: str) -> None:
+        """Stop the copy of `job_id` being made, if one is (the job ended, or was interrupted,
+        skipped or cancelled): its node is interrupted, and the copy writes nothing."""
+        copy = self._copies.pop(job_id, None)
+        if copy is not None:
+            await self._stop(job_id, copy)
 
     def _handle(self, node: str) -> NodeHandle | None:
         return next((handle for handle in self.pool.handles if handle.name == node), None)
 
     async def _stop(self, job_id: str, handle: NodeHandle | None) -> None:
-        """The node that lost the race on `job_id`: told to stop, its request given up."""
+        """A node making `job_id` in vain (it lost the race, or the job was stopped): told to
+        stop, its request given up if it has not ended moments later."""
         if handle is not None:
             self.poller.abandon(job_id, handle.name, ABANDON_SECONDS)
-            await _interrupt(handle)
+            await tell(handle, "interrupt")
 
 
 def _unfenced(action: Callable[[], Any]) -> Any:
     """A copy's writes are staged in memory (`StagedOutputs`): nothing to fence yet."""
     return action()
-
-
-async def _interrupt(handle: NodeHandle) -> None:
-    try:
-        await handle.client.interrupt()
-    except WebUIError as error:
-        log.info("%s could not be interrupted: %s", handle.name, error)

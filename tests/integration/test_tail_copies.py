@@ -8,6 +8,8 @@ from collections import Counter
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+import pytest
+
 from stablenew_tui.jsonl import read_jsonl
 from stablenew_tui.learning.records import RECORDS_NAME
 from stablenew_tui.paths import AppPaths
@@ -19,6 +21,7 @@ from stablenew_tui.sim import SimServer
 from tests.integration.pipeline_helpers import drain, launcher_for, posted
 
 SMALL = {"steps": 2, "width": 128, "height": 128, "seed": 7}
+STEPPED = {**SMALL, "steps": 40}  # a WebUI stops at a step's end: many short steps
 STALL_SECONDS = 2.0  # how long the stalled node holds its job (the idle one looks each second)
 
 
@@ -146,3 +149,49 @@ async def test_a_job_whose_node_went_down_is_not_copied_once_made_elsewhere():
     assert set(each_image_once(run.folder, images=3).values()) == {"node0"}
     copied = [(event.node, event.other) for event in events if isinstance(event, CopyStarted)]
     assert copied == [("node0", "node2")]
+
+
+def _posted_after(sim: SimServer, first: str, then: str) -> bool:
+    """Whether `sim` received a POST to `then` after one to `first`."""
+    paths = [r.path for r in sim.requests if r.method == "POST"]
+    ends = [n for n, path in enumerate(paths) if path.endswith("/" + first)]
+    return bool(ends) and any(path.endswith("/" + then) for path in paths[ends[-1] :])
+
+
+@pytest.mark.parametrize("action", ["interrupt", "skip", "cancel_all"])
+async def test_interrupt_skip_and_cancel_all_also_stop_the_copy(action):
+    """Both nodes are slow: the original far past its estimate, its copy under way on the
+    idle node when the job is stopped. The copy's node is told to stop too, at once."""
+    known_speeds()
+    async with AsyncExitStack() as stack:
+        idle, slow = [await stack.enter_async_context(SimServer(speed=0)) for _ in range(2)]
+        slow.speed = 0.01  # 0.4 s a step, 16 s an image: far past the second it is known for
+        launcher = launcher_for(idle.url, slow.url)
+        stack.push_async_callback(launcher.aclose)
+        prepared = await launcher.prepare(
+            RunRequest(prompt="a lighthouse", flags={"images_per_prompt": 2, "txt2img": STEPPED})
+        )
+        events = launcher.engine.events.subscribe_queue()
+        task = asyncio.create_task(launcher.engine.run(prepared.run))
+        seen = []
+        while not seen or not isinstance(seen[-1], CopyStarted):
+            seen.append(event := await asyncio.wait_for(events.get(), 30))
+            if isinstance(event, JobDone):  # the idle node's own image: its copy will be slow
+                idle.speed = 0.01
+        while len(posted(idle, "txt2img")) < 2:  # the copy asked for
+            await asyncio.sleep(0.02)
+        await getattr(launcher.engine, action)()
+        summary = await asyncio.wait_for(task, 5)  # neither node goes on to its image's end
+        seen += drain(events)
+    copied = next(event for event in seen if isinstance(event, CopyStarted))
+    assert (copied.node, copied.other) == ("node0", "node1")
+    assert _posted_after(idle, "txt2img", "interrupt"), "the copy's node was told to stop"
+    assert [(e.job_id, e.node) for e in seen if isinstance(e, CopyLost)] == [
+        (copied.job_id, "node0")
+    ]
+    assert [e.node for e in seen if isinstance(e, JobDone)] == ["node0"], "only the first"
+    lines = read_jsonl(Path(prepared.run.folder) / MANIFEST_NAME).objects
+    assert [line["node"] for line in lines] == ["node0"]
+    assert len(list((Path(prepared.run.folder) / "txt2img").iterdir())) == 1
+    assert copied.job_id not in {line["job_id"] for line in lines}
+    assert summary.counts.get("done") == 1

@@ -18,6 +18,7 @@ from tests.tui.helpers import (
     app_for,
     drawn_text,
     node_state,
+    posted,
     run_with,
     wait_until,
 )
@@ -106,6 +107,37 @@ async def test_a_adds_a_node_by_url_and_bad_ones_are_named_in_a_notification(sim
         await wait_until(pilot, lambda: _row(view, added)[:2] == [added, "READY"],
                          what="the new node READY")  # fmt: skip
         assert [n.url for n in app.services.launcher.pool.nodes] == [sim.url, second.url]
+
+
+async def test_a_node_drained_mid_run_shows_draining_then_the_run_holds_until_undrained():
+    async with SimServer(speed=1) as slow:
+        app = app_for(slow.url)
+        async with app.run_test(size=(80, 24)) as pilot:
+            view = await _nodes_tab(pilot)  # drawn once before the run: back to it at once
+            # About 4 s an image: the drain lands while the first is in the making.
+            slow_images = {"txt2img-steps": "60", "txt2img-width": "512", "txt2img-height": "512"}
+            await run_with(pilot, "a heron", {**slow_images, "images-per-prompt": "3"})
+            await pilot.press("ctrl+f")
+            await wait_until(pilot, lambda: len(posted(slow, "txt2img")) == 1,
+                             what="the first image asked for")  # fmt: skip
+            await pilot.press("d")
+            await wait_until(pilot, lambda: _row(view, "sim")[1] == "DRAINING",
+                             what="DRAINING while the first image is made")  # fmt: skip
+            await wait_until(pilot, lambda: _row(view, "sim")[1] == "DRAINED", timeout=30,
+                             what="DRAINED once it is done")  # fmt: skip
+            progress = app.screen.query_one("#holds")
+            await wait_until(pilot, lambda: "ALL NODES DRAINED" in str(progress.render()),
+                             what="the hold in the progress line")  # fmt: skip
+            await wait_until(pilot, lambda: _row(view, "sim")[-2:] == ["1", "0"],
+                             what="the image in the making finished")  # fmt: skip
+            assert app.services.control.running is not None, "the run waits"
+            assert len(posted(slow, "txt2img")) == 1, "nothing more asked for while drained"
+            await pilot.press("u")
+            await wait_until(pilot, lambda: app.services.control.running is None, timeout=60,
+                             what="the run finished")  # fmt: skip
+            await wait_until(pilot, lambda: _row(view, "sim")[-2:] == ["3", "0"],
+                             what="three images shown made")  # fmt: skip
+            assert len(posted(slow, "txt2img")) == 3, "every image made exactly once"
 
 
 async def test_the_cursor_stays_in_sight_on_a_cluster_taller_than_the_tab(sim):
