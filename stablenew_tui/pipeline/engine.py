@@ -301,7 +301,7 @@ class Engine:
             run, job, handle, outputs, self.events, self.poller,
             fence=functools.partial(self.queue.fenced, job),
             stopped=lambda: job.id in self._interrupted or job.id in self._skipped
-            or keeper.taken_over(job.id),
+            or keeper.taken_over(job),
         )  # fmt: skip
         if await self._policy.refused(runner):
             return True
@@ -329,6 +329,9 @@ class Engine:
         except Exception as error:  # a bug must cost one job, never the run
             log.exception("job %s failed unexpectedly", job.id)
             await self.outcomes.fail(runner, f"internal error: {type(error).__name__}: {error}")
+            return True
+        if keeper.taken_over(job):  # it stopped short: the job is another claim's now
+            self.outcomes.taken_over(runner)
             return True
         return await self._finish(runner)
 

@@ -25,6 +25,13 @@ from stablenew_tui.pipeline.queue import JobQueue, RunLease
 log = logging.getLogger("stablenew.leases")
 
 
+Claim = tuple[str, int]  # a job id and the generation of its claim
+
+
+def claim_of(job: Job) -> Claim:
+    return (job.id, job.generation)
+
+
 class LeaseKeeper:
     def __init__(
         self, queue: JobQueue, run: RunLease, on_run_lost: Callable[[Holder | None], None]
@@ -32,20 +39,22 @@ class LeaseKeeper:
         self.queue = queue
         self.run = run
         self.on_run_lost = on_run_lost
-        self.held: dict[str, Job] = {}  # job id → the claim being made here
+        # Claims, not job ids: a worker waiting for its node still holds the claim of a job
+        # that went back to the queue while another worker makes the same job on a new claim.
+        self.held: dict[Claim, Job] = {}  # the claims being made here
         self.turns: dict[str, NodeTurn] = {}  # node name → its turn, while a worker has it
-        self.lost: set[str] = set()  # held jobs another claim has taken
+        self.lost: set[Claim] = set()  # held claims the queue no longer honours
         self.run_lost = False
 
     def hold(self, job: Job) -> None:
-        self.held[job.id] = job
+        self.held[claim_of(job)] = job
 
     def release(self, job: Job) -> None:
-        self.held.pop(job.id, None)
-        self.lost.discard(job.id)
+        self.held.pop(claim_of(job), None)
+        self.lost.discard(claim_of(job))
 
-    def taken_over(self, job_id: str) -> bool:
-        return job_id in self.lost
+    def taken_over(self, job: Job) -> bool:
+        return claim_of(job) in self.lost
 
     @contextlib.asynccontextmanager
     async def keeping(self) -> AsyncIterator[LeaseKeeper]:
@@ -75,7 +84,7 @@ class LeaseKeeper:
         except sqlite3.Error as error:  # a busy or failing disk: try again next time
             log.info("could not renew the leases of run %s: %s", self.run.run_id, error)
             return
-        self.lost.update(job_id for job_id in renewal.lost_jobs if job_id in self.held)
+        self.lost.update(claim_of(job) for job in renewal.lost_jobs if claim_of(job) in self.held)
         if not renewal.run_kept and not self.run_lost:
             self.run_lost = True
             self.on_run_lost(self.queue.run_owner(self.run.run_id))

@@ -59,7 +59,7 @@ class RunLease:
 @dataclass(frozen=True)
 class Renewal:
     run_kept: bool
-    lost_jobs: list[str]
+    lost_jobs: list[Job]  # the claims given that the queue no longer honours
 
 
 class JobQueue:
@@ -196,7 +196,7 @@ class JobQueue:
                 == 1
             )
             lost = [
-                job.id
+                job
                 for job in jobs
                 if db.execute(
                     "UPDATE jobs SET lease_until = ? "

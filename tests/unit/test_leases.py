@@ -12,6 +12,7 @@ import time
 import pytest
 
 from stablenew_tui.pipeline.holders import Holder, RunBusy, this_process
+from stablenew_tui.pipeline.leases import LeaseKeeper
 from stablenew_tui.pipeline.queue import JobQueue, LeaseLost
 from tests.unit.test_queue import add_run
 
@@ -105,7 +106,7 @@ def test_a_holder_whose_lease_was_taken_over_cannot_complete_or_write(tmp_path):
     assert not stale_queue.requeue(stale, "interrupted")
     assert written == [] and queue.job(stale.id).status == "running"
     renewal = stale_queue.renew(stale_queue.take_run(run.id), [stale])
-    assert renewal.lost_jobs == [stale.id]
+    assert [job.id for job in renewal.lost_jobs] == [stale.id]
 
     assert queue.fenced(current, lambda: "written") == "written"
     assert queue.finish(current, "done", before=lambda: written.append("current"))
@@ -198,3 +199,25 @@ def test_holder_information_survives_the_database(tmp_path):
     assert Holder.from_json(me.to_json()) == me
     assert Holder.from_json("render-box:4242") is None
     assert json.loads(me.to_json())["host"] == socket.gethostname()
+
+
+async def test_a_job_claimed_again_while_its_old_claim_is_still_held_is_not_taken_over(tmp_path):
+    """A worker waiting for its node still holds the claim of a job that went back to the
+    queue; another worker claims the job again. The old claim is lost, the new one is not,
+    and giving back the old one leaves the new one held."""
+    queue = JobQueue(tmp_path / "q.sqlite3")
+    run, _ = add_run(queue, images=1)
+    keeper = LeaseKeeper(queue, queue.take_run(run.id), on_run_lost=lambda holder: None)
+    first = queue.claim(run.id, "a")
+    keeper.hold(first)
+    assert queue.requeue(first, "stalled")
+    await keeper.renew()
+    assert keeper.taken_over(first)
+
+    again = queue.claim(run.id, "b")
+    assert again.id == first.id
+    keeper.hold(again)
+    assert not keeper.taken_over(again)
+    keeper.release(first)
+    await keeper.renew()
+    assert not keeper.taken_over(again) and keeper.held == {(again.id, again.generation): again}
