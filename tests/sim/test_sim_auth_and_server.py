@@ -151,16 +151,18 @@ def test_cli_rejects_bad_flags(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 # `stablenew` as `python -m stablenew_tui` runs it, with Ctrl-C raising KeyboardInterrupt as
-# in a terminal: a process started with SIGINT ignored (pytest run in the background by a
-# non-interactive shell) would otherwise pass the ignoring on to the simulator.
-_STABLENEW_IN_A_TERMINAL = (
-    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+# in a terminal: a process started with SIGINT ignored or blocked (pytest run in the
+# background by a non-interactive shell, or by a thread that blocked it) would otherwise pass
+# that on to the command.
+STABLENEW_IN_A_TERMINAL = (
+    "import signal, sys; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); "
+    "signal.signal(signal.SIGINT, signal.default_int_handler); "
     "from stablenew_tui.cli import main; sys.exit(main(sys.argv[1:]))"
 )
 
 
 def test_cli_serves_until_interrupted() -> None:
-    command = [sys.executable, "-c", _STABLENEW_IN_A_TERMINAL, "sim", "--port", "0", "--instant"]
+    command = [sys.executable, "-c", STABLENEW_IN_A_TERMINAL, "sim", "--port", "0", "--instant"]
     env = os.environ | {"PYTHONUNBUFFERED": "1"}
     with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env

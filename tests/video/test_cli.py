@@ -12,6 +12,7 @@ import pytest
 
 from stablenew_tui.cli import main
 from tests.conftest import REPO_ROOT
+from tests.sim.test_sim_auth_and_server import STABLENEW_IN_A_TERMINAL
 from tests.video.conftest import BLUE, GREEN, RED, MakeFrames, close_to, frame_pixels, probe
 
 
@@ -75,7 +76,7 @@ def test_ctrl_c_cancels_with_130_and_leaves_nothing(make_frames: MakeFrames, tmp
     make_frames([RED, GREEN, BLUE])
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    command = [sys.executable, "-m", "stablenew_tui", "video", str(tmp_path / "frames")]
+    command = [sys.executable, "-c", STABLENEW_IN_A_TERMINAL, "video", str(tmp_path / "frames")]
     command += ["--out", str(out_dir / "v.mp4"), "--fps", "120", "--seconds-per-image", "60"]
     work_root = tmp_path / "tmp"
     work_root.mkdir()
