@@ -12,12 +12,13 @@ Nothing is lost on the way: a job is done, failed (with its reason and whatever 
 stages produced), cancelled, or back in the queue. What a job's error from its node leads to
 is the retry policy's call (`trouble`). A failed write to this machine's storage (a full disk)
 is no job's fault: the job goes back to the queue and the run stops, or, in an interactive
-session, pauses until resumed (`local_failures`).
+session, pauses until resumed (`halts`, `local_failures`).
 
 A run is made by one process at a time, under the run's lease; each job under its own (see
 `queue` and `leases`). Results are written inside the transaction that completes the job, in
 a thread, so they never block the event loop and a process whose lease was taken over
-writes nothing.
+writes nothing; a job's last results are written while its node makes the next image
+(`write_behind`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,19 +37,15 @@ from stablenew_tui.pipeline.events import (
     EventStream,
     Interrupted,
     JobSkipped,
-    LocalFailure,
     RunFinished,
     RunStarted,
 )
+from stablenew_tui.pipeline.halts import Halts
 from stablenew_tui.pipeline.holders import Holder
 from stablenew_tui.pipeline.job_runner import JobRunner
 from stablenew_tui.pipeline.jobs import Job, Run
 from stablenew_tui.pipeline.leases import LeaseKeeper, take_run
-from stablenew_tui.pipeline.local_failures import (
-    LOCAL_FAILURES,
-    LocalWriteError,
-    local_write_error,
-)
+from stablenew_tui.pipeline.local_failures import LOCAL_FAILURES
 from stablenew_tui.pipeline.node_turns import node_turn
 from stablenew_tui.pipeline.outcomes import JobOutcomes
 from stablenew_tui.pipeline.outputs import RunOutputs
@@ -63,6 +59,7 @@ from stablenew_tui.pipeline.tail import TailCopies
 from stablenew_tui.pipeline.trouble import RetryPolicy, policy_for
 from stablenew_tui.pipeline.video_stage import make_run_video
 from stablenew_tui.pipeline.workers import WorkerSet
+from stablenew_tui.pipeline.write_behind import WriteBehind
 from stablenew_tui.webui.errors import WebUIError
 
 log = logging.getLogger("stablenew.engine")
@@ -109,9 +106,9 @@ class Engine:
         self._run: Run | None = None
         self._making: asyncio.Task[Any] | None = None  # the task making a run now
         self._taken_over_by = ""
-        self._hold_on_local_failure = False
-        self._halted: LocalWriteError | None = None
+        self.halts = Halts(queue, self.events, data_dir, self._stopping, self._resumed)
         self.workers = WorkerSet()
+        self.behind = WriteBehind()
 
     # -- control -------------------------------------------------------------------------
 
@@ -131,7 +128,7 @@ class Engine:
         self._resumed.clear()
 
     def resume(self) -> None:
-        self._halted = None  # a pause after a failed write ends when the user resumes
+        self.halts.halted = None  # a pause after a failed write ends when the user resumes
         self._record_paused(False)
         self._resumed.set()
 
@@ -187,13 +184,13 @@ class Engine:
     async def _run_to_end(self, run: Run, wait: bool, hold_on_local_failure: bool) -> RunSummary:
         self._stopping.clear()
         self._taken_over_by = ""
-        self._halted = None
-        self._hold_on_local_failure = hold_on_local_failure
+        self.halts.halted = None
+        self.halts.hold = hold_on_local_failure
         self._policy = policy_for(run, self.outcomes, self.events, self._stopping, self.pool.nodes)
         try:
             lease = await take_run(self.queue, run, self.events, self._stopping if wait else None)
         except LOCAL_FAILURES as error:
-            raise self._report(run, self._in_words(run, error)) from None
+            raise self.halts.report(run, self.halts.in_words(run, error)) from None
         self._run = run
         async with LeaseKeeper(self.queue, lease, self._run_taken_over).keeping() as keeper:
             try:
@@ -201,17 +198,17 @@ class Engine:
                     self.queue.set_paused(run.id, False)
                 await self._make(run, keeper)
             except LOCAL_FAILURES as error:
-                self._report(run, self._in_words(run, error))
+                self.halts.report(run, self.halts.in_words(run, error))
             finally:
                 await self.scheduler.save()
             counts = self.queue.counts(run.id)
             # The process that took the run over writes its own; a full disk has said enough.
-            if not self._taken_over_by and self._halted is None:
+            if not self._taken_over_by and self.halts.halted is None:
                 await asyncio.to_thread(summarize, run, self.data_dir)
-        if self._halted is None:  # else the disk just refused a write: the one message says so
+        if self.halts.halted is None:  # else the disk refused a write: one message says so
             remember(self.queue, run, self.data_dir)
         stopped = self._stopping.is_set()
-        halted = str(self._halted) if self._halted else ""
+        halted = str(self.halts.halted) if self.halts.halted else ""
         summary = RunSummary(run.id, run.folder, counts, stopped, self._taken_over_by, halted)
         self.events.publish(
             RunFinished(run.id, run.folder, summary.counts, summary.stopped, summary.taken_over_by)
@@ -254,11 +251,29 @@ class Engine:
                     continue
                 turns, watch = keeper.turns, self._policy.watch
                 async with node_turn(self.queue.nodes, handle, turns, watch, self.events) as ours:
-                    if not ours or not await self._claim_and_make(run, handle, outputs, keeper):
+                    if not ours or not await self._jobs_in_turn(run, handle, outputs, keeper):
                         return
         finally:
+            await self.behind.done_writing(handle.name)
             self._policy.health.serving.discard(handle.name)
             self.scheduler.leave(handle.name)
+
+    async def _jobs_in_turn(
+        self, run: Run, handle: NodeHandle, outputs: RunOutputs, keeper: LeaseKeeper
+    ) -> bool:
+        """Make jobs on the node while its turn lasts: until the run stops, pauses or
+        drains the node, or another process waits for the node (taking the turn again for
+        each image would cost the node two more writes to the queue file an image). Returns
+        whether the node goes on."""
+        turn = keeper.turns.get(handle.name)
+        while await self._claim_and_make(run, handle, outputs, keeper):
+            if self._stopping.is_set() or not self._resumed.is_set():
+                return True
+            if handle.name in self.workers.drained:
+                return True
+            if turn is not None and self.queue.nodes.wanted(turn):
+                return True
+        return False
 
     async def _claim_and_make(
         self, run: Run, handle: NodeHandle, outputs: RunOutputs, keeper: LeaseKeeper
@@ -266,29 +281,34 @@ class Engine:
         """Claim the next job this node may make and make it; returns whether the node goes
         on."""
         unfit = self._policy.health.passed_over(handle.name)
+        pulses = self._policy.watch.pulses
         try:
             job = await self.scheduler.claim(run, handle, unfit)
         except LOCAL_FAILURES as error:
-            return await self._halt(run, error)
+            return await self.halts.halt(run, error)
         if job is None:
             copied = await self.tail.make_copy(run, handle, outputs, unfit)
-            return copied or await self._wait_for_others(run, keeper, handle.name)
+            return copied or await self._wait_for_others(run, keeper, handle.name, pulses)
         keeper.hold(job)
         try:
             return await self._execute(run, job, handle, outputs, keeper)
         except LOCAL_FAILURES as error:
-            return await self._halt(run, error, job)
+            return await self.halts.halt(run, error, job)
         finally:
-            keeper.release(job)
+            if not self.behind.writing(job):  # else it is released once written
+                keeper.release(job)
             self.scheduler.ended(run, handle.name)
             self._policy.watch.pulse()
 
-    async def _wait_for_others(self, run: Run, keeper: LeaseKeeper, node: str) -> bool:
+    async def _wait_for_others(self, run: Run, keeper: LeaseKeeper, node: str, pulses: int) -> bool:
         """Nothing to claim here, but a job may yet come back to the queue: one another node
         of this process holds (making it, or settling its error: it may suit this node), or
         one under a lease no process here holds (its holder may have died: wait for the lease
         to lapse). Or the scheduler holds the node back while others make what is left. False
-        when there is no such job."""
+        when there is no such job. A job that ended since the claim (`pulses` then) may have
+        gone back to the queue: look again."""
+        if self._policy.watch.pulses != pulses:
+            return True
         lapse = None if keeper.held else self.queue.next_lapse(run.id, ())
         waits_here = bool(keeper.held) or self.scheduler.holding_back(node)
         return await self._policy.watch.for_others(waits_here, lapse)
@@ -333,9 +353,9 @@ class Engine:
         if keeper.taken_over(job):  # it stopped short: the job is another claim's now
             self.outcomes.taken_over(runner)
             return True
-        return await self._finish(runner)
+        return await self._finish(runner, keeper)
 
-    async def _finish(self, runner: JobRunner) -> bool:
+    async def _finish(self, runner: JobRunner, keeper: LeaseKeeper) -> bool:
         job, node = runner.job, runner.handle.name
         self._policy.ended(job.id, node)
         settle = self.outcomes.settle
@@ -350,42 +370,23 @@ class Engine:
             if await settle(runner, finish, "cancelled", "skipped", before=runner.discard):
                 self.events.publish(JobSkipped(job.id, job.index, node))
             return True
-        await self.outcomes.done(runner)
-        await self.tail.job_made(runner)
+        self.scheduler.job_made(runner)  # before the node's next claim
+        await self.behind.done_writing(node)
+        self.behind.start(node, job, self._write(runner, keeper))
         return True
 
-    # -- this machine's storage failing --------------------------------------------------
-
-    async def _put_back(self, job: Job, problem: str) -> None:
-        """Requeue a job whose results could not be written. What it wrote stays in place
-        until it is made again (manifest lines already written still match their files). A
-        queue that cannot take even this write frees the job when its lease lapses or this
-        process ends."""
+    async def _write(self, runner: JobRunner, keeper: LeaseKeeper) -> None:
+        """Write a made job's results and end it done (while its node makes the next)."""
+        job = runner.job
         try:
-            await asyncio.to_thread(self.queue.requeue, job, f"stopped: {problem}")
-        except LOCAL_FAILURES as again:  # the failure is reported already; this follows
-            log.info("job %s stays claimed until its lease lapses: %s", job.id, again)
-
-    async def _halt(self, run: Run, error: OSError | sqlite3.Error, job: Job | None = None) -> bool:
-        """After a failed write: stop the run or, when holding, pause it; put `job` back in
-        the queue; then say why. Returns whether the worker goes on (once resumed)."""
-        keep_going = self._hold_on_local_failure
-        if keep_going:
-            self._resumed.clear()
-        else:
-            self._stopping.set()
-        failure = self._in_words(run, error)
-        if job is not None:
-            await self._put_back(job, failure.problem)
-        self._report(run, failure)
-        return keep_going
-
-    def _in_words(self, run: Run, error: OSError | sqlite3.Error) -> LocalWriteError:
-        return local_write_error(error, run_folder=Path(run.folder), data_dir=self.data_dir)
-
-    def _report(self, run: Run, failure: LocalWriteError) -> LocalWriteError:
-        """Say why the run stopped, once per run (or per pause)."""
-        if self._halted is None:
-            self._halted = failure
-            self.events.publish(LocalFailure(run.id, failure.problem, failure.fix))
-        return failure
+            await runner.keep()
+            await self.outcomes.done(runner)
+            await self.tail.drop_copy(job.id)  # the first result won
+            await self.scheduler.save_now_and_then()
+        except LeaseLost:  # the fence found it taken over
+            self.outcomes.taken_over(runner)
+        except LOCAL_FAILURES as error:
+            await self.halts.halt(runner.run, error, job)
+        finally:
+            keeper.release(job)
+            self._policy.watch.pulse()

@@ -81,7 +81,7 @@ class JobDone(Event):
     paths: list[str]
     prompt: str
     seed: int
-    overhead_ms: float = 0.0  # our time from each answer parsed to its files being durable
+    overhead_ms: float = 0.0  # our time making its images, manifest lines and records durable
 
 
 @dataclass(frozen=True)

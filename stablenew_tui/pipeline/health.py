@@ -172,8 +172,12 @@ class RunWatch:
         self.queue = queue
         self.run_id = run_id
         self._changed = asyncio.Event()
+        # Counted, so that a worker that looked at the queue while a job ended (and so was
+        # not yet waiting for the pulse) knows to look again rather than leave the run.
+        self.pulses = 0
 
     def pulse(self) -> None:
+        self.pulses += 1
         self._changed.set()
         self._changed.clear()
 

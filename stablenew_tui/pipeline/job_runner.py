@@ -5,7 +5,8 @@ as enabled; a job that refines an existing image starts from that image instead 
 Each generated image
 is checked against its request before anything is kept (`verify`): one made with another
 model, sampler, seed or size is never saved. Each stage's image is saved the moment it passes,
-through `fence` so that only the job's current lease holder puts files in place; the manifest
+through `fence` so that only the job's current lease holder puts files in place; the last
+stage's is saved by `keep`, which the engine runs while the node makes its next image. The manifest
 lines and learning records for the job are written together when it ends, done or failed, so
 what earlier stages made is never lost. A job redone after a crash writes its lines again and
 they supersede the old ones (readers keep the last line per job and stage).
@@ -43,7 +44,7 @@ from stablenew_tui.pipeline.stage_requests import (
 )
 from stablenew_tui.pipeline.verify import Verdict, check_image
 from stablenew_tui.webui.errors import AnswerMismatch
-from stablenew_tui.webui.images import decode_received_image
+from stablenew_tui.webui.images import ReceivedImage, decode_received_image
 from stablenew_tui.webui.requests import ExtrasRequest, Img2ImgRequest, Txt2ImgRequest
 
 log = logging.getLogger("stablenew.engine")
@@ -67,8 +68,20 @@ class StageOutput:
     started: float
     finished: float
     verdict: Verdict = field(default_factory=Verdict)
-    # What the next stage starts from, in whatever format the server sent it.
-    image_base64: str = field(repr=False, default="")
+
+
+@dataclass
+class Answer:
+    """A stage's image as its node sent it, checked and decoded."""
+
+    stage: str
+    image: str = field(repr=False)  # base64, what the next stage starts from
+    decoded: ReceivedImage = field(repr=False)
+    info: dict[str, Any]
+    verdict: Verdict
+    sent: dict[str, Any]  # the request, without its images
+    started: float
+    received: float  # time.time() when the node's answer was in
 
 
 @dataclass
@@ -81,9 +94,10 @@ class JobRunner:
     poller: ProgressPoller
     fence: Callable[[Callable[[], Any]], Any]  # runs a file write only while the job is ours
     stopped: Callable[[], bool] = lambda: False  # interrupted, skipped or taken over
-    produced: list[StageOutput] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)  # each stage's, as its node sent it
+    produced: list[StageOutput] = field(default_factory=list)  # those saved
     stage: str = "txt2img"
-    overhead: float = 0.0  # seconds spent between answers received and results durable
+    overhead: float = 0.0  # seconds spent making its images and results durable
     start_image: str = field(repr=False, default="")  # base64 of the image it refines
     base_size: tuple[int, int] | None = None  # that image's size
     settings: PipelineSettings = field(init=False)  # the run's, as the job's cell changes them
@@ -92,15 +106,26 @@ class JobRunner:
         self.settings = cell_settings(self.run.settings, self.job.spec.cell)
 
     async def execute(self) -> None:
+        """Make the job's stages, each image saved once it passes its checks but the last
+        one's: that one waits for `keep`."""
         source = self.job.spec.image
         if source is not None:
             self.start_image = await asyncio.to_thread(load_source, source)
             self.base_size = (source.width, source.height)
-        for stage in (name for name in self.settings.stages if name in IMAGE_STAGES):
+        stages = [name for name in self.settings.stages if name in IMAGE_STAGES]
+        for stage in stages:
             if self.stopped():
                 return
             self.stage = stage
-            await self._stage(stage)
+            if not await self._generate(stage):
+                return  # the image was cut short on purpose: not worth keeping
+            if stage != stages[-1]:
+                await self._keep(self.answers[-1])
+
+    async def keep(self) -> None:
+        """Save the last stage's image, if it was made and is not saved yet."""
+        if len(self.produced) < len(self.answers):
+            await self._keep(self.answers[-1])
 
     def discard(self) -> None:
         """Remove what this job wrote: it will be made again, or was not wanted."""
@@ -109,9 +134,11 @@ class JobRunner:
                 Path(output.path).unlink()
         self.produced.clear()
 
-    async def _stage(self, stage: str) -> None:
+    async def _generate(self, stage: str) -> bool:
+        """The stage's image as its node answered, checked, in `answers`; False when the job
+        was stopped meanwhile."""
         settings, job, client = self.settings, self.job, self.handle.client
-        previous = self.produced[-1].image_base64 if self.produced else self.start_image
+        previous = self.answers[-1].image if self.answers else self.start_image
         request: Txt2ImgRequest | Img2ImgRequest | ExtrasRequest
         if stage == "txt2img":
             request = txt2img_request(settings, job)
@@ -132,33 +159,39 @@ class JobRunner:
                 verdict = Verdict()
             else:
                 image, info, verdict = await self._checked_generation(stage, request, body)
-        received = time.perf_counter()
+        received = time.time()
         if self.stopped():
-            return  # the image was cut short on purpose: not worth keeping
-        answer = await asyncio.to_thread(decode_received_image, image, self.handle.name, stage)
+            return False
+        decoded = await asyncio.to_thread(decode_received_image, image, self.handle.name, stage)
+        sent = _without_images(body)
+        self.answers.append(Answer(stage, image, decoded, info, verdict, sent, started, received))
+        return True
+
+    async def _keep(self, answer: Answer) -> None:
+        """Save a stage's image, as `produced`."""
+        kept, job, decoded = time.perf_counter(), self.job, answer.decoded
         path, sha256 = await asyncio.to_thread(
-            self.fence, functools.partial(self.outputs.save_image, stage, job, answer)
+            self.fence, functools.partial(self.outputs.save_image, answer.stage, job, decoded)
         )
         finished = time.time()
-        sent = _without_images(body)
         self.produced.append(
             StageOutput(
-                stage=stage,
+                stage=answer.stage,
                 path=str(path),
                 sha256=sha256,
-                format=answer.format.value,
-                infotext=_listed_infotext(info) or answer.infotext,
-                sent=sent,
-                info=info,
-                started=started,
+                format=decoded.format.value,
+                infotext=_listed_infotext(answer.info) or decoded.infotext,
+                sent=answer.sent,
+                info=answer.info,
+                started=answer.started,
                 finished=finished,
-                verdict=verdict,
-                image_base64=image,
+                verdict=answer.verdict,
             )
         )
-        self.overhead += time.perf_counter() - received
+        self.overhead += time.perf_counter() - kept
+        seconds = finished - answer.started
         self.events.publish(
-            StageDone(job.id, job.index, stage, self.handle.name, [str(path)], finished - started)
+            StageDone(job.id, job.index, answer.stage, self.handle.name, [str(path)], seconds)
         )
 
     async def _checked_generation(

@@ -3,8 +3,10 @@
 Two processes sharing a node (two `stablenew run`, or the TUI and a CLI) would otherwise each
 send it a generation at once; the WebUI makes one while the other waits behind its lock with
 its progress standing still, read as a stall. So a worker takes the node's lease in the queue
-file before it claims a job for the node and gives it back when the job is settled. The lease
-is renewed with the job's (see `leases`) and lapses when the process dies or freezes.
+file before it claims a job for the node, keeps it from job to job (taking it again for each
+would cost two more writes to the queue file an image), and gives it back once it claims no
+more or, after its job in hand, when another process waits for the node. The lease is renewed
+with the jobs' (see `leases`) and lapses when the process dies or freezes.
 
 Turns alternate: a process waiting for a node marks itself as wanting it, and the holder, once
 it gives the node back, does not take it again before the waiter has had its turn (unless the
@@ -43,8 +45,9 @@ class NodeBusy(Exception):
 
 
 class NodeLeases:
-    def __init__(self, db: Connection, lease_seconds: float) -> None:
+    def __init__(self, db: Connection, lease_seconds: float, reads: Connection) -> None:
         self._db = db
+        self._reads = reads  # not waiting behind a write another thread makes
         self.lease_seconds = lease_seconds
         self._me = uuid.uuid4().hex  # two queues open in one process are two takers
         with db.write() as conn:
@@ -81,6 +84,18 @@ class NodeLeases:
                 )
             return True
         return row["wanted_by"] not in (None, self._me) and (row["wanted_until"] or 0) > now
+
+    def wanted(self, turn: NodeTurn) -> bool:
+        """Whether another taker waits for the node while `turn` holds it."""
+        with self._reads.read() as db:
+            row = db.execute(
+                "SELECT wanted_by, wanted_until FROM node_leases WHERE url = ?", (turn.url,)
+            ).fetchone()
+        return (
+            row is not None
+            and row["wanted_by"] not in (None, self._me)
+            and (row["wanted_until"] or 0) > time.time()
+        )
 
     def renew(self, turns: list[NodeTurn]) -> None:
         until = time.time() + self.lease_seconds

@@ -74,7 +74,7 @@ class JobQueue:
         self._reads = Connection(path)
         with self._writes.read() as db:
             prepare_schema(db, path)
-        self.nodes = NodeLeases(self._writes, lease_seconds)
+        self.nodes = NodeLeases(self._writes, lease_seconds, self._reads)
 
     def close(self) -> None:
         self._writes.close()

@@ -124,10 +124,11 @@ class Scheduler:
         return node in self._held_back
 
     def ended(self, run: Run, node: str) -> None:
-        """The node's job ended, however: the run's ETA is published anew."""
+        """The node's job ended, however: the run's ETA is published anew, once the node's
+        next claim is under way (the estimate reads the queue: the node need not wait)."""
         self.working.pop(node, None)
         self._making.pop(node, None)
-        self._publish_estimate(run)
+        asyncio.get_running_loop().call_soon(self._publish_estimate, run)
 
     def leave(self, node: str) -> None:
         """The node claims no more for this run; the next run asks it what it holds again."""
@@ -239,12 +240,13 @@ class Scheduler:
 
     # -- learning ------------------------------------------------------------------------
 
-    async def job_made(self, runner: JobRunner) -> None:
-        """Learn from a job that ran to its end on its node."""
-        if not runner.produced:
+    def job_made(self, runner: JobRunner) -> None:
+        """Learn from a job that ran to its end on its node, before the node's next claim:
+        from its node's answers (our writing them is not the node's time)."""
+        if not runner.answers:
             return
         node, job, settings = runner.handle.name, runner.job, runner.run.settings
-        seconds = runner.produced[-1].finished - runner.produced[0].started
+        seconds = runner.answers[-1].received - runner.answers[0].started
         work = job_work(job.spec, settings)
         model = job_model(settings, job)
         known = node in self.loaded
@@ -255,6 +257,9 @@ class Scheduler:
             if expected is not None:
                 self.speeds.observe_load(node, model, max(seconds - expected, 0.0))
         self.loaded[node] = _held_after(runner)
+
+    async def save_now_and_then(self) -> None:
+        """Save the speed book when it was last saved SAVE_SECONDS ago or more."""
         if time.monotonic() - self._saved >= SAVE_SECONDS:
             await self.save()
 
@@ -274,7 +279,7 @@ def _held_after(runner: JobRunner) -> str | None:
     """The checkpoint a node holds after making this job: the pass checkpoint when a later
     stage generated with it."""
     settings, job = runner.run.settings, runner.job
-    generated = {output.stage for output in runner.produced}
+    generated = {answer.stage for answer in runner.answers}
     upscaled_by_img2img = "upscale" in generated and settings.upscale.method == "img2img"
     if upscaled_by_img2img or generated & set(_PASSES):
         return pass_model(settings, job)

@@ -113,6 +113,7 @@ class TailCopies:
         self._copies[job.id] = handle
         try:
             await runner.execute()
+            await runner.keep()  # in memory: written if the copy wins
             failed = False
         except (WebUIError, SourceImageError, MadeElsewhere) as error:
             log.info("%s: the copy of %s failed: %s", handle.name, job.id, error)
@@ -127,14 +128,9 @@ class TailCopies:
             return True
         if won:
             await self._stop(job.id, self._handle(other))
-            await self.scheduler.job_made(runner)
+            self.scheduler.job_made(runner)
+            await self.scheduler.save_now_and_then()
         return True
-
-    async def job_made(self, runner: JobRunner) -> None:
-        """A job ended done (the original of a copy, or any other): its copy, if one is
-        being made, is stopped; the scheduler learns from it."""
-        await self.drop_copy(runner.job.id)
-        await self.scheduler.job_made(runner)
 
     async def drop_copy(self, job_id: str) -> None:
         """Stop the copy of `job_id` being made, if one is (the job ended, or was interrupted,

@@ -4,11 +4,13 @@ sent two generation requests at once, whether the runs are made in one process o
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 from stablenew_tui.pipeline.events import NodeStatus
 from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.sim import SimServer
-from tests.integration.pipeline_helpers import drain, launcher_for
+from tests.integration.pipeline_helpers import drain, launcher_for, run_to_end
+from tests.integration.test_leases import queue_path
 from tests.integration.test_run_cli import stablenew_async
 
 # About a third of a second per image at speed 4.
@@ -53,3 +55,32 @@ async def test_two_processes_on_one_node_never_send_it_two_generations_at_once()
             assert "run finished: 4 done" in stdout.decode()
         assert len(shared.requests.for_path("txt2img")) == 8
         assert shared.webui.engine.most_generating == 1
+
+
+async def test_a_node_nobody_else_waits_for_is_kept_from_image_to_image():
+    """Its turn is taken once for the run, not again for every image."""
+    async with SimServer(speed=4) as node:
+        launcher = launcher_for(node.url)
+        tokens: set[str] = set()
+
+        async def watch_turns() -> None:
+            db = sqlite3.connect(queue_path())
+            try:
+                while True:
+                    row = db.execute(
+                        "SELECT token FROM node_leases WHERE url = ?", (node.url,)
+                    ).fetchone()
+                    if row and row[0]:
+                        tokens.add(row[0])
+                    await asyncio.sleep(0.02)
+            finally:
+                db.close()
+
+        try:
+            watching = asyncio.create_task(watch_turns())
+            _, summary, _ = await run_to_end(launcher, RunRequest(prompt="a harbour", flags=FLAGS))
+            watching.cancel()
+        finally:
+            await launcher.aclose()
+    assert summary.counts == {"done": 4}
+    assert len(tokens) == 1, tokens

@@ -136,7 +136,9 @@ async def test_an_interactive_session_pauses_on_a_full_disk_and_goes_on_when_res
                 assert failure.problem == f"no space left on the disk holding {folder}"
                 assert failure.fix == "free space"
                 assert control.paused and control.running == queued.run
-                counts = launcher.queue.counts(queued.run.id)
+                # The image its node was making meanwhile cannot be written either: it goes
+                # back to the queue too.
+                counts = await _none_running(launcher.queue, queued.run.id)
                 assert set(counts) == {"done", "queued"}, counts
 
                 remount(out, "size=16m")
@@ -148,6 +150,14 @@ async def test_an_interactive_session_pauses_on_a_full_disk_and_goes_on_when_res
                 serving.cancel()
                 await asyncio.gather(serving, return_exceptions=True)
                 await launcher.aclose()
+
+
+async def _none_running(queue: JobQueue, run_id: str) -> dict[str, int]:
+    """The run's counts once no job of it is in the making (within 60 s)."""
+    async with asyncio.timeout(60):
+        while "running" in (counts := queue.counts(run_id)):
+            await asyncio.sleep(0.05)
+    return counts
 
 
 async def _next(events: asyncio.Queue, kind: type):

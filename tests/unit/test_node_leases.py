@@ -34,6 +34,25 @@ def test_one_taker_at_a_time_and_a_waiter_goes_next(tmp_path):
         second.close()
 
 
+def test_the_holder_sees_when_another_taker_waits_for_its_node(tmp_path):
+    first = JobQueue(tmp_path / "queue.sqlite3")
+    second = JobQueue(tmp_path / "queue.sqlite3")
+    try:
+        turn = first.nodes.take(URL)
+        assert not first.nodes.wanted(turn), "nobody else asked: it keeps the node"
+        other = first.nodes.take("http://other-box:7860")
+        with pytest.raises(NodeBusy):
+            second.nodes.take(URL)
+        assert first.nodes.wanted(turn)
+        assert not first.nodes.wanted(other), "another node's waiter is not this node's"
+        first.nodes.give_back(turn)
+        second.nodes.give_back(second.nodes.take(URL))
+        assert not first.nodes.wanted(first.nodes.take(URL)), "the waiter had its turn"
+    finally:
+        first.close()
+        second.close()
+
+
 def test_a_turn_not_renewed_lapses_and_one_renewed_does_not(tmp_path):
     first = JobQueue(tmp_path / "queue.sqlite3", lease_seconds=1)
     second = JobQueue(tmp_path / "queue.sqlite3", lease_seconds=1)
