@@ -1,8 +1,9 @@
 """Pipeline engine client overhead: 2,000 txt2img images at 512×512 (20 steps) against the
 built-in simulator at instant speed, started the way the CLI starts a run (`RunLauncher`).
 
-Prints throughput; the engine's own overhead per image from its `JobDone` events (from each
-answer parsed to its PNG, manifest line and learning record being fsynced), median and p95;
+Prints throughput; the engine's own overhead per image from its `JobDone` events (its time
+making each answer's PNG, manifest line and learning record durable, fsynced: work done while
+the node makes the next image), median and p95;
 HTTP requests per image, by path; peak RSS and RSS growth from image 100 to the end. The
 simulator runs in this process, so RSS and wall time include it.
 
