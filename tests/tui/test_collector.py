@@ -1,0 +1,42 @@
+"""The garbage collector is set for short, rare pauses once the app is up: start-up's objects
+frozen out of its scans, young collections less often; cycles made later still collected."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+from stablenew_tui.tui.collector import YOUNG_COLLECTION_EVERY
+from tests.tui.helpers import app_for, node_state, wait_until
+
+
+class _Cycle:
+    """An object that refers to itself: only the cyclic collector can free it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+async def test_the_collector_is_settled_once_the_app_is_up_and_later_cycles_are_freed(sim):
+    threshold = gc.get_threshold()
+    gc.unfreeze()  # as a fresh process starts: nothing frozen, Python's own thresholds
+    gc.set_threshold(700, 10, 10)
+    try:
+        app = app_for(sim.url)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+            assert gc.get_freeze_count() > 0  # start-up's objects are out of the scans
+            assert gc.get_threshold()[0] == YOUNG_COLLECTION_EVERY
+
+            # A cycle made and dropped after start-up, then more frames drawn: the app must
+            # not freeze again, or such garbage would never be freed.
+            cycle = _Cycle()
+            dropped = weakref.ref(cycle)
+            del cycle
+            for key in ("f4", "f5", "f2"):
+                await pilot.press(key)
+            await pilot.pause()
+            gc.collect()
+            assert dropped() is None
+    finally:
+        gc.set_threshold(*threshold)
