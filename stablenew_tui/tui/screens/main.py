@@ -133,7 +133,7 @@ class MainScreen(ImageWiring, RunWiring):
         self.set_interval(VIEW_REFRESH_SECONDS, self._refresh_views)
         # The widget tree lives as long as the app: out of the collector's scans from now on
         # (see `collector` for why, and for the young generation's size).
-        self.call_after_refresh(settle_after_start)
+        self.call_after_refresh(settle_after_start, self.app)
 
     # -- engine events -------------------------------------------------------------------
 
