@@ -34,6 +34,7 @@ YOUNG_COLLECTION_EVERY = 5_000
 FULL_AFTER = 10  # middle-generation collections between full ones: Python's own default
 NEVER = 2**31 - 1  # a threshold no count reaches
 CHECK_SECONDS = 0.5
+PYTHON_THRESHOLDS = gc.get_threshold()  # as the process started
 
 
 def settle_after_start(app: App) -> None:
@@ -42,6 +43,12 @@ def settle_after_start(app: App) -> None:
     _, middle, _ = gc.get_threshold()
     gc.set_threshold(YOUNG_COLLECTION_EVERY, middle, NEVER)
     app.set_interval(CHECK_SECONDS, collect_when_due, name="full garbage collection")
+
+
+def restore_after_end() -> None:
+    """Python's own thresholds again when the app ends: whatever runs next in the process
+    (tests, an embedding program) has no timer to make its full collections."""
+    gc.set_threshold(*PYTHON_THRESHOLDS)
 
 
 def collect_when_due() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from stablenew_tui.tui.collector import FULL_AFTER, YOUNG_COLLECTION_EVERY
+from stablenew_tui.tui.collector import FULL_AFTER, PYTHON_THRESHOLDS, YOUNG_COLLECTION_EVERY
 from tests.tui.helpers import app_for, node_state, wait_until
 
 
@@ -21,7 +21,7 @@ class _Cycle:
 async def test_the_collector_is_settled_once_the_app_is_up_and_later_cycles_are_freed(sim):
     threshold = gc.get_threshold()
     gc.unfreeze()  # as a fresh process starts: nothing frozen, Python's own thresholds
-    gc.set_threshold(700, 10, 10)
+    gc.set_threshold(*PYTHON_THRESHOLDS)
     try:
         app = app_for(sim.url)
         async with app.run_test(size=(80, 24)) as pilot:
@@ -40,5 +40,6 @@ async def test_the_collector_is_settled_once_the_app_is_up_and_later_cycles_are_
             for _ in range(FULL_AFTER):
                 gc.collect(1)  # as many middle-generation collections as make one due
             await wait_until(pilot, lambda: dropped() is None, timeout=5, what="the cycle freed")
+        assert gc.get_threshold() == PYTHON_THRESHOLDS  # Python's own again, the app ended
     finally:
         gc.set_threshold(*threshold)

@@ -29,7 +29,7 @@ from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.prompts import Pack
 from stablenew_tui.services.control import QueuedRun
 from stablenew_tui.services.results import RECENT_RESULTS
-from stablenew_tui.tui.collector import settle_after_start
+from stablenew_tui.tui.collector import restore_after_end, settle_after_start
 from stablenew_tui.tui.image_actions import SEED_FIELD, ImageActions
 from stablenew_tui.tui.keys import bindings_of
 from stablenew_tui.tui.messages import EngineEvents, pump_events
@@ -134,6 +134,9 @@ class MainScreen(ImageWiring, RunWiring):
         # The widget tree lives as long as the app: out of the collector's scans from now on
         # (see `collector` for why, and for the young generation's size).
         self.call_after_refresh(settle_after_start, self.app)
+
+    def on_unmount(self) -> None:
+        restore_after_end()
 
     # -- engine events -------------------------------------------------------------------
 
