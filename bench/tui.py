@@ -117,14 +117,20 @@ def report_image_views(cases: dict[str, ImageViewsCase]) -> None:
             ok = p95(values) <= TARGET_OPEN_P95_MS
             print(f"    {name:<24} {len(values):>4} {statistics.median(values):>7.1f}"
                   f" {p95(values):>7.1f}   {verdict(ok)}")  # fmt: skip
-    print("  full (gen 2) garbage collections while sampling (CPU time in brackets)")
+    print("  garbage collections while sampling: full (gen 2), CPU time in brackets; young")
     for name, case in cases.items():
-        pauses, cpu = case.full_gcs, case.full_gcs_cpu
-        longest = (
-            f", median {statistics.median(pauses):.0f} ({statistics.median(cpu):.0f}) ms,"
-            f" longest {max(pauses):.0f} ({max(cpu):.0f}) ms"
-        )
-        print(f"    {name:<6} {len(pauses):>3} full GCs{longest if pauses else ''}")
+        print(f"    {name:<6} {_collections(case.full_gcs, case.full_gcs_cpu)} full,"
+              f" {_collections(case.young_gcs)} young (gen 0/1)")  # fmt: skip
+
+
+def _collections(pauses: list[float], cpu: list[float] | None = None) -> str:
+    """How many, their median and longest (ms): `n, median 12 (11) ms, longest 30 (28) ms`."""
+    if not pauses:
+        return "0"
+    median, longest = f"{statistics.median(pauses):.0f}", f"{max(pauses):.0f}"
+    if cpu:
+        median, longest = f"{median} ({statistics.median(cpu):.0f})", f"{longest} ({max(cpu):.0f})"
+    return f"{len(pauses)}, median {median} ms, longest {longest} ms"
 
 
 def main() -> None:

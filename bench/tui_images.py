@@ -39,6 +39,7 @@ class ImageViewsCase:
     preview: list[float] = field(default_factory=list)
     full_gcs: list[float] = field(default_factory=list)  # ms each, while sampling
     full_gcs_cpu: list[float] = field(default_factory=list)  # their CPU time, ms
+    young_gcs: list[float] = field(default_factory=list)  # generations 0 and 1, ms each
 
 
 def _details_shown(app: StableNewApp) -> bool:
@@ -85,7 +86,7 @@ async def image_views_case(
                 await pilot.pause(0.05)
             table = app.screen.query_one(ResultsTable)
             await watch.press("f5", lambda: table.row_count >= BATCH)
-            gcs.pauses, gcs.cpu, gcs.on = [], [], True
+            gcs.pauses, gcs.cpu, gcs.young, gcs.on = [], [], [], True
             for _ in range(count):
                 if streaming and app.services.control.running is None:
                     await _batch(app)
@@ -96,7 +97,7 @@ async def image_views_case(
                 await _close(app, watch)
                 await asyncio.sleep(random.uniform(0.01, 0.03))
             gcs.on = False
-            case.full_gcs, case.full_gcs_cpu = gcs.pauses, gcs.cpu
+            case.full_gcs, case.full_gcs_cpu, case.young_gcs = gcs.pauses, gcs.cpu, gcs.young
             await app.services.control.cancel_all()
     return case
 

@@ -52,25 +52,28 @@ class FrameWatch:
 
 
 class FullCollections:
-    """Durations (ms) of the generation-2 garbage collections that run while `on`: on the
-    clock (`pauses`) and in CPU time of the collecting thread (`cpu`), which a busy machine
-    does not stretch."""
+    """Durations (ms) of the garbage collections that run while `on`: the full (generation 2)
+    ones on the clock (`pauses`) and in CPU time of the collecting thread (`cpu`), which a busy
+    machine does not stretch; the young ones (generations 0 and 1) on the clock (`young`)."""
 
     def __init__(self) -> None:
         self.on = False
         self.pauses: list[float] = []
         self.cpu: list[float] = []
+        self.young: list[float] = []
         self._started = self._started_cpu = 0.0
         gc.callbacks.append(self._callback)
 
     def _callback(self, phase: str, info: dict) -> None:
-        if not self.on or info["generation"] != 2:
+        if not self.on:
             return
         if phase == "start":
             self._started, self._started_cpu = time.perf_counter(), time.thread_time()
-        else:
+        elif info["generation"] == 2:
             self.pauses.append((time.perf_counter() - self._started) * 1000)
             self.cpu.append((time.thread_time() - self._started_cpu) * 1000)
+        else:
+            self.young.append((time.perf_counter() - self._started) * 1000)
 
     def close(self) -> None:
         gc.callbacks.remove(self._callback)

@@ -5,7 +5,6 @@ steer runs are in `main_runs`, finished images and their keys in `main_images`."
 
 from __future__ import annotations
 
-import gc
 from typing import Any, cast
 
 from textual import on, work
@@ -30,6 +29,7 @@ from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.prompts import Pack
 from stablenew_tui.services.control import QueuedRun
 from stablenew_tui.services.results import RECENT_RESULTS
+from stablenew_tui.tui.collector import restore_after_end, settle_after_start
 from stablenew_tui.tui.image_actions import SEED_FIELD, ImageActions
 from stablenew_tui.tui.keys import bindings_of
 from stablenew_tui.tui.messages import EngineEvents, pump_events
@@ -131,9 +131,12 @@ class MainScreen(ImageWiring, RunWiring):
         self._load_results(RECENT_RESULTS)
         self.unfinished.list_at_start()
         self.set_interval(VIEW_REFRESH_SECONDS, self._refresh_views)
-        # The widget tree lives as long as the app: keep it out of the collector's full scans,
-        # which otherwise pause the UI for ~100 ms every few seconds of activity.
-        self.call_after_refresh(gc.freeze)
+        # The widget tree lives as long as the app: out of the collector's scans from now on
+        # (see `collector` for why, and for the young generation's size).
+        self.call_after_refresh(settle_after_start, self.app)
+
+    def on_unmount(self) -> None:
+        restore_after_end()
 
     # -- engine events -------------------------------------------------------------------
 
