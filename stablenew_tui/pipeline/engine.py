@@ -286,6 +286,8 @@ class Engine:
             job = await self.scheduler.claim(run, handle, unfit)
         except LOCAL_FAILURES as error:
             return await self.halts.halt(run, error)
+        finally:
+            self.behind.go(handle.name)
         if job is None:
             copied = await self.tail.make_copy(run, handle, outputs, unfit)
             return copied or await self._wait_for_others(run, keeper, handle.name, pulses)
