@@ -18,7 +18,8 @@ while a batch streams in.
     (TabbedContent, a 200-row DataTable, a 600-line RichLog, a TextArea, a Footer), same keys.
 (c) Keypress → terminal, in tmux: the real command against an instant simulator in its own
     process; `send-keys F4`/`F2`, then `capture-pane` as fast as it goes until the tab shows.
-    This includes tmux itself (a process spawn per send and per capture, a few ms each).
+    This includes tmux itself (a process spawn per send and per capture, a few ms each). The
+    batch streams as fast as the app takes images (~80 a second), then at 10 a second.
     Baselines: the same with no batch running, and the minimal tabs app.
 (d) Opening an image, in process with Pilot (120×40): Enter on a result until its details
     show, `v` until its full-screen preview shows the decoded image; after a 200-image batch
@@ -47,18 +48,20 @@ from tui_common import BATCH, TARGET_P95_MS, TARGET_READY_S, p95, verdict
 from tui_images import TARGET_OPEN_P95_MS, ImageViewsCase, bench_image_views
 from tui_pilot import bench_pilot_keys
 from tui_startup import bench_startup
-from tui_terminal import bench_tmux_keys
+from tui_terminal import PACED_IMAGES_PER_S, bench_tmux_keys
 
 
 def latency_rows(title: str, cases: dict[str, list[float]]) -> list[str]:
-    """`cases`: floor (minimal app), idle, batch; the batch row carries the verdict."""
-    names = {"floor": "minimal Textual app", "idle": "idle", "batch": "batch streaming"}
+    """`cases`: floor (minimal app), idle, batch and perhaps paced (a batch at a GPU's pace);
+    the batch rows carry the verdict."""
+    names = {"floor": "minimal Textual app", "idle": "idle", "batch": "batch streaming",
+             "paced": f"batch, {PACED_IMAGES_PER_S} images/s"}  # fmt: skip
     rows = [f"  {title}"]
-    for key in ("floor", "idle", "batch"):
+    for key in (key for key in names if key in cases):
         values = cases[key]
         line = (f"    {names[key]:<24} {len(values):>4} {statistics.median(values):>7.1f}"
                 f" {p95(values):>7.1f}")  # fmt: skip
-        if key == "batch":
+        if key in ("batch", "paced"):
             ok = p95(values) <= TARGET_P95_MS
             line += f"   {p95(values) / p95(cases['idle']):>5.2f}   {verdict(ok)}"
         rows.append(line)
@@ -103,8 +106,10 @@ def report_pilot(pilot: dict) -> None:
 
 def report_terminal(terminal: dict) -> None:
     print(f"(c) real terminal, tmux 100×30, simulator in its own process"
-          f" ({terminal['runs']} run(s) of {BATCH})")  # fmt: skip
-    print("\n".join(latency_rows("tab switch F4/F2, send-keys → capture-pane", terminal)))
+          f" ({terminal['runs']} run(s) of {BATCH} from it at instant speed, then paced to"
+          f" {PACED_IMAGES_PER_S} images/s)")  # fmt: skip
+    cases = {key: terminal[key] for key in ("floor", "idle", "batch", "paced")}
+    print("\n".join(latency_rows("tab switch F4/F2, send-keys → capture-pane", cases)))
 
 
 def report_image_views(cases: dict[str, ImageViewsCase]) -> None:

@@ -1,4 +1,9 @@
-"""(c) Keypress → terminal: `send-keys` to a `capture-pane` that shows the tab, in tmux."""
+"""(c) Keypress → terminal: `send-keys` to a `capture-pane` that shows the tab, in tmux.
+
+The batch streams twice: from an instant simulator (as fast as the app takes images, ~80 a
+second: a stress on 2 cores shared by the simulator, the app and tmux), then from the same
+simulator paced to PACED_IMAGES_PER_S, about what ten GPUs make at the app's default settings.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,13 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 from tui_common import BATCH, GIVE_UP_S, MINIMAL_TABS_APP, TAB_MARKERS, Tmux, write_warm_start
+
+from stablenew_tui.pipeline.settings import PipelineSettings
+from stablenew_tui.sim.engine import SECONDS_PER_STEP_PER_MEGAPIXEL
+
+PACED_IMAGES_PER_S = 10
 
 
 def start_sim_process() -> tuple[subprocess.Popen, str]:
@@ -21,6 +32,13 @@ def start_sim_process() -> tuple[subprocess.Popen, str]:
         sim.terminate()
         raise RuntimeError(f"the simulator did not start: {line!r}")
     return sim, line.split(" at ", 1)[1].split()[0]
+
+
+def paced_speed() -> float:
+    """The simulator's speed at which it makes PACED_IMAGES_PER_S of the warm start's images."""
+    txt2img = PipelineSettings().txt2img
+    megapixels = txt2img.width * txt2img.height / 1e6
+    return SECONDS_PER_STEP_PER_MEGAPIXEL * megapixels * txt2img.steps * PACED_IMAGES_PER_S
 
 
 def tab_samples(tmux: Tmux, count: int, streaming: bool) -> tuple[list[float], int]:
@@ -73,7 +91,9 @@ def bench_tmux_keys(count: int, scratch: Path) -> dict:
         tmux.keys("C-r")
         tmux.wait_for(lambda s: "txt2img on" in s, poll=0)
         loaded, runs = tab_samples(tmux, count, streaming=True)
-        return {"floor": floor, "idle": idle, "batch": loaded, "runs": runs + 1}
+        httpx.post(f"{url}/sim/speed", json={"speed": paced_speed()}).raise_for_status()
+        paced, _ = tab_samples(tmux, count, streaming=True)
+        return {"floor": floor, "idle": idle, "batch": loaded, "paced": paced, "runs": runs + 1}
     finally:
         tmux.quit()
         sim.terminate()
