@@ -47,12 +47,25 @@ def posted(sim, endpoint: str) -> list[dict]:
     return [r.body for r in sim.requests if r.method == "POST" and r.path.endswith("/" + endpoint)]
 
 
+async def start_run(launcher: RunLauncher, request: RunRequest):
+    """Plan the run and start making it in a task; returns (prepared run, its events from
+    the start, the task)."""
+    prepared = await launcher.prepare(request)
+    events = launcher.engine.events.subscribe_queue()
+    return prepared, events, asyncio.create_task(launcher.engine.run(prepared.run))
+
+
+async def next_event(events: asyncio.Queue, kind: type, within: float = 30):
+    """The next event of `kind`, passing over the others."""
+    while not isinstance(event := await asyncio.wait_for(events.get(), within), kind):
+        pass
+    return event
+
+
 async def run_acting_on(launcher, request, act, after_done: int = 1, within: float = 60):
     """Run `request`; call `act()` once `after_done` images are done. Returns (prepared,
     summary, every event)."""
-    prepared = await launcher.prepare(request)
-    events = launcher.engine.events.subscribe_queue()
-    task = asyncio.create_task(launcher.engine.run(prepared.run))
+    prepared, events, task = await start_run(launcher, request)
     seen, done = [], 0
     while done < after_done:
         event = await asyncio.wait_for(events.get(), 30)

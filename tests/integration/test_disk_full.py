@@ -19,7 +19,7 @@ from stablenew_tui.pipeline.queue import JobQueue
 from stablenew_tui.services.control import RunControl
 from stablenew_tui.sim import SimServer
 from tests.disk_helpers import fill_disk, remount, small_disk
-from tests.integration.pipeline_helpers import launcher_for
+from tests.integration.pipeline_helpers import launcher_for, next_event
 from tests.integration.test_leases import finish, queue_path
 from tests.integration.test_run_cli import stablenew_async
 
@@ -131,7 +131,7 @@ async def test_an_interactive_session_pauses_on_a_full_disk_and_goes_on_when_res
                     output_root=out,
                 )  # fmt: skip
                 queued = await control.queue_run(request)
-                failure = await _next(events, LocalFailure)
+                failure = await next_event(events, LocalFailure, within=60)
                 (folder,) = out.iterdir()
                 assert failure.problem == f"no space left on the disk holding {folder}"
                 assert failure.fix == "free space"
@@ -143,7 +143,7 @@ async def test_an_interactive_session_pauses_on_a_full_disk_and_goes_on_when_res
 
                 remount(out, "size=16m")
                 assert not control.toggle_pause()
-                finished = await _next(events, RunFinished)
+                finished = await next_event(events, RunFinished, within=60)
                 assert finished.counts == {"done": 8}
                 assert_whole(folder, images=8)
             finally:
@@ -158,12 +158,6 @@ async def _none_running(queue: JobQueue, run_id: str) -> dict[str, int]:
         while "running" in (counts := queue.counts(run_id)):
             await asyncio.sleep(0.05)
     return counts
-
-
-async def _next(events: asyncio.Queue, kind: type):
-    while not isinstance(event := await asyncio.wait_for(events.get(), 60), kind):
-        pass
-    return event
 
 
 async def test_a_new_run_on_a_full_data_disk_is_refused_in_one_line(sim, tmp_path, stablenew_home):

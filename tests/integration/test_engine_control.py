@@ -10,7 +10,7 @@ import pytest
 from stablenew_tui.pipeline.events import Interrupted, JobSkipped, RunStarted, StageProgress
 from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.sim import SimServer
-from tests.integration.pipeline_helpers import drain, launcher_for, manifest, posted
+from tests.integration.pipeline_helpers import drain, launcher_for, manifest, posted, start_run
 
 # About two seconds per image at speed 1: long enough to act while it runs.
 SLOW = {"images_per_prompt": 3, "txt2img": {"steps": 30, "width": 512, "height": 512, "seed": 1}}
@@ -24,9 +24,9 @@ async def slow_sim():
 
 async def _start(sim, flags=SLOW):
     launcher = launcher_for(sim.url)
-    prepared = await launcher.prepare(RunRequest(prompt="a slow lighthouse", flags=flags))
-    events = launcher.engine.events.subscribe_queue()
-    task = asyncio.create_task(launcher.engine.run(prepared.run))
+    prepared, events, task = await start_run(
+        launcher, RunRequest(prompt="a slow lighthouse", flags=flags)
+    )
     return launcher, prepared, events, task
 
 

@@ -13,7 +13,13 @@ from stablenew_tui.paths import AppPaths
 from stablenew_tui.pipeline.events import JobDone
 from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.pipeline.summary import COLUMNS, SUMMARY_NAME
-from tests.integration.pipeline_helpers import launcher_for, manifest, run_to_end
+from tests.integration.pipeline_helpers import (
+    launcher_for,
+    manifest,
+    next_event,
+    run_to_end,
+    start_run,
+)
 
 FLAGS = {
     "stages": ["txt2img", "img2img"],
@@ -33,11 +39,9 @@ def summary_rows(folder: str) -> list[dict[str, str]]:
 async def test_a_stopped_run_is_summarized_and_its_resume_completes_the_summary(sim):
     launcher = launcher_for(sim.url)
     try:
-        prepared = await launcher.prepare(RunRequest(prompt="a tower, at night", flags=FLAGS))
-        events = launcher.engine.events.subscribe_queue()
-        task = asyncio.create_task(launcher.engine.run(prepared.run))
-        while not isinstance(await asyncio.wait_for(events.get(), 30), JobDone):
-            pass
+        request = RunRequest(prompt="a tower, at night", flags=FLAGS)
+        prepared, events, task = await start_run(launcher, request)
+        await next_event(events, JobDone)
         launcher.engine.request_stop()
         stopped = await asyncio.wait_for(task, 30)
         done_first = stopped.counts["done"]

@@ -9,7 +9,13 @@ import asyncio
 from stablenew_tui.pipeline.events import JobDone, StageStarted
 from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.sim import SimServer
-from tests.integration.pipeline_helpers import launcher_for, manifest, run_to_end
+from tests.integration.pipeline_helpers import (
+    launcher_for,
+    manifest,
+    next_event,
+    run_to_end,
+    start_run,
+)
 
 FLAGS = {"images_per_prompt": 4, "txt2img": {"steps": 2, "width": 64, "height": 64}}
 
@@ -43,14 +49,11 @@ async def test_a_paused_nodes_last_image_is_written_all_the_same():
     async with SimServer(speed=4) as sim:
         launcher = launcher_for(sim.url)
         try:
-            prepared = await launcher.prepare(RunRequest(prompt="a harbour", flags=slow))
-            events = launcher.engine.events.subscribe_queue()
-            making = asyncio.create_task(launcher.engine.run(prepared.run))
-            while not isinstance(await asyncio.wait_for(events.get(), 30), StageStarted):
-                pass
+            request = RunRequest(prompt="a harbour", flags=slow)
+            prepared, events, making = await start_run(launcher, request)
+            await next_event(events, StageStarted)
             launcher.engine.pause()  # no next claim follows the image under way
-            while not isinstance(await asyncio.wait_for(events.get(), 30), JobDone):
-                pass
+            await next_event(events, JobDone)
             assert launcher.queue.counts(prepared.run.id) == {"done": 1, "queued": 2}
             assert not making.done()
             launcher.engine.resume()
