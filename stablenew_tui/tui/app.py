@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable
 from functools import partial
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -19,6 +19,7 @@ from stablenew_tui.errors import InputError
 from stablenew_tui.learning.picks import PICKS_NAME
 from stablenew_tui.paths import AppPaths
 from stablenew_tui.services.picking import PickSession
+from stablenew_tui.tui.collector import QuietCollector
 from stablenew_tui.tui.comparisons import MAKE_ENTRY, PICK_ENTRY, ComparisonActions
 from stablenew_tui.tui.keys import KeySection, palette_bindings, readable_key, section
 from stablenew_tui.tui.screens.add_node import AddNodeDialog
@@ -59,14 +60,20 @@ class StableNewApp(App):
         super().__init__()
         self.services = services
         self.comparisons = ComparisonActions(self)
+        self.collector = QuietCollector()
         if not services.config.ui.animations and "TEXTUAL_ANIMATIONS" not in os.environ:
             self.animation_level = "none"  # a TEXTUAL_ANIMATIONS the user set wins
 
     def on_mount(self) -> None:
         self._apply_themes()
         self._apply_keymap()
-        self.push_screen(MainScreen(self.services))
+        self.push_screen(MainScreen(self.services, self.collector))
         self.run_worker(self.comparisons.draw_sheets(), group="comparisons")
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.collector.input_seen()
+        await super().on_event(event)
 
     async def action_quit(self) -> None:
         for screen in self.screen_stack:

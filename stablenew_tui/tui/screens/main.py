@@ -29,7 +29,7 @@ from stablenew_tui.pipeline.launch import RunRequest
 from stablenew_tui.prompts import Pack
 from stablenew_tui.services.control import QueuedRun
 from stablenew_tui.services.results import RECENT_RESULTS
-from stablenew_tui.tui.collector import restore_after_end, settle_after_start
+from stablenew_tui.tui.collector import QuietCollector
 from stablenew_tui.tui.image_actions import SEED_FIELD, ImageActions
 from stablenew_tui.tui.keys import bindings_of
 from stablenew_tui.tui.messages import EngineEvents, pump_events
@@ -88,9 +88,10 @@ class MainScreen(ImageWiring, RunWiring):
         Binding("f1,question_mark", "app.help", "Help", id="help"),
     ]
 
-    def __init__(self, services: TuiServices) -> None:
+    def __init__(self, services: TuiServices, collector: QuietCollector) -> None:
         super().__init__()
         self.services = services
+        self.collector = collector
         self.next_seed = services.new_seed()
         self.pack: Pack | None = None  # the pack last opened in the browser, for "run pack"
         self._shown_run: Run | None = None  # the run the queue view and new results belong to
@@ -131,12 +132,12 @@ class MainScreen(ImageWiring, RunWiring):
         self._load_results(RECENT_RESULTS)
         self.unfinished.list_at_start()
         self.set_interval(VIEW_REFRESH_SECONDS, self._refresh_views)
-        # The widget tree lives as long as the app: out of the collector's scans from now on
-        # (see `collector` for why, and for the young generation's size).
-        self.call_after_refresh(settle_after_start, self.app)
+        # The widget tree lives as long as the app: out of the collector's scans from its
+        # first frame on (see `collector` for why, and for the young generation's size).
+        self.call_after_refresh(self.collector.settle, self.app)
 
     def on_unmount(self) -> None:
-        restore_after_end()
+        self.collector.restore()
 
     # -- engine events -------------------------------------------------------------------
 
