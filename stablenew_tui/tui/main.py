@@ -20,7 +20,7 @@ def run_tui(args: argparse.Namespace) -> int:
     # textual-image asks the terminal which graphics it supports when it is first imported,
     # and waits up to 0.1 s for each answer; a terminal without the kitty protocol (tmux among
     # them) never answers that question. It must be over before Textual takes the terminal.
-    # Its dependencies are loaded first, so the two threads never import the same module.
+    # Its big dependencies load first, here: the thread's import is then mostly that waiting.
     import PIL.Image  # noqa: F401
     import textual.app  # noqa: F401
 
