@@ -115,8 +115,6 @@ class ProgressPoller:
                 raise
             reason = f"{stage} stalled: no progress for {timeout:g} s; interrupted"
             log.warning("%s %s: %s", handle.name, job.id, reason)
-            with contextlib.suppress(WebUIError, TimeoutError):
-                await asyncio.wait_for(handle.client.interrupt(), INTERRUPT_WAIT)
             raise WebUIStalled(handle.name, reason) from None
 
     def abandon(self, job_id: str, node: str, grace: float) -> None:
@@ -141,6 +139,9 @@ class ProgressPoller:
                 progress = None  # the request itself will report a real problem
             if clock.stalled(progress):
                 clock.tripped = True
+                # Told before its request is dropped: the client then has nothing to add.
+                with contextlib.suppress(WebUIError, TimeoutError):
+                    await asyncio.wait_for(handle.client.interrupt(), INTERRUPT_WAIT)
                 deadline.reschedule(asyncio.get_running_loop().time())
                 return
             if progress is None or progress.state.sampling_steps <= 0:

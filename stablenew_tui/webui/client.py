@@ -8,6 +8,7 @@ connection open. Progress, interrupt and skip bypass the lock so they work durin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, TypeVar
@@ -58,6 +59,7 @@ from stablenew_tui.webui.requests import (
 from stablenew_tui.webui.transport import NodeTransport
 
 API = "/sdapi/v1"
+DROPPED_REQUEST_TELL_SECONDS = 2.0  # for a node to hear "interrupt" once we stopped waiting
 _Model = TypeVar("_Model", bound=BaseModel)
 _Parsed = TypeVar("_Parsed")
 
@@ -74,6 +76,7 @@ class WebUIClient:
         self._serial = asyncio.Lock()
         self._server: ServerInfo | None = None
         self._out_of_memory_count: int | None = None  # the GPU's count when last looked at
+        self._told_to_stop = False  # the image request under way was interrupted or skipped
 
     @property
     def node(self) -> NodeConfig:
@@ -309,12 +312,28 @@ class WebUIClient:
         """One generation-type POST, serialized per node; the answer must hold an image."""
         body = await self.payload(request)
         async with self._serial:
-            data = await self._transport.post(f"{API}/{endpoint}", body, read_timeout=self._long)
+            self._told_to_stop = False
+            try:
+                data = await self._transport.post(
+                    f"{API}/{endpoint}", body, read_timeout=self._long
+                )
+            except asyncio.CancelledError:
+                if not self._told_to_stop:
+                    await self._interrupt_dropped()
+                raise
         if not isinstance(data, dict):
             raise WebUIBadAnswer(self.node.name, f"{endpoint} did not answer with an object")
         if not any(data.get("images") or [data.get("image")]):
             raise await self._no_image_error(endpoint)
         return data
+
+    async def _interrupt_dropped(self) -> None:
+        """A WebUI goes on with an image whose request was dropped without a word (the app
+        ended mid-image): tell it to stop, so its GPU is free for what comes next. Before the
+        request's turn on the node ends, so the word cannot reach the node's next image;
+        briefly: a node that does not answer is left to itself."""
+        with contextlib.suppress(WebUIError, TimeoutError):
+            await asyncio.wait_for(self.interrupt(), DROPPED_REQUEST_TELL_SECONDS)
 
     async def _no_image_error(self, endpoint: str) -> WebUIError:
         """SD.Next answers a failed generation, out of memory included, with 200 and no
@@ -358,9 +377,11 @@ class WebUIClient:
         )
 
     async def interrupt(self) -> None:
+        self._told_to_stop = True
         await self._transport.post(f"{API}/interrupt")
 
     async def skip(self) -> None:
+        self._told_to_stop = True
         await self._transport.post(f"{API}/skip")
 
     async def memory(self) -> dict[str, Any]:

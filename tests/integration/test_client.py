@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 
@@ -57,6 +58,38 @@ async def test_txt2img_returns_an_image_in_the_default_format_and_info(any_sim):
     body = any_sim.requests[-1].body
     assert body["sampler_name"] == samplers[0]
     assert any_sim.requests[-1].ignored_fields == []
+
+
+def _interrupts(sim) -> int:
+    return sum(1 for r in sim.requests if r.path.endswith("/interrupt"))
+
+
+async def _until(condition) -> None:
+    while not condition():
+        await asyncio.sleep(0.01)
+
+
+async def _generating(sim, client) -> asyncio.Task:
+    """A txt2img the slow simulator is making (once the one before has stopped)."""
+    await asyncio.wait_for(_until(lambda: not sim.webui.engine.busy), 10)
+    request = Txt2ImgRequest(prompt="a slow lighthouse", steps=100, width=512, height=512)
+    task = asyncio.create_task(client.txt2img(request))
+    await _until(lambda: sim.webui.engine.busy)
+    return task
+
+
+async def test_an_image_request_dropped_without_a_word_is_interrupted_on_the_node():
+    async with SimServer(speed=0.05) as slow, client_for(slow.url) as client:
+        task = await _generating(slow, client)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        assert _interrupts(slow) == 1, "the node hears of it before the request's turn ends"
+
+        task = await _generating(slow, client)  # once interrupted, only once
+        await client.interrupt()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        assert _interrupts(slow) == 2
 
 
 async def test_img2img_and_extras_transform_the_image(sim):

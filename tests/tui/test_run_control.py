@@ -4,6 +4,7 @@ Pilot against the simulator over loopback HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 from textual.widgets import Label
@@ -182,3 +183,21 @@ async def test_a_gpu_out_of_memory_is_one_short_line_in_the_log(sim):
         await wait_until(pilot, lambda: log_lines(app, "FAILED"), what="the failure logged")
         (line,) = log_lines(app, "FAILED")
     assert line.split(" ", 1)[1] == "[sim] image 1 FAILED in txt2img: out of GPU memory (+2.25 GiB)"
+
+
+async def test_quitting_while_an_image_is_made_stops_it_on_the_node():
+    """A WebUI goes on with an image whose request was dropped: quitting tells it to stop,
+    so the GPU is free for whatever comes next (the image stays queued for a resume)."""
+    async with SimServer(speed=0.05) as slow:  # 512×512, 100 steps: a fifth of a second each
+        app = app_for(slow.url)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+            await run_with(pilot, "a fox", {"txt2img-steps": "100"})
+            await wait_until(pilot, lambda: slow.webui.engine.busy, what="the image under way")
+            await pilot.press("ctrl+q")
+        assert posted(slow, "interrupt"), "the node was told to stop"
+        for _ in range(100):  # it stops at the end of the step under way
+            if not slow.webui.engine.busy:
+                break
+            await asyncio.sleep(0.05)
+        assert not slow.webui.engine.busy, "the node is free"
