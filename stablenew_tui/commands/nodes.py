@@ -35,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Show each node (from --node or the config): its state, server and "
         "version, loaded model, speed (steps per second at 512×512, from the speeds measured "
         "in earlier runs), and the images it made and failed (every run in the queue, counted "
-        "for the node that took each image last).",
+        "for the node that took each image last). Exits 0 when some node answers, 1 when none "
+        "does.",
     )
     add_node_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -72,7 +73,8 @@ async def _show_nodes(args: argparse.Namespace) -> int:
         print(json.dumps([report.as_json() for report in reports], indent=2))
     else:
         print("\n".join([_row(HEADER), *(_row(_cells(report)) for report in reports)]))
-    return EXIT_OK
+    # A script asks "can anything make images?"; one node's trouble is in the table.
+    return EXIT_OK if any(report.server is not None for report in reports) else EXIT_FAILED
 
 
 def _cells(report: NodeReport) -> tuple[str, ...]:

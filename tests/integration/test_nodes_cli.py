@@ -170,3 +170,14 @@ def test_nodes_shows_each_node_with_its_server_model_and_images(started, tmp_pat
     assert table[2].split()[-3:] == ["—", "0", "0"], "never used: no speed yet"
     assert table[2].startswith("gpu-f…g-name READY        Forge f2.0.1"), "cut in the middle"
     assert table[3].startswith("gone         DISCONNECTED cannot connect to")
+
+
+def test_nodes_exits_1_when_no_node_answers(started, tmp_path):
+    gone = _config(tmp_path / "gone.toml", {"gone": closed_port_url(), "also": closed_port_url()})
+    result = stablenew("nodes", "--config", str(gone))
+    assert result.returncode == 1, result.stdout
+    assert "DISCONNECTED" in result.stdout, "the table says why"
+
+    one_answers = {"gone": closed_port_url(), "gpu": started().url}
+    result = stablenew("nodes", "--config", str(_config(tmp_path / "one.toml", one_answers)))
+    assert result.returncode == 0, result.stdout
