@@ -10,14 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from http import HTTPStatus
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from stablenew_tui.config import ClientConfig, NodeConfig
 from stablenew_tui.webui.errors import (
-    TRANSIENT_STATUSES,
     ModelLoadFailed,
     Trouble,
     WebUIBadAnswer,
@@ -33,7 +31,6 @@ from stablenew_tui.webui.models import (
     Embeddings,
     ExtrasResult,
     FaceRestorer,
-    Flavor,
     GenerationResult,
     Hypernetwork,
     LatentUpscaleMode,
@@ -56,9 +53,9 @@ from stablenew_tui.webui.requests import (
     Txt2ImgRequest,
     payload_for,
 )
-from stablenew_tui.webui.transport import NodeTransport
+from stablenew_tui.webui.server_probe import probe_server
+from stablenew_tui.webui.transport import API, NodeTransport
 
-API = "/sdapi/v1"
 DROPPED_REQUEST_TELL_SECONDS = 2.0  # for a node to hear "interrupt" once we stopped waiting
 _Model = TypeVar("_Model", bound=BaseModel)
 _Parsed = TypeVar("_Parsed")
@@ -102,48 +99,8 @@ class WebUIClient:
 
     async def server_info(self, *, refresh: bool = False) -> ServerInfo:
         if self._server is None or refresh:
-            self._server = await self._probe()
+            self._server, self._out_of_memory_count = await probe_server(self._transport)
         return self._server
-
-    async def _probe(self) -> ServerInfo:
-        probe = self._transport.status_of
-        paths = ("sd-modules", "version", "schedulers", "samplers", "/internal/sysinfo", "memory")
-        answers = await asyncio.gather(
-            *(probe(path if path.startswith("/") else f"{API}/{path}") for path in paths)
-        )
-        modules, sdnext, schedulers, samplers, sysinfo, memory = answers
-        if 401 in (modules[0], schedulers[0], samplers[0]):
-            # Raise the same Unauthorized a normal call would, with its message.
-            await self._transport.get(f"{API}/sd-models")
-        for path, (status, _) in zip(paths, answers, strict=True):
-            if status in TRANSIENT_STATUSES:
-                # A proxy in front of a restarting WebUI tells nothing of the flavor: report
-                # the bad spell as what it is, so that it is waited out rather than taken for
-                # a server without the API.
-                endpoint = path.rsplit("/", 1)[-1]
-                raise WebUIRejected(self.node.name, status, _phrase(status), endpoint)
-        if samplers[0] == 404 and modules[0] == 404 and sdnext[0] == 404:
-            # Every flavor serves `samplers`; a WebUI without --api serves no /sdapi route.
-            raise WebUINoApi(
-                self.node.name,
-                f"{self.node.url} answers, but not with the WebUI API (every /sdapi/v1 route "
-                "is 404): start the WebUI with --api",
-            )
-        self._out_of_memory_count = out_of_memory_count(memory[1])
-        flavor: Flavor
-        if modules[0] == 200:
-            flavor = "forge"
-        elif sdnext[0] == 200:
-            flavor = "sdnext"
-        elif schedulers[0] in (200, 404):
-            flavor = "a1111"
-        else:
-            raise WebUIBadAnswer(self.node.name, "does not look like a Stable Diffusion WebUI API")
-        version = _version_from(sdnext[1] if flavor == "sdnext" else sysinfo[1])
-        # SD.Next also serves `schedulers`, but lists its samplers there ({name, cls, options},
-        # `modules/api/endpoints.py` get_schedulers): it has no separate scheduler field.
-        supports_scheduler = flavor != "sdnext" and schedulers[0] == 200
-        return ServerInfo(flavor=flavor, version=version, supports_scheduler=supports_scheduler)
 
     # -- resources -----------------------------------------------------------------------
 
@@ -405,20 +362,3 @@ class WebUIClient:
     @property
     def _long(self) -> float:
         return self.settings.read_timeout
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:  # a proxy's own code (Cloudflare's 52x)
-        return f"status {status}"
-
-
-def _version_from(data: Any) -> str | None:
-    if not isinstance(data, dict):
-        return None
-    for key in ("Version", "version", "updated"):
-        value = data.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return None

@@ -36,6 +36,8 @@ from stablenew_tui.webui.errors import (
 
 log = logging.getLogger("stablenew.webui")
 
+API = "/sdapi/v1"  # where A1111, Forge and SD.Next serve their API
+
 # Quick answers (catalog, options, progress) should not wait like a generation does.
 QUICK_READ_TIMEOUT = 30.0
 # The longest wait between two tries of a request within one call.
