@@ -19,6 +19,7 @@ from stablenew_tui.webui.errors import (
     ModelLoadFailed,
     Trouble,
     WebUIBadAnswer,
+    WebUICutShort,
     WebUIError,
     WebUINoApi,
     WebUIOutOfMemory,
@@ -244,7 +245,30 @@ class WebUIClient:
             if checkpoint and error.status >= 500 and trouble_of(error) is Trouble.REQUEST:
                 await self._raise_if_not_loaded(checkpoint, error)
             raise
-        return self._parse(GenerationResult.from_answer, data, endpoint)
+        result = self._parse(GenerationResult.from_answer, data, endpoint)
+        if not self._told_to_stop:
+            await self._raise_if_cut_short(endpoint, result)
+        return result
+
+    async def _raise_if_cut_short(self, endpoint: str, result: GenerationResult) -> None:
+        """A WebUI answers an image that someone else interrupted or skipped with 200 and the
+        image as far as it got. Its state says so until its next job begins (`State.begin`,
+        modules/shared_state.py, in A1111, Forge and SD.Next): read at once, and taken as this
+        answer's when it names the same job (`job_timestamp`). A node that cannot say is going
+        down, and its image is not taken on trust either."""
+        try:
+            state = (await self.progress()).state
+        except WebUIError as error:
+            raise WebUICutShort(
+                self.node.name, f"{endpoint}: the node went away as it answered ({error.message})"
+            ) from error
+        answered = str(result.raw_info.get("job_timestamp") or "")
+        same_job = not (answered and state.job_timestamp) or answered == state.job_timestamp
+        if same_job and (state.interrupted or state.skipped):
+            stopped = "interrupted" if state.interrupted else "skipped"
+            raise WebUICutShort(
+                self.node.name, f"{endpoint} was {stopped} part-way on the node by another client"
+            )
 
     async def _raise_if_not_loaded(self, checkpoint: str, error: WebUIRejected) -> None:
         """A checkpoint named in a request loads inside the generation (Forge also loads one

@@ -84,6 +84,11 @@ class WebUINoApi(WebUIError):
     """Something answers at the address, but no WebUI API: it was started without --api."""
 
 
+class WebUICutShort(WebUIError):
+    """The node answered with an image it stopped making part-way: someone else interrupted
+    or skipped it (the WebUI's page, another program), or the server was going down."""
+
+
 def reason_from_body(body: Any, fallback: str) -> str:
     """One line from any of the error shapes A1111, Forge, SD.Next and FastAPI use."""
     if isinstance(body, dict):
@@ -188,6 +193,6 @@ def trouble_of(error: WebUIError) -> Trouble:
         return Trouble.NODE_UNUSABLE
     if isinstance(error, WebUIRejected):
         return Trouble.TRANSIENT if error.status in TRANSIENT_STATUSES else Trouble.REQUEST
-    if isinstance(error, (WebUIUnavailable, WebUITimedOut, WebUIStalled)):
+    if isinstance(error, (WebUIUnavailable, WebUITimedOut, WebUIStalled, WebUICutShort)):
         return Trouble.TRANSIENT
     return Trouble.REQUEST

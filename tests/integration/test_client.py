@@ -6,9 +6,11 @@ import asyncio
 import base64
 import io
 
+import pytest
 from PIL import Image
 
 from stablenew_tui.sim import SimServer
+from stablenew_tui.webui.errors import WebUICutShort
 from stablenew_tui.webui.requests import (
     ExtrasBatchRequest,
     ExtrasRequest,
@@ -55,9 +57,9 @@ async def test_txt2img_returns_an_image_in_the_default_format_and_info(any_sim):
     assert result.info.seed == 42
     assert result.info.all_seeds == [42]
     assert result.info.infotexts and "a lighthouse at dusk" in result.info.infotexts[0]
-    body = any_sim.requests[-1].body
-    assert body["sampler_name"] == samplers[0]
-    assert any_sim.requests[-1].ignored_fields == []
+    (sent,) = [r for r in any_sim.requests if r.path.endswith("/txt2img")]
+    assert sent.body["sampler_name"] == samplers[0]
+    assert sent.ignored_fields == []
 
 
 def _interrupts(sim) -> int:
@@ -90,6 +92,25 @@ async def test_an_image_request_dropped_without_a_word_is_interrupted_on_the_nod
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         assert _interrupts(slow) == 2
+
+
+async def test_an_image_someone_else_stopped_part_way_is_not_taken_as_made():
+    async with SimServer(speed=0.05) as slow, client_for(slow.url) as client:
+        async with client_for(slow.url) as someone_else:
+            task = await _generating(slow, client)
+            await someone_else.interrupt()  # the WebUI's page, another program
+            with pytest.raises(WebUICutShort, match="interrupted part-way"):
+                await task
+
+            task = await _generating(slow, client)
+            await someone_else.skip()
+            with pytest.raises(WebUICutShort, match="skipped part-way"):
+                await task
+
+        task = await _generating(slow, client)
+        await client.interrupt()  # its own: what it answered is the caller's to judge
+        result = await task
+        assert result.images
 
 
 async def test_img2img_and_extras_transform_the_image(sim):

@@ -46,10 +46,9 @@ async def test_a_bad_spell_of_the_proxy_in_front_fails_no_image(sim):
     assert proxy.refused >= 2, "the spell was met"
     retried = [event for event in events if isinstance(event, JobFailed)]
     assert retried and all(event.will_retry for event in retried)
-    assert {event.reason for event in retried} <= {
-        "txt2img rejected (502): 502 Bad Gateway",
-        "txt2img rejected (503): 503 Service Temporarily Unavailable",
-    }
+    spell = ("rejected (502): 502 Bad Gateway", "rejected (503): 503 Service Temporarily")
+    # The generation itself, or the look at the node's state as its image came back.
+    assert all(any(answer in event.reason for answer in spell) for event in retried)
     assert len(manifest(prepared.run.folder)) == 20
 
 
