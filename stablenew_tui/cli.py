@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a command, opens the terminal UI (--demo: on the built-in simulator).",
     )
     parser.add_argument("--version", action="version", version=f"stablenew {__version__}")
-    add_node_arguments(parser)
+    add_node_arguments(parser, top_level=True)
     parser.add_subparsers(
         title="commands", metavar="COMMAND", parser_class=_Parser, action=_Commands
     )

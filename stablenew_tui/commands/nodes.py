@@ -55,8 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--password-env", metavar="VAR", help="the environment variable holding the password"
     )
     checks.add_argument(
-        "--config", type=Path, metavar="FILE", help="config file (for the client's timeouts)"
-    )
+        "--config", type=Path, metavar="FILE", default=argparse.SUPPRESS,  # see add_node_arguments
+        help="config file (for the client's timeouts)",
+    )  # fmt: skip
     checks.add_argument("--json", action="store_true", help="print JSON instead of text")
     checks.set_defaults(func=probe_node)
 

@@ -104,7 +104,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_folder_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, metavar="FILE", help="config file to use")
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE", default=argparse.SUPPRESS,  # see add_node_arguments
+        help="config file to use",
+    )  # fmt: skip
     add_preset_argument(parser)
     parser.add_argument(
         "--presets", action="append", default=[], type=Path, metavar="DIR",

@@ -181,3 +181,17 @@ def test_nodes_exits_1_when_no_node_answers(started, tmp_path):
     one_answers = {"gone": closed_port_url(), "gpu": started().url}
     result = stablenew("nodes", "--config", str(_config(tmp_path / "one.toml", one_answers)))
     assert result.returncode == 0, result.stdout
+
+
+def test_node_options_before_the_command_name_apply_as_after_it(started, tmp_path):
+    sim = started()
+    before = stablenew("--node", sim.url, "nodes", "--json")
+    assert before.returncode == 0, before.stderr
+    assert [node["url"] for node in json.loads(before.stdout)] == [sim.url]
+
+    config = _config(tmp_path / "one.toml", {"gpu": sim.url})
+    from_config = stablenew("--config", str(config), "nodes", "--json")
+    assert [node["name"] for node in json.loads(from_config.stdout)] == ["gpu"]
+
+    demo = stablenew("--demo", "nodes", "--json")
+    assert [node["name"] for node in json.loads(demo.stdout)] == ["demo"]
