@@ -26,6 +26,7 @@ StagesCheck = Callable[[dict[str, Any]], tuple[tuple[Any, ...], str] | None]
 PreviewMethod = Literal["auto", "kitty", "sixel", "halfcell", "unicode", "none"]
 # Paths a user copies from the browser that are not the WebUI's base: its API (which the client
 # adds to the base itself) and FastAPI's pages about it.
+_HOST = re.compile(r"[\w.\-:%]+")  # a name, an IPv4 or IPv6 address (no brackets here)
 _API_PAGE = re.compile(r"(/sdapi(/.*)?|/docs|/redoc|/openapi\.json)$")
 
 
@@ -62,12 +63,16 @@ class NodeConfig(_Strict):
             )
         if not parts.hostname:
             raise ValueError(f"node URL {redact_url(self.url)!r} names no host")
+        if not _HOST.fullmatch(parts.hostname) or any(c.isspace() for c in self.url.strip()):
+            # Else it fails only when used, as "unreachable": it was never an address.
+            raise ValueError(f"node URL {redact_url(self.url)!r} is not a valid address")
         # Credentials typed into the URL move into user/password so they never get logged.
         if parts.username or parts.password:
             object.__setattr__(self, "user", self.user or parts.username)
             if parts.password and self.password is None:
                 object.__setattr__(self, "password", SecretStr(parts.password))
-        netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname  # IPv6
+        netloc = host + (f":{parts.port}" if parts.port else "")
         path = parts.path.rstrip("/")
         api_page = _API_PAGE.search(path)
         if api_page:

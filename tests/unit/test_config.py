@@ -123,6 +123,20 @@ def test_node_url_without_scheme_says_what_to_write(url):
         NodeConfig(url=url)
 
 
+@pytest.mark.parametrize("url", ["http://exa mple.com", "http://gpu box:7860", "http://a/b c"])
+def test_a_node_url_that_is_no_address_is_refused_when_read(url):
+    with pytest.raises(ValueError, match="is not a valid address"):
+        NodeConfig(url=url)
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [("http://[::1]:7860/", "http://[::1]:7860"), ("https://[fe80::1]", "https://[fe80::1]")],
+)
+def test_an_ipv6_node_url_keeps_its_brackets(url, kept):
+    assert NodeConfig(url=url).url == kept
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
