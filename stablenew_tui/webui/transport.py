@@ -151,12 +151,17 @@ class NodeTransport:
         )
         return response
 
+    def _refused_because(self) -> str:
+        node = self.node
+        if node.password_env and node.resolved_password() is None:
+            return f"a password is required, and {node.password_env} (password_env) is not set"
+        return f"a user and password {'were not accepted' if node.basic_auth() else 'are required'}"
+
     def _answer(self, response: httpx.Response, path: str) -> Any:
         endpoint = path.rsplit("/", 1)[-1] or path
         status = response.status_code
         if status == 401:
-            what = "were not accepted" if self.node.basic_auth() else "are required"
-            raise WebUIUnauthorized(self.node.name, f"a user and password {what}")
+            raise WebUIUnauthorized(self.node.name, self._refused_because())
         if status >= 400:
             body = _json_or_none(response)
             reason = reason_from_body(

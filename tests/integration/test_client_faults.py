@@ -138,6 +138,11 @@ async def test_auth_required_wrong_and_right():
                 await client.sd_models()
             assert "wrong" not in str(caught.value)
             assert "wrong" not in repr(client)
+        unset = NodeConfig(url=sim.url, user="artist", password_env="STABLENEW_NO_SUCH_VAR")
+        async with WebUIClient(unset) as client:
+            expected = "STABLENEW_NO_SUCH_VAR \\(password_env\\) is not set"
+            with pytest.raises(WebUIUnauthorized, match=expected):
+                await client.sd_models()
         right = NodeConfig(url=sim.url, user="artist", password="hunter2")
         async with WebUIClient(right) as client:
             assert (await client.server_info()).flavor == "a1111"
