@@ -1,7 +1,8 @@
 """Checking a decoded `.toml` / `.json` prompt pack, with line numbers for every complaint.
 
-A prompt's line is found by its text, searched from the previous prompt's line on; when it
-cannot be found as written (escapes, say), the previous line found stands in.
+A prompt's line is found by its text (or, lacking one, by another text of its entry), searched
+from the previous prompt's line on; when it cannot be found as written (escapes, say), the
+previous line found stands in.
 """
 
 from __future__ import annotations
@@ -77,8 +78,10 @@ def _prompts(entries: Any, lines: KeyLines) -> list[PromptEntry]:
         if not isinstance(entry, dict):
             raise lines.error(f"prompt {number} must be text or a table with 'prompt'", line)
         prompt = entry.get("prompt")
-        if isinstance(prompt, str):
-            line = lines.of_text(prompt, line)
+        # Found by its prompt, else by any text it holds (one without a prompt is the error).
+        written = [text for text in (prompt, *entry.values()) if isinstance(text, str)]
+        if written:
+            line = lines.of_text(written[0], line)
         unknown = [key for key in entry if key not in _PROMPT_KEYS]
         if unknown:
             raise lines.error(
