@@ -43,7 +43,7 @@ def local_write_error(
     """`error` in words that name the folder it happened in: the run's folder for its images
     and manifest, else the folder of the file (the data folder for records and the queue)."""
     folder = _folder_of(error, run_folder, data_dir)
-    if _no_space(error) or _nearly_full(folder):
+    if _no_space(error) or (_vague(error) and _nearly_full(folder)):
         return LocalWriteError(f"no space left on the disk holding {folder}", "free space", then)
     reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
     return LocalWriteError(f"cannot write to {folder}: {reason}", "fix it", then)
@@ -66,6 +66,13 @@ def _no_space(error: OSError | sqlite3.Error) -> bool:
     if isinstance(error, OSError):
         return error.errno in _NO_SPACE
     return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+
+
+def _vague(error: OSError | sqlite3.Error) -> bool:
+    """An error that may hide a full disk: SQLite's own, or an I/O error. One that says what
+    it is (no such folder, no permission, a read-only disk) is taken at its word: a folder
+    like /proc shows no free space at all."""
+    return not isinstance(error, OSError) or error.errno in (None, errno.EIO)
 
 
 def _nearly_full(folder: Path) -> bool:
