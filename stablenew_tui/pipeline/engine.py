@@ -135,6 +135,8 @@ class Engine:
     async def cancel_all(self) -> int:
         cancelled = self.queue.cancel(self._run.id) if self._run else 0
         await self._signal_running(self._skipped, "interrupt")
+        if self.paused:
+            self.resume()  # nothing is left to hold: the run ends now, not once resumed
         return cancelled
 
     @property

@@ -140,6 +140,21 @@ async def test_a_pause_stays_in_the_progress_line_until_resumed(sim):
         assert holds(app) == ""
 
 
+async def test_cancelling_everything_while_paused_ends_the_run_at_once(sim):
+    sim.faults.hang_next(path="txt2img", seconds=1)  # the first image takes a moment
+    app = app_for(sim.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+        await run_with(pilot, "a fox", {**SMALL, "images-per-prompt": "6"})
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: "running" in statuses(app), what="the first running")
+        await pilot.press("f8", "f12")
+        # Nothing is left to hold: neither paused nor stopping, at once (not once resumed).
+        await wait_until(pilot, lambda: holds(app) == "", timeout=10, what="the run ended")
+        assert app.services.control.running is None
+        await wait_until(pilot, lambda: "queued" not in statuses(app), timeout=5, what="shown")
+
+
 async def test_a_run_asked_for_while_the_webui_is_down_starts_when_it_is_ready():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
