@@ -3,8 +3,9 @@ re-roll does, the selected segment, and locks dropped by loading a pack prompt."
 
 from __future__ import annotations
 
-from textual.widgets import Input, Label, TextArea
+from textual.widgets import Input, Label, Select, TextArea
 
+from stablenew_tui.prompts import SamplingMode
 from stablenew_tui.tui.screens.help import HelpScreen
 from stablenew_tui.tui.screens.pack_browser import PackBrowser
 from stablenew_tui.tui.widgets.prompt_editor import SegmentTable
@@ -136,3 +137,17 @@ async def test_loading_a_pack_prompt_names_every_lock_it_drops_in_one_notice(sim
     (notice,) = [message for message in notes.messages if "dropped" in message]
     assert notice.startswith("2 lock(s) dropped, their segments changed: 1 {red|blue} = ")
     assert " 2 {cat|dog} = " in notice
+
+
+async def test_re_roll_in_a_mode_that_goes_in_order_says_so_and_changes_nothing(sim):
+    app = app_for(sim.url)
+    notes = Notifications()
+    async with app.run_test(size=(120, 40), message_hook=notes.collect) as pilot:
+        await type_template(pilot, TEMPLATE)
+        app.screen.query_one("#mode", Select).value = SamplingMode.COMBINATORIAL
+        await wait_until(pilot, lambda: app.services.draft.mode == SamplingMode.COMBINATORIAL)
+        table = app.screen.query_one(SegmentTable)
+        before = table.get_row_at(0)[3]
+        await pilot.press("r", "R")
+        assert table.get_row_at(0)[3] == before and table.get_row_at(0)[1] == "·"
+        assert notes.any("combinatorial mode goes through them in order")

@@ -241,9 +241,17 @@ class PromptEditor(Vertical):
 
     @on(SegmentTable.Act)
     def _segment_action(self, message: SegmentTable.Act) -> None:
+        rerolls = (SegmentAction.REROLL, SegmentAction.REROLL_ALL)
+        if message.action in rerolls and self.draft.mode in _IN_ORDER:
+            self.notify(f"re-roll draws values at random: {self.draft.mode} mode goes through "
+                        "them in order (random or learned mode re-rolls)", timeout=5)  # fmt: skip
+            return
         self.draft.act(message.action, message.index, self.image_seed, self.rng)
         self.refresh_view()
         self.post_message(self.Changed())
+
+
+_IN_ORDER = (SamplingMode.COMBINATORIAL, SamplingMode.CYCLICAL)  # no draw to re-roll
 
 
 def _dropped_notice(dropped: list[DroppedLock]) -> str:
