@@ -121,6 +121,10 @@ async def _run(args: argparse.Namespace) -> int:
     for flag, given in (("--wait", args.wait), ("--retry-failed", args.retry_failed)):
         if given and args.resume is None:
             raise InputError(f"{flag} goes with --resume")
+    if args.resume is not None and (planning := _planning_given(args)):
+        raise InputError(
+            f"--resume makes the run as it was planned: {', '.join(planning)} cannot go with it"
+        )
     reporter = reporter_for(args)
     async with open_session(args) as session:
         data_dir = session.app_paths.data_dir
@@ -239,6 +243,22 @@ def reporter_for(args: argparse.Namespace) -> Reporter:
     if args.json:
         return JsonReporter()
     return TerminalReporter() if sys.stdout.isatty() else PlainReporter()
+
+
+# What plans a new run; a resumed one is made as it was planned.
+_PLANNING = (
+    "pack", "prompt", "negative", "preset", "images_per_prompt", "seed", "stages", "model",
+    "vae", "hypernetwork", "variants", "sampler", "scheduler", "steps", "cfg", "size",
+    "denoise", "upscaler", "scale", "lock", "pin", "prompt_seed", "out",
+)  # fmt: skip
+
+
+def _planning_given(args: argparse.Namespace) -> list[str]:
+    """The options that plan a run which were given, as they are written."""
+    given = [name for name in _PLANNING if getattr(args, name) not in (None, [])]
+    given += ["mode"] * (args.mode != SamplingMode.RANDOM)
+    given += ["max_prompts"] * (args.max_prompts != DEFAULT_MAX_PROMPTS)
+    return ["PACK" if name == "pack" else "--" + name.replace("_", "-") for name in given]
 
 
 def settings_from_flags(args: argparse.Namespace) -> dict[str, Any]:

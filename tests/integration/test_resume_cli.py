@@ -89,3 +89,13 @@ async def test_the_resume_flags_go_with_resume(sim):
         code, _, stderr = await finish("run", "--node", sim.url, "--prompt", "x", flag)
         assert code == 2
         assert stderr == f"stablenew: {flag} goes with --resume\n"
+
+
+async def test_resume_refuses_what_would_plan_another_run():
+    code, _, stderr = await finish("run", "--resume", "--prompt", "x", "--steps", "9", "--mode",
+                                   "cyclical")  # fmt: skip
+    assert code == 2
+    assert stderr == (
+        "stablenew: --resume makes the run as it was planned: --prompt, --steps, --mode "
+        "cannot go with it\n"
+    )
