@@ -41,6 +41,16 @@ def statuses(app) -> list[str]:
     return [cells[1].split(" ", 1)[1] for cells in app.screen.query_one(QueueView).shown]
 
 
+async def first_image_running(pilot, images: int) -> None:
+    """Once the node is READY, run `images` small images and show the Queue tab with the
+    first being made."""
+    app = pilot.app
+    await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
+    await run_with(pilot, "a fox", {**SMALL, "images-per-prompt": str(images)})
+    await pilot.press("f4")
+    await wait_until(pilot, lambda: "running" in statuses(app), what="the first running")
+
+
 def log_lines(app, containing: str) -> list[str]:
     return [entry for entry in app.screen.query_one(JobLog).entries if containing in entry]
 
@@ -50,10 +60,7 @@ async def test_after_an_interrupt_the_queue_shows_it_at_once_and_a_key_resumes_t
     app = app_for(sim.url)
     notes = Notifications()
     async with app.run_test(size=(120, 40), message_hook=notes.collect) as pilot:
-        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
-        await run_with(pilot, "a fox", {**SMALL, "images-per-prompt": "3"})
-        await pilot.press("f4")
-        await wait_until(pilot, lambda: "running" in statuses(app), what="the first running")
+        await first_image_running(pilot, 3)
         await pilot.press("f10")
         assert holds(app) == "STOPPING", "the image being made finishes first"
         await wait_until(pilot, lambda: statuses(app) == ["queued"] * 3, what="all queued")
@@ -73,10 +80,7 @@ async def test_a_stopped_run_says_how_to_resume_it_in_full_at_80_columns(sim):
     sim.faults.hang_next(path="txt2img", seconds=3)
     app = app_for(sim.url)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
-        await run_with(pilot, "a fox", {**SMALL, "images-per-prompt": "12"})
-        await pilot.press("f4")
-        await wait_until(pilot, lambda: "running" in statuses(app), what="the first running")
+        await first_image_running(pilot, 12)
         await pilot.press("f10")
         stopped = "stopped: 12 left · ^T resumes"
         await wait_until(pilot, lambda: progress_label(app) == stopped, what="the run stopped")
@@ -144,10 +148,7 @@ async def test_cancelling_everything_while_paused_ends_the_run_at_once(sim):
     sim.faults.hang_next(path="txt2img", seconds=1)  # the first image takes a moment
     app = app_for(sim.url)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: node_state(app) == "READY", what="READY")
-        await run_with(pilot, "a fox", {**SMALL, "images-per-prompt": "6"})
-        await pilot.press("f4")
-        await wait_until(pilot, lambda: "running" in statuses(app), what="the first running")
+        await first_image_running(pilot, 6)
         await pilot.press("f8", "f12")
         # Nothing is left to hold: neither paused nor stopping, at once (not once resumed).
         await wait_until(pilot, lambda: holds(app) == "", timeout=10, what="the run ended")
